@@ -1,0 +1,5 @@
+"""``python -m authgate`` is the ``authgate`` command."""
+
+from authgate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Who is asking: accountability, role trees, policies and the global flags they grant."""

@@ -1,0 +1,96 @@
+"""From the token of a request to its accountability (Directus ``getAccountabilityForToken``).
+
+A token whose unverified issuer is ``directus`` is a JWT and must verify; anything else is a
+static token, looked up by its keyed hash. One unit of work reads what the database knows
+(the session row of a session-mode token, the static token's user, the role tree and grants).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from authgate.access import policy
+from authgate.access.model import Accountability, AccessFacts
+from authgate.access.repo import load_access_facts
+from authgate.clock import Clock
+from authgate.crypto import Keys
+from authgate.errors import AuthError, Code
+from authgate.sessions import repo as sessions_repo
+from authgate.storage.db import Database
+from authgate.tokens import jwt
+from authgate.users import repo as users_repo
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    ip: str | None
+    user_agent: str | None
+    origin: str | None
+
+
+class Authenticator:
+    def __init__(self, *, db: Database, clock: Clock, keys: Keys, secret: str) -> None:
+        self.db = db
+        self.clock = clock
+        self.keys = keys
+        self.secret = secret
+
+    def anonymous(self, source: RequestOrigin) -> Accountability:
+        return Accountability(ip=source.ip, user_agent=source.user_agent, origin=source.origin)
+
+    async def authenticate(self, token: str | None, source: RequestOrigin) -> Accountability:
+        """Raises ``INVALID_TOKEN``, ``TOKEN_EXPIRED`` or ``INVALID_CREDENTIALS``."""
+        base = self.anonymous(source)
+        if not token:
+            return base
+        now = self.clock.now()
+        if jwt.is_directus_jwt(token):
+            claims = jwt.read_access_claims(jwt.verify(token, self.secret, now=now))
+            session_hash = self.keys.hash_token(claims.session) if claims.session else None
+            facts = await self.db.read(
+                self._jwt_facts, claims.user, claims.role, claims.share, session_hash, now
+            )
+            user, role, session, share = claims.user, claims.role, claims.session, claims.share
+        else:
+            found = await self.db.read(self._static_facts, self.keys.hash_token(token))
+            user, role, facts = found
+            session = share = None
+        admin, app = policy.global_flags(facts, source.ip)
+        return replace(
+            base,
+            user=user,
+            role=role,
+            roles=facts.roles,
+            admin=admin,
+            app=app,
+            session=session,
+            share=share,
+            policies=policy.applicable_policies(facts, source.ip),
+        )
+
+    def _jwt_facts(
+        self,
+        conn: Connection,
+        user: str | None,
+        role: str | None,
+        share: str | None,
+        session_hash: str | None,
+        now: datetime,
+    ) -> AccessFacts:
+        if session_hash is not None and not sessions_repo.is_live(
+            conn, session_hash, user=user, share=share, now=now
+        ):
+            raise AuthError(Code.INVALID_CREDENTIALS)
+        return load_access_facts(conn, user=user, role=role)
+
+    def _static_facts(
+        self, conn: Connection, token_hash: str
+    ) -> tuple[str, str | None, AccessFacts]:
+        found = users_repo.find_active_by_token_hash(conn, token_hash)
+        if found is None:
+            raise AuthError(Code.INVALID_CREDENTIALS)
+        user, role = found
+        return user, role, load_access_facts(conn, user=user, role=role)

@@ -1,0 +1,51 @@
+"""The accountability of a request, and the policy facts it is computed from (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PUBLIC_POLICY_ID = "abf8a154-5b1c-4a46-ac9c-7300570f4f17"
+
+
+@dataclass(frozen=True)
+class PolicyGrant:
+    """One policy reached through an access row: directly (``user``), by role, or as public."""
+
+    policy: str
+    admin_access: bool
+    app_access: bool
+    enforce_tfa: bool
+    ip_access: tuple[str, ...]
+    via_role: str | None  # the role the access row names, None for user or public rows
+    via_user: bool
+    sort: int | None = None
+
+
+@dataclass(frozen=True)
+class AccessFacts:
+    """Everything the database says about a user's access: the role tree and the grants."""
+
+    roles: tuple[str, ...]  # root ancestor first, the user's own role last
+    grants: tuple[PolicyGrant, ...]
+
+
+@dataclass(frozen=True)
+class Accountability:
+    """Who makes a request, as Directus computes it for every request."""
+
+    user: str | None = None
+    role: str | None = None
+    roles: tuple[str, ...] = ()
+    admin: bool = False
+    app: bool = False
+    ip: str | None = None
+    user_agent: str | None = None
+    origin: str | None = None
+    session: str | None = None  # the raw session id of a session-mode token
+    share: str | None = None
+    policies: tuple[str, ...] = field(default=())
+    enforce_tfa: bool = False
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user is None and self.role is None and self.share is None

@@ -1,0 +1,1 @@
+"""The audit trail: ``directus_activity`` rows and their ``directus_revisions``."""

@@ -1,0 +1,148 @@
+"""The composition root: the only module that knows every concrete implementation.
+
+``create_app(settings)`` wires the services and returns the ASGI application; tests pass their
+own clock, outbox or stores as plain arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+
+from authgate.access.authenticate import Authenticator
+from authgate.clock import Clock, SystemClock
+from authgate.config import Settings, load_settings, read_environment
+from authgate.crypto import Keys
+from authgate.http.build import build_asgi
+from authgate.http.cors import Cors
+from authgate.http.pipeline import Pipeline
+from authgate.http.services import Services
+from authgate.mail.mailer import Mailer
+from authgate.mail.outbox import DeliveringOutbox, Outbox
+from authgate.mail.render import MailRenderer
+from authgate.mail.transports import FolderTransport, SendmailTransport, SmtpTransport, Transport
+from authgate.passwords import PasswordHasher
+from authgate.project.service import ProjectService
+from authgate.ratelimit.db_store import DatabaseStore
+from authgate.ratelimit.redis_store import RedisStore
+from authgate.ratelimit.requests import RequestLimits
+from authgate.ratelimit.store import CounterStore, MemoryStore
+from authgate.sessions.service import SessionService
+from authgate.storage.db import Database, create_db_engine
+from authgate.users.invites import Invitations
+from authgate.users.otp import OtpChecker
+from authgate.users.recovery import PasswordRecovery
+from authgate.users.registration import Registration
+from authgate.users.service import UserService
+from authgate.users.tfa import TwoFactor
+
+log = logging.getLogger("authgate")
+
+
+def mail_transport(settings: Settings) -> Transport:
+    email = settings.email
+    if email.transport == "smtp":
+        return SmtpTransport(email)
+    if email.transport == "sendmail" and Path(email.sendmail_path).exists():
+        return SendmailTransport(email)
+    assert email.outbox_dir is not None
+    if email.transport == "sendmail":
+        log.warning(
+            "EMAIL_TRANSPORT is sendmail but %s does not exist; mail is kept in %s",
+            email.sendmail_path,
+            email.outbox_dir,
+        )
+    return FolderTransport(email.outbox_dir)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    outbox: Outbox | None = None,
+    shared_store: CounterStore | None = None,
+    limit_store: CounterStore | None = None,
+    hasher: PasswordHasher | None = None,
+) -> Pipeline:
+    if not settings.secret:
+        raise ValueError("settings.secret is empty; call bootstrap.ensure_secret first")
+    clock = clock or SystemClock()
+    keys = Keys.from_secret(settings.secret.reveal())
+    db = Database(create_db_engine(settings.database))
+    redis = Redis.from_url(settings.redis.url.reveal()) if settings.redis else None
+    namespace = settings.redis.namespace if settings.redis else "authgate"
+    if shared_store is None:
+        shared_store = RedisStore(redis, namespace=namespace) if redis else DatabaseStore(db)
+    if limit_store is None:
+        store = settings.rate_limit.store or ("redis" if redis else "memory")
+        if store == "redis":
+            assert redis is not None
+            limit_store = RedisStore(redis, namespace=namespace)
+        elif store == "database":
+            limit_store = DatabaseStore(db)
+        else:
+            limit_store = MemoryStore()
+    hasher = hasher or PasswordHasher(settings.hashing)
+    if outbox is None:
+        assert settings.email.outbox_dir is not None
+        outbox = DeliveringOutbox(mail_transport(settings), FolderTransport(settings.email.outbox_dir))
+    mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
+    otp = OtpChecker(keys, shared_store)
+    common: dict[str, Any] = {"db": db, "clock": clock}
+    services = Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        keys=keys,
+        hasher=hasher,
+        authenticator=Authenticator(db=db, clock=clock, keys=keys, secret=settings.secret.reveal()),
+        sessions=SessionService(
+            **common, settings=settings, keys=keys, hasher=hasher, attempts=shared_store, otp=otp
+        ),
+        users=UserService(**common, keys=keys, hasher=hasher, settings=settings),
+        recovery=PasswordRecovery(**common, settings=settings, keys=keys, hasher=hasher, mailer=mailer),
+        registration=Registration(**common, settings=settings, hasher=hasher, mailer=mailer),
+        invitations=Invitations(**common, settings=settings, hasher=hasher, mailer=mailer),
+        tfa=TwoFactor(**common, hasher=hasher, otp=otp),
+        project=ProjectService(**common, settings=settings),
+        limits=RequestLimits(limit_store, settings.rate_limit, clock),
+        outbox=outbox,
+        cors=Cors(settings.cors),
+        redis=redis,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: object) -> AsyncIterator[None]:
+        await services.outbox.start()
+        try:
+            yield
+        finally:
+            await services.outbox.close()
+            for store in {id(shared_store): shared_store, id(limit_store): limit_store}.values():
+                await store.close()
+            if redis is not None:
+                with contextlib.suppress(Exception):
+                    await redis.aclose()
+            services.hasher.close()
+            await services.db.close()
+
+    app = build_asgi(services, lifespan)
+    app.services = services  # type: ignore[attr-defined]
+    return app
+
+
+def app_from_environment() -> Pipeline:
+    """The uvicorn factory for worker processes: settings from the environment, the secret
+    from the data folder (``authgate serve`` created it before starting the workers)."""
+    from authgate.bootstrap import ensure_secret
+    from authgate.logs import configure_logging
+
+    settings = load_settings(read_environment(os.environ, cwd=Path.cwd()), cwd=Path.cwd())
+    configure_logging(settings)
+    return create_app(ensure_secret(settings))

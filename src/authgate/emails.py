@@ -1,0 +1,20 @@
+"""Email address syntax, the one rule used by login, registration, invites and users."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+MAX_LENGTH = 128  # directus_users.email
+
+
+def is_valid_email(value: str) -> bool:
+    """Roughly Joi's ``string().email()``: a dotted domain with a real-looking TLD, no
+    special-use names (``.local``, ``.test``, ``localhost``), no spaces, no IP literals."""
+    if len(value) > MAX_LENGTH:
+        return False
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    tld = checked.domain.rsplit(".", 1)[-1]
+    return len(tld) >= 2 and tld.isalpha()

@@ -1,0 +1,31 @@
+"""Assembling the ASGI application: routes behind the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from starlette.routing import Router
+
+from authgate.errors import route_not_found
+from authgate.http.pipeline import Pipeline
+from authgate.http.routes import auth, server, users
+from authgate.http.services import Services
+
+
+async def _not_found(scope: Any, receive: Any, send: Any) -> None:
+    raise route_not_found(scope["path"])
+
+
+def build_asgi(
+    services: Services, lifespan: Callable[[Any], AbstractAsyncContextManager[None]]
+) -> Pipeline:
+    router = Router(
+        routes=[*server.routes, *auth.routes, *users.routes],
+        redirect_slashes=False,
+        default=_not_found,
+        lifespan=lifespan,
+    )
+    return Pipeline(router, services)
+

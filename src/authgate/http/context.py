@@ -1,0 +1,50 @@
+"""Reading what the pipeline put on a request: services, body, accountability, client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from authgate.access.model import Accountability
+from authgate.http.pipeline import RequestState
+from authgate.http.services import Services
+from authgate.query.params import Query, parse_qs_pairs, parse_query
+from authgate.sessions.service import Client
+
+
+def services(request: Request) -> Services:
+    found: Services = request.scope["state"]["services"]
+    return found
+
+
+def state(request: Request) -> RequestState:
+    found: RequestState = request.scope["state"]["request"]
+    return found
+
+
+def accountability(request: Request) -> Accountability:
+    found: Accountability = request.scope["state"]["accountability"]
+    return found
+
+
+def body(request: Request) -> Any:
+    return state(request).body
+
+
+def client(request: Request) -> Client:
+    current = state(request)
+    return Client(ip=current.ip, user_agent=current.user_agent, origin=current.origin)
+
+
+def query(request: Request) -> Query:
+    """The read query, from the query string (GET) or the body's ``query`` (SEARCH)."""
+    if request.method == "SEARCH":
+        payload = body(request)
+        params = payload.get("query", {}) if isinstance(payload, dict) else {}
+        if not isinstance(params, dict):
+            params = {}
+    else:
+        params = parse_qs_pairs(request.query_params.multi_items())
+    limit_max = services(request).settings.query_limit_max
+    return parse_query(params, limit_max=limit_max)

@@ -1,0 +1,22 @@
+"""The one renderer of errors: ``{"errors":[{"message","extensions":{...,"code"}}]}``."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from authgate.errors import AuthError, Code
+from authgate.http.responses import json_response
+
+
+def error_body(error: AuthError) -> dict[str, object]:
+    extensions = {**error.extensions, "code": error.code.value}
+    return {"errors": [{"message": error.message, "extensions": extensions}]}
+
+
+def render_error(error: AuthError) -> Response:
+    return json_response(error_body(error), status=error.status, headers=error.headers)
+
+
+def render_unexpected() -> Response:
+    """Whatever went wrong is in the log; the client learns only that something did."""
+    return render_error(AuthError(Code.INTERNAL_SERVER_ERROR))

@@ -1,0 +1,166 @@
+"""``/auth``: login, refresh, logout, password reset and the provider list."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from authgate.errors import AuthError, invalid_payload, route_not_found
+from authgate.http import context
+from authgate.http.responses import clear_cookie, data, json_response, no_content, set_cookie
+from authgate.http.validate import Rule, validate
+from authgate.sessions.service import IssuedTokens, Mode
+from authgate.tokens import jwt
+
+_MODES = ("cookie", "json", "session")
+_LOGIN = {
+    "email": Rule("email", required=True),
+    "password": Rule(required=True),
+    "mode": Rule(choices=_MODES),
+    "otp": Rule(allow_empty=True),
+}
+_MISSING_REFRESH = "The refresh token is required in either the payload or cookie"
+
+
+def tokens_response(request: Request, tokens: IssuedTokens, mode: Mode, *, always_access: bool = False) -> Response:
+    """Login and refresh answers, by mode: the refresh token in the body (json), in the
+    refresh cookie (cookie), or everything in the session cookie (session)."""
+    services = context.services(request)
+    now = services.clock.now()
+    payload: dict[str, Any] = {"expires": tokens.expires_ms}
+    if mode == "json":
+        payload["refresh_token"] = tokens.refresh_token
+    if mode != "session" or always_access:
+        payload["access_token"] = tokens.access_token
+    response = data(payload)
+    if mode == "cookie":
+        set_cookie(response, services.settings.refresh_cookie, tokens.refresh_token, now)
+    elif mode == "session":
+        set_cookie(response, services.settings.session_cookie, tokens.access_token, now)
+    return response
+
+
+async def login(request: Request) -> Response:
+    services = context.services(request)
+    if services.settings.auth_disable_default:
+        raise route_not_found(request.url.path)
+    body = context.body(request)
+    try:
+        validate(body, _LOGIN)
+    except AuthError:
+        await asyncio.sleep(services.settings.login_stall_time.total_seconds())
+        raise
+    mode: Mode = body.get("mode", "json")
+    tokens = await services.sessions.login(
+        email=body["email"],
+        password=body["password"],
+        otp=body.get("otp") or None,
+        mode=mode,
+        client=context.client(request),
+    )
+    return tokens_response(request, tokens, mode)
+
+
+def _refresh_source(request: Request) -> tuple[Mode | str, str | None]:
+    """Directus's mode rules: ``mode`` if given, else json when the body has a token, else
+    cookie; the token comes from the body, the refresh cookie, or the session cookie's JWT."""
+    services = context.services(request)
+    body = context.body(request)
+    if not isinstance(body, dict):
+        body = {}
+    mode = body.get("mode")
+    if mode is None:
+        mode = "json" if body.get("refresh_token") else "cookie"
+    cookies = context.state(request).cookies
+    token: Any = None
+    if mode == "json":
+        token = body.get("refresh_token")
+    elif mode == "cookie":
+        token = cookies.get(services.settings.refresh_cookie.name)
+    elif mode == "session":
+        session_cookie = cookies.get(services.settings.session_cookie.name)
+        if session_cookie:
+            claims = jwt.verify(session_cookie, services.settings.secret.reveal(), now=services.clock.now())
+            token = claims.get("session")
+    if token is not None and not isinstance(token, str):
+        token = str(token)
+    return mode, token or None
+
+
+async def refresh(request: Request) -> Response:
+    services = context.services(request)
+    mode, token = _refresh_source(request)
+    if token is None:
+        raise invalid_payload(_MISSING_REFRESH)
+    if mode not in _MODES:
+        raise invalid_payload(_MISSING_REFRESH)
+    tokens = await services.sessions.refresh(token, mode=mode, client=context.client(request))  # type: ignore[arg-type]
+    return tokens_response(request, tokens, mode)  # type: ignore[arg-type]
+
+
+async def logout(request: Request) -> Response:
+    services = context.services(request)
+    _, token = _refresh_source(request)
+    if token is None:
+        raise invalid_payload(_MISSING_REFRESH)
+    await services.sessions.logout(token, client=context.client(request))
+    response = no_content()
+    cookies = context.state(request).cookies
+    for config in (services.settings.refresh_cookie, services.settings.session_cookie):
+        if config.name in cookies:
+            clear_cookie(response, config)
+    return response
+
+
+async def password_request(request: Request) -> Response:
+    services = context.services(request)
+    body = context.body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("email"), str):
+        raise invalid_payload('"email" field is required')
+    reset_url = body.get("reset_url")
+    if reset_url is not None and not isinstance(reset_url, str):
+        raise invalid_payload('"reset_url" must be a string')
+    await services.recovery.request(body["email"], reset_url or None)
+    return no_content()
+
+
+async def password_reset(request: Request) -> Response:
+    services = context.services(request)
+    body = context.body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("token"), str):
+        raise invalid_payload('"token" field is required')
+    if not isinstance(body.get("password"), str) or not body["password"]:
+        raise invalid_payload('"password" field is required')
+    await services.recovery.reset(body["token"], body["password"], context.client(request))
+    return no_content()
+
+
+async def providers(request: Request) -> Response:
+    settings = context.services(request).settings
+    session_only = "sessionOnly" in request.query_params and request.query_params["sessionOnly"] not in ("false", "0")
+    listed = []
+    for provider in settings.providers:
+        if session_only and provider.driver in ("oauth2", "openid", "saml") and provider.mode not in (None, "session"):
+            continue
+        item: dict[str, Any] = {"name": provider.name}
+        if provider.label is not None:
+            item["label"] = provider.label
+        item["driver"] = provider.driver
+        if provider.icon is not None:
+            item["icon"] = provider.icon
+        listed.append(item)
+    return json_response({"data": listed, "disableDefault": settings.auth_disable_default})
+
+
+routes = [
+    Route("/auth", providers, methods=["GET"]),
+    Route("/auth/login", login, methods=["POST"]),
+    Route("/auth/refresh", refresh, methods=["POST"]),
+    Route("/auth/logout", logout, methods=["POST"]),
+    Route("/auth/password/request", password_request, methods=["POST"]),
+    Route("/auth/password/reset", password_reset, methods=["POST"]),
+]

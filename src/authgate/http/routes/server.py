@@ -1,0 +1,184 @@
+"""``/server/info``, ``/server/health``, ``/settings`` and the root redirect."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Connection, text
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from authgate import __version__
+from authgate.errors import forbidden
+from authgate.http import context
+from authgate.http.responses import data, dumps, no_content
+from authgate.query.params import Query
+
+_PUBLIC_PROJECT_FIELDS = (
+    "project_name",
+    "project_descriptor",
+    "project_logo",
+    "project_color",
+    "default_appearance",
+    "default_theme_light",
+    "default_theme_dark",
+    "theme_light_overrides",
+    "theme_dark_overrides",
+    "default_language",
+    "public_foreground",
+    "public_background",
+    "public_favicon",
+    "public_note",
+    "custom_css",
+    "public_registration",
+    "public_registration_verify_email",
+)
+
+
+async def info(request: Request) -> Response:
+    services = context.services(request)
+    accountability = context.accountability(request)
+    project = await services.db.read(_public_project)
+    payload: dict[str, Any] = {"project": project}
+    if accountability.user is not None or accountability.role is not None:
+        settings = services.settings
+        limit = settings.rate_limit
+        payload.update(
+            {
+                "rateLimit": (
+                    {"points": limit.ip.points, "duration": int(limit.ip.duration.total_seconds())}
+                    if limit.ip.enabled
+                    else False
+                ),
+                "rateLimitGlobal": (
+                    {
+                        "points": limit.globally.points,
+                        "duration": int(limit.globally.duration.total_seconds()),
+                    }
+                    if limit.globally.enabled
+                    else False
+                ),
+                "extensions": {"limit": None},
+                "queryLimit": {
+                    "default": settings.query_limit_default,
+                    "max": settings.query_limit_max or -1,
+                },
+                "websocket": False,
+                "version": __version__,
+            }
+        )
+    return data(payload)
+
+
+def _public_project(conn: Connection) -> dict[str, Any]:
+    from authgate.query.filter import FilterContext
+    from authgate.query.sql import fetch, plan_read
+    from authgate.schema.system import SETTINGS
+
+    plan = plan_read(
+        SETTINGS,
+        Query(fields=_PUBLIC_PROJECT_FIELDS, limit=1),
+        FilterContext(),
+        dialect=conn.dialect.name,
+        default_limit=1,
+    )
+    rows = fetch(conn, plan)
+    if rows:
+        return rows[0]
+    defaults: dict[str, Any] = dict.fromkeys(_PUBLIC_PROJECT_FIELDS)
+    defaults.update(
+        project_name="Directus",
+        project_color="#6644FF",
+        default_appearance="auto",
+        default_language="en-US",
+        public_registration=False,
+        public_registration_verify_email=True,
+    )
+    return defaults
+
+
+async def health(request: Request) -> Response:
+    services = context.services(request)
+    accountability = context.accountability(request)
+    if not services.settings.healthcheck_enabled:
+        from authgate.errors import route_not_found
+
+        raise route_not_found(request.url.path)
+    if accountability.user is None and accountability.role is None:
+        raise forbidden()
+    checks: dict[str, list[dict[str, Any]]] = {}
+    status = "ok"
+    name = "sqlite3" if services.db.dialect == "sqlite" else "pg"
+    started = time.perf_counter()
+    try:
+        await services.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
+        elapsed = round((time.perf_counter() - started) * 1000, 3)
+        db_status = "ok" if elapsed < 150 else "warn"
+        checks[f"{name}:responseTime"] = [
+            {
+                "status": db_status,
+                "componentType": "datastore",
+                "observedUnit": "ms",
+                "observedValue": elapsed,
+                "threshold": 150,
+            }
+        ]
+        if db_status == "warn":
+            status = "warn"
+    except Exception:
+        status = "error"
+        checks[f"{name}:responseTime"] = [{"status": "error", "componentType": "datastore"}]
+    if services.redis is not None:
+        try:
+            await services.redis.ping()
+            checks["redis:responseTime"] = [{"status": "ok", "componentType": "cache"}]
+        except Exception:
+            status = "error"
+            checks["redis:responseTime"] = [{"status": "error", "componentType": "cache"}]
+    body: dict[str, Any] = {"status": status}
+    if accountability.admin:
+        body.update(
+            releaseId=__version__, serviceId=services.settings.public_url, checks=checks
+        )
+    return Response(
+        dumps(body),
+        status_code=503 if status == "error" else 200,
+        media_type="application/health+json; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+async def read_settings(request: Request) -> Response:
+    services = context.services(request)
+    return data(await services.project.read(context.accountability(request), context.query(request)))
+
+
+async def update_settings(request: Request) -> Response:
+    services = context.services(request)
+    accountability = context.accountability(request)
+    await services.project.update(accountability, context.body(request))
+    try:
+        result = await services.project.read(accountability, context.query(request))
+    except Exception:
+        return no_content()
+    return data(result)
+
+
+async def root(request: Request) -> Response:
+    target = context.services(request).settings.root_redirect
+    if target is None:
+        from authgate.errors import route_not_found
+
+        raise route_not_found("/")
+    return RedirectResponse(target, status_code=302)
+
+
+routes = [
+    Route("/", root, methods=["GET"]),
+    Route("/server/info", info, methods=["GET"]),
+    Route("/server/health", health, methods=["GET"]),
+    Route("/settings", read_settings, methods=["GET"]),
+    Route("/settings", update_settings, methods=["PATCH"]),
+]

@@ -1,0 +1,45 @@
+"""Everything a request handler needs, built once in the composition root (``app.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from authgate.access.authenticate import Authenticator
+from authgate.clock import Clock
+from authgate.config.settings import Settings
+from authgate.crypto import Keys
+from authgate.http.cors import Cors
+from authgate.mail.outbox import Outbox
+from authgate.passwords import PasswordHasher
+from authgate.project.service import ProjectService
+from authgate.ratelimit.requests import RequestLimits
+from authgate.sessions.service import SessionService
+from authgate.storage.db import Database
+from authgate.users.invites import Invitations
+from authgate.users.recovery import PasswordRecovery
+from authgate.users.registration import Registration
+from authgate.users.service import UserService
+from authgate.users.tfa import TwoFactor
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    keys: Keys
+    hasher: PasswordHasher
+    authenticator: Authenticator
+    sessions: SessionService
+    users: UserService
+    recovery: PasswordRecovery
+    registration: Registration
+    invitations: Invitations
+    tfa: TwoFactor
+    project: ProjectService
+    limits: RequestLimits
+    outbox: Outbox
+    cors: Cors
+    redis: Redis | None = None

@@ -1,0 +1,1 @@
+"""Project settings: the ``directus_settings`` singleton."""

@@ -1,0 +1,1 @@
+"""The Directus query language: parameters, filters, dynamic variables, SQL."""

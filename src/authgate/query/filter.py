@@ -1,0 +1,284 @@
+"""Directus filters: normalised, checked against field types, compiled to one SQL expression.
+
+Every filter becomes a single ``WHERE`` expression; nothing is fetched to be filtered in
+Python. Values are cast to the field's type, so ``"5"`` from a query string compares as a
+number and ``"true"`` as a boolean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, false, func, not_, or_, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from authgate.errors import forbidden, invalid_query
+from authgate.query import variables
+from authgate.schema.model import Collection, Field
+
+_STRING_OPS = frozenset(
+    "_eq _neq _contains _icontains _ncontains _starts_with _nstarts_with _istarts_with "
+    "_nistarts_with _ends_with _nends_with _iends_with _niends_with _empty _nempty _null _nnull "
+    "_in _nin".split()
+)
+_NUMBER_OPS = frozenset(
+    "_eq _neq _lt _lte _gt _gte _between _nbetween _null _nnull _in _nin".split()
+)
+OPERATORS_BY_TYPE: Mapping[str, frozenset[str]] = {
+    "string": _STRING_OPS,
+    "text": _STRING_OPS,
+    "csv": _STRING_OPS,
+    "uuid": frozenset("_eq _neq _null _nnull _in _nin".split()),
+    "boolean": frozenset("_eq _neq _null _nnull".split()),
+    "integer": _NUMBER_OPS,
+    "bigInteger": _NUMBER_OPS,
+    "float": _NUMBER_OPS,
+    "decimal": _NUMBER_OPS,
+    "timestamp": _NUMBER_OPS,
+    "dateTime": _NUMBER_OPS,
+    "date": _NUMBER_OPS,
+    "time": _NUMBER_OPS,
+    "json": frozenset("_null _nnull".split()),
+    "hash": frozenset("_null _nnull _empty _nempty".split()),
+}
+_CONCEALED_OPS = frozenset("_null _nnull _empty _nempty".split())
+_LIST_OPS = frozenset({"_in", "_nin", "_between", "_nbetween"})
+_BOOLEAN_OPS = frozenset({"_null", "_nnull", "_empty", "_nempty"})
+
+
+@dataclass(frozen=True)
+class FilterContext:
+    """What dynamic variables resolve to for this request."""
+
+    user: str | None = None
+    role: str | None = None
+    roles: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()
+    now: datetime | None = None
+
+
+def field_forbidden(field: str, collection: str) -> Exception:
+    return forbidden(
+        f'You don\'t have permission to access field "{field}" in collection "{collection}" '
+        "or it does not exist. Queried in root."
+    )
+
+
+def compile_filter(
+    spec: Mapping[str, Any], collection: Collection, table: Table, context: FilterContext
+) -> ColumnElement[bool]:
+    """The SQL condition for a Directus filter on one collection's own fields."""
+    if not isinstance(spec, Mapping):
+        raise invalid_query("Filter has to be an object")
+    clauses = []
+    for key, value in spec.items():
+        if key in ("_and", "_or"):
+            if not isinstance(value, list):
+                raise invalid_query(f'"{key}" has to be an array')
+            parts = [compile_filter(item, collection, table, context) for item in value]
+            if key == "_or" and any(_is_empty_object(item) for item in value):
+                clauses.append(true())
+            elif not parts:
+                clauses.append(true())
+            else:
+                clauses.append(and_(*parts) if key == "_and" else or_(*parts))
+        elif key.startswith("_"):
+            raise invalid_query(f'"{key}" is not a valid filter operator here')
+        else:
+            clauses.append(_field_clause(key, value, collection, table, context))
+    if not clauses:
+        return true()
+    return clauses[0] if len(clauses) == 1 else and_(*clauses)
+
+
+def _is_empty_object(value: Any) -> bool:
+    return isinstance(value, Mapping) and not value
+
+
+def _field_clause(
+    name: str, value: Any, collection: Collection, table: Table, context: FilterContext
+) -> ColumnElement[bool]:
+    field = collection.field(name)
+    if field is None or field.is_alias or name not in table.c:
+        raise field_forbidden(name, collection.name)
+    if not isinstance(value, Mapping):
+        value = {"_eq": value}
+    clauses = []
+    for operator, operand in value.items():
+        if operator in ("_and", "_or"):
+            if not isinstance(operand, list):
+                raise invalid_query(f'"{operator}" has to be an array')
+            nested = [_field_clause(name, item, collection, table, context) for item in operand]
+            clauses.append(and_(*nested) if operator == "_and" else or_(*nested))
+            continue
+        clauses.append(_operator_clause(field, table, operator, operand, context))
+    return and_(*clauses) if len(clauses) != 1 else clauses[0]
+
+
+def _allowed_operators(field: Field) -> frozenset[str]:
+    if field.concealed:
+        return _CONCEALED_OPS
+    return OPERATORS_BY_TYPE.get(field.type, frozenset())
+
+
+def _operator_clause(
+    field: Field, table: Table, operator: str, operand: Any, context: FilterContext
+) -> ColumnElement[bool]:
+    if operator not in _allowed_operators(field):
+        raise invalid_query(
+            f'"{field.type}" field type does not contain the "{operator}" filter operator'
+        )
+    column = table.c[field.name]
+    if operator in _BOOLEAN_OPS:
+        flag = _boolean(operand, operator)
+        return _BOOLEAN_BUILDERS[operator](column, flag)
+    if operator in _LIST_OPS:
+        values = _list_operand(operand, operator, context)
+        cast = [_cast(field, v) for v in values]
+        if operator in ("_between", "_nbetween"):
+            if len(cast) != 2:
+                return true()
+            between = column.between(cast[0], cast[1])
+            return between if operator == "_between" else not_(between)
+        return column.in_(cast) if operator == "_in" else not_(column.in_(cast))
+    value = variables.resolve(operand, context)
+    if isinstance(value, list | dict):
+        raise invalid_query(f'"{operator}" has to be a single value')
+    if isinstance(value, str) and value == "" and operator not in ("_eq", "_neq"):
+        raise invalid_query(f'"{operator}" can not be empty (use "_empty" instead)')
+    cast_value = _cast(field, value)
+    return _VALUE_BUILDERS[operator](column, cast_value)
+
+
+def _boolean(operand: Any, operator: str) -> bool:
+    if isinstance(operand, bool):
+        return operand
+    if operand in ("true", "1", 1):
+        return True
+    if operand in ("false", "0", 0):
+        return False
+    raise invalid_query(f'"{operator}" has to be a boolean')
+
+
+def _list_operand(operand: Any, operator: str, context: FilterContext) -> list[Any]:
+    if isinstance(operand, str):
+        resolved = variables.resolve(operand, context)
+        items = resolved if isinstance(resolved, list) else operand.split(",")
+    elif isinstance(operand, list):
+        items = []
+        for item in operand:
+            resolved = variables.resolve(item, context)
+            items += resolved if isinstance(resolved, list) else [resolved]
+    elif isinstance(operand, Mapping):
+        items = list(operand.values())
+    else:
+        items = [operand]
+    if not items:
+        raise invalid_query(f'"{operator}" has to be an array of values')
+    return items
+
+
+def _cast(field: Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if value in ("null", "NULL"):
+        return None
+    kind = field.type
+    try:
+        if kind in ("integer", "bigInteger"):
+            return int(value)
+        if kind in ("float", "decimal"):
+            return float(value)
+        if kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            return str(value).lower() in ("true", "1")
+        if kind in ("timestamp", "dateTime"):
+            return _datetime(value)
+        if kind == "date":
+            return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        raise invalid_query(f'"{value}" is not a valid value for field "{field.name}"') from None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if not isinstance(value, str) else value
+
+
+def _datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip().replace("Z", "+00:00")
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _like(column: Any, value: Any, *, prefix: str, suffix: str, lower: bool) -> ColumnElement[bool]:
+    text = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"{prefix}{text.lower() if lower else text}{suffix}"
+    target = func.lower(column) if lower else column
+    return target.like(pattern, escape="\\")  # type: ignore[no-any-return]
+
+
+def _eq(column: Any, value: Any) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
+
+
+def _neq(column: Any, value: Any) -> ColumnElement[bool]:
+    return column.is_not(None) if value is None else column != value  # type: ignore[no-any-return]
+
+
+_Builder = Callable[[Any, Any], ColumnElement[bool]]
+_VALUE_BUILDERS: Mapping[str, _Builder] = {
+    "_eq": _eq,
+    "_neq": _neq,
+    "_lt": lambda c, v: c < v,
+    "_lte": lambda c, v: c <= v,
+    "_gt": lambda c, v: c > v,
+    "_gte": lambda c, v: c >= v,
+    "_contains": lambda c, v: _like(c, v, prefix="%", suffix="%", lower=False),
+    "_ncontains": lambda c, v: not_(_like(c, v, prefix="%", suffix="%", lower=False)),
+    "_icontains": lambda c, v: _like(c, v, prefix="%", suffix="%", lower=True),
+    "_starts_with": lambda c, v: _like(c, v, prefix="", suffix="%", lower=False),
+    "_nstarts_with": lambda c, v: not_(_like(c, v, prefix="", suffix="%", lower=False)),
+    "_istarts_with": lambda c, v: _like(c, v, prefix="", suffix="%", lower=True),
+    "_nistarts_with": lambda c, v: not_(_like(c, v, prefix="", suffix="%", lower=True)),
+    "_ends_with": lambda c, v: _like(c, v, prefix="%", suffix="", lower=False),
+    "_nends_with": lambda c, v: not_(_like(c, v, prefix="%", suffix="", lower=False)),
+    "_iends_with": lambda c, v: _like(c, v, prefix="%", suffix="", lower=True),
+    "_niends_with": lambda c, v: not_(_like(c, v, prefix="%", suffix="", lower=True)),
+}
+_BOOLEAN_BUILDERS: Mapping[str, Callable[[Any, bool], ColumnElement[bool]]] = {
+    "_null": lambda c, flag: c.is_(None) if flag else c.is_not(None),
+    "_nnull": lambda c, flag: c.is_not(None) if flag else c.is_(None),
+    "_empty": lambda c, flag: or_(c.is_(None), c == "") if flag else and_(c.is_not(None), c != ""),
+    "_nempty": lambda c, flag: and_(c.is_not(None), c != "") if flag else or_(c.is_(None), c == ""),
+}
+
+
+def compile_search(
+    term: str, collection: Collection, table: Table, readable: Sequence[str] | None = None
+) -> ColumnElement[bool]:
+    """Directus ``search``: case-insensitive substring on text fields, equality on numbers when
+    the term is a number and on UUIDs when it is one; concealed fields are never searched."""
+    clauses = []
+    lowered = term.lower()
+    for field in collection.columns:
+        if field.concealed or field.type == "hash" or field.name not in table.c:
+            continue
+        if readable is not None and field.name not in readable:
+            continue
+        column = table.c[field.name]
+        if field.type in ("string", "text", "csv"):
+            clauses.append(_like(column, lowered, prefix="%", suffix="%", lower=True))
+        elif field.type in ("integer", "bigInteger", "float", "decimal"):
+            try:
+                number = float(term)
+            except ValueError:
+                continue
+            clauses.append(column == (int(number) if number.is_integer() else number))
+        elif field.type == "uuid" and variables.is_uuid(term):
+            clauses.append(column == term.lower())
+    return or_(*clauses) if clauses else false()

@@ -1,0 +1,67 @@
+"""Counters in Redis, shared by every instance; keys carry a namespace prefix."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from authgate.errors import service_unavailable
+from authgate.ratelimit.store import Hit
+
+log = logging.getLogger("authgate.ratelimit")
+
+# INCR, then start the window on the first hit; answer the count and the milliseconds left.
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 and tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}
+"""
+
+
+class RedisStore:
+    def __init__(self, client: Redis, *, namespace: str) -> None:
+        self._client = client
+        self._prefix = f"{namespace}:counter:"
+        self._hit = client.register_script(_HIT)
+
+    async def hit(self, key: str, *, window: timedelta | None, now: datetime) -> Hit:
+        window_ms = int(window.total_seconds() * 1000) if window else 0
+        try:
+            count, ttl_ms = await self._hit(keys=[self._prefix + key], args=[window_ms])
+        except RedisError as exc:
+            raise _unavailable(exc) from exc
+        expires = now + timedelta(milliseconds=int(ttl_ms)) if int(ttl_ms) > 0 else None
+        return Hit(int(count), expires)
+
+    async def count(self, key: str, *, now: datetime) -> int:
+        try:
+            value = await self._client.get(self._prefix + key)
+        except RedisError as exc:
+            raise _unavailable(exc) from exc
+        return int(value) if value is not None else 0
+
+    async def reset(self, key: str) -> None:
+        try:
+            await self._client.delete(self._prefix + key)
+        except RedisError as exc:
+            raise _unavailable(exc) from exc
+
+    async def claim(self, key: str, *, ttl: timedelta, now: datetime) -> bool:
+        try:
+            won = await self._client.set(
+                self._prefix + key, 1, nx=True, px=int(ttl.total_seconds() * 1000)
+            )
+        except RedisError as exc:
+            raise _unavailable(exc) from exc
+        return bool(won)
+
+    async def close(self) -> None:
+        return None  # the client belongs to the application, which closes it
+
+
+def _unavailable(exc: Exception) -> Exception:
+    log.error("redis unreachable: %s", exc.__class__.__name__)
+    return service_unavailable("authentication", "Rate limiter unreachable", retry_after=1)

@@ -1,0 +1,1 @@
+"""What collections and fields exist, with their Directus types and specials."""

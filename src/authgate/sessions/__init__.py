@@ -1,0 +1,1 @@
+"""Sessions: login, refresh with rotation and reuse detection, logout."""

@@ -1,0 +1,158 @@
+"""SQL for ``directus_sessions``. Tokens are stored as keyed hashes; a rotated row stays behind
+as a tombstone (``next_token`` set, ``expires`` = end of the grace period) so that a reused
+token can be recognised and its whole chain revoked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, delete, insert, literal_column, or_, select, text, update
+
+from authgate.storage.tables import sessions, users
+from authgate.users.model import User
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    token: str
+    user: str | None
+    expires: datetime
+    next_token: str | None
+    share: str | None
+    oauth_client: str | None
+
+
+def insert_session(
+    conn: Connection,
+    *,
+    token_hash: str,
+    user: str,
+    expires: datetime,
+    ip: str | None,
+    user_agent: str | None,
+    origin: str | None,
+) -> None:
+    conn.execute(
+        insert(sessions).values(
+            token=token_hash,
+            user=user,
+            expires=expires,
+            ip=ip,
+            user_agent=user_agent,
+            origin=origin,
+        )
+    )
+
+
+def purge_expired(conn: Connection, *, now: datetime, retention: timedelta, user: str | None = None) -> None:
+    """Delete sessions past their expiry, and tombstones older than ``retention`` (past that
+    age their token would have expired anyway, so their reuse proves nothing)."""
+    condition = or_(
+        and_(sessions.c.next_token.is_(None), sessions.c.expires < now),
+        sessions.c.expires < now - retention,
+    )
+    if user is not None:
+        condition = and_(condition, sessions.c.user == user)
+    conn.execute(delete(sessions).where(condition))
+
+
+def lock_for_refresh(conn: Connection, token_hash: str) -> SessionRow | None:
+    statement = select(
+        sessions.c.token,
+        sessions.c.user,
+        sessions.c.expires,
+        sessions.c.next_token,
+        sessions.c.share,
+        sessions.c.oauth_client,
+    ).where(sessions.c.token == token_hash)
+    if conn.dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    row = conn.execute(statement).first()
+    return SessionRow(*row) if row else None
+
+
+def exists(conn: Connection, token_hash: str) -> bool:
+    return conn.execute(select(sessions.c.token).where(sessions.c.token == token_hash)).first() is not None
+
+
+def mark_rotated(conn: Connection, token_hash: str, *, successor_hash: str, grace_end: datetime) -> None:
+    conn.execute(
+        update(sessions)
+        .where(sessions.c.token == token_hash)
+        .values(next_token=successor_hash, expires=grace_end)
+    )
+
+
+def is_live(conn: Connection, token_hash: str, *, user: str | None, share: str | None, now: datetime) -> bool:
+    """The check behind a session-mode JWT: its row exists, belongs to it, has not expired."""
+    statement = select(literal_column("1")).where(
+        sessions.c.token == token_hash,
+        sessions.c.user.is_(None) if user is None else sessions.c.user == user,
+        sessions.c.share.is_(None) if share is None else sessions.c.share == share,
+        sessions.c.expires >= now,
+    )
+    return conn.execute(statement).first() is not None
+
+
+_CHAIN = text(
+    """
+    WITH RECURSIVE chain(token, next_token) AS (
+        SELECT token, next_token FROM directus_sessions WHERE token = :token
+        UNION
+        SELECT s.token, s.next_token FROM directus_sessions s
+        JOIN chain c ON s.next_token = c.token OR s.token = c.next_token
+    )
+    SELECT token FROM chain
+    """
+)
+
+
+def chain_of(conn: Connection, token_hash: str) -> list[str]:
+    """Every row of the rotation chain ``token_hash`` belongs to, before and after it."""
+    return [row[0] for row in conn.execute(_CHAIN, {"token": token_hash})]
+
+
+def delete_chain(conn: Connection, token_hash: str) -> int:
+    members = chain_of(conn, token_hash)
+    if not members:
+        return 0
+    conn.execute(delete(sessions).where(sessions.c.token.in_(members)))
+    return len(members)
+
+
+def delete_for_user(conn: Connection, user: str, *, keep_chain_of: str | None = None) -> None:
+    condition = sessions.c.user == user
+    if keep_chain_of is not None:
+        keep = chain_of(conn, keep_chain_of)
+        if keep:
+            condition = condition & sessions.c.token.not_in(keep)
+    conn.execute(delete(sessions).where(condition))
+
+
+def find_with_user(conn: Connection, token_hash: str) -> tuple[SessionRow, User] | None:
+    row = conn.execute(
+        select(
+            sessions.c.token,
+            sessions.c.user,
+            sessions.c.expires,
+            sessions.c.next_token,
+            sessions.c.share,
+            sessions.c.oauth_client,
+            users.c.id,
+            users.c.email,
+            users.c.password,
+            users.c.status,
+            users.c.role,
+            users.c.tfa_secret,
+            users.c.provider,
+            users.c.external_identifier,
+            users.c.first_name,
+            users.c.last_name,
+        )
+        .join(users, users.c.id == sessions.c.user)
+        .where(sessions.c.token == token_hash, sessions.c.oauth_client.is_(None))
+    ).first()
+    if row is None:
+        return None
+    return SessionRow(*row[:6]), User(*row[6:])

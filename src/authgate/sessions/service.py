@@ -1,0 +1,352 @@
+"""Login, refresh and logout (Directus ``AuthenticationService``), with authgate's decisions:
+
+* refresh tokens and session ids are stored as keyed hashes;
+* refresh is idempotent within ``SESSION_REFRESH_GRACE_PERIOD`` (the successor is derived
+  from the presented token, so a repeat gets the same one) and a reuse after the grace period
+  revokes the whole chain;
+* login does the same work for unknown, inactive and wrong-provider users, and is stalled to
+  ``LOGIN_STALL_TIME`` whatever happens;
+* TOTP accepts the previous step too and refuses a step already used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, TypeVar
+
+from sqlalchemy import Connection
+
+from authgate import crypto
+from authgate.access import policy
+from authgate.access.repo import load_access_facts
+from authgate.activity import repo as activity
+from authgate.clock import Clock
+from authgate.config.settings import Settings
+from authgate.errors import AuthError, Code
+from authgate.passwords import PasswordHasher
+from authgate.project import repo as project_repo
+from authgate.project.model import ProjectSettings
+from authgate.ratelimit.store import CounterStore
+from authgate.sessions import repo
+from authgate.storage.db import Database
+from authgate.tokens import jwt
+from authgate.users import repo as users_repo
+from authgate.users.model import Status, User
+from authgate.users.otp import OtpChecker
+
+log = logging.getLogger("authgate.sessions")
+
+Mode = Literal["json", "cookie", "session"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a request comes from, as recorded on sessions and activity rows."""
+
+    ip: str | None
+    user_agent: str | None
+    origin: str | None
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_ms: int
+    user: str
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    """A refresh refused inside its transaction (the rows it deleted must still be committed)."""
+
+    code: Code
+    stall: bool = False
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    user: User | None
+    settings: ProjectSettings
+    admin: bool = False
+    app: bool = False
+    enforce_tfa: bool = False
+
+
+async def stalled(clock: Clock, stall: timedelta, work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` and answer no sooner than ``stall`` after the start, success or failure."""
+    started = clock.monotonic()
+    try:
+        return await work()
+    finally:
+        left = stall.total_seconds() - (clock.monotonic() - started)
+        if left > 0:
+            await asyncio.sleep(left)
+
+
+class SessionService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        keys: crypto.Keys,
+        hasher: PasswordHasher,
+        attempts: CounterStore,
+        otp: OtpChecker,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.keys = keys
+        self.hasher = hasher
+        self.attempts = attempts
+        self.otp = otp
+        self.secret = settings.secret.reveal()
+
+    # ---------------------------------------------------------------- login
+
+    async def login(
+        self,
+        *,
+        email: str,
+        password: str,
+        otp: str | None,
+        mode: Mode,
+        client: Client,
+        provider: str = "default",
+    ) -> IssuedTokens:
+        return await stalled(
+            self.clock,
+            self.settings.login_stall_time,
+            lambda: self._login(email, password, otp, mode, client, provider),
+        )
+
+    def _load_candidate(self, conn: Connection, email: str, ip: str | None) -> _Candidate:
+        settings = project_repo.load(conn)
+        user = users_repo.find_by_email(conn, email)
+        if user is None or not user.is_active:
+            return _Candidate(user, settings)
+        facts = load_access_facts(conn, user=user.id, role=user.role)
+        admin, app = policy.global_flags(facts, ip)
+        enforce = user.tfa_secret is None and policy.own_role_enforces_tfa(facts, user.role)
+        return _Candidate(user, settings, admin, app, enforce)
+
+    async def _login(
+        self, email: str, password: str, otp: str | None, mode: Mode, client: Client, provider: str
+    ) -> IssuedTokens:
+        candidate = await self.db.read(self._load_candidate, email, client.ip)
+        user = candidate.user
+        if user is None or not user.is_active or user.provider != provider:
+            await self.hasher.burn(password)
+            raise AuthError(Code.INVALID_CREDENTIALS)
+        now = self.clock.now()
+        await self._count_attempt(user, candidate.settings, client, now)
+        if not await self.hasher.verify(user.password, password):
+            raise AuthError(Code.INVALID_CREDENTIALS)
+        if user.tfa_secret:
+            if not otp:
+                raise AuthError(Code.INVALID_OTP)
+            if not await self.otp.accept(user, otp, now=now):
+                raise AuthError(Code.INVALID_OTP)
+        rehash = None
+        if user.password and self.hasher.needs_rehash(user.password):
+            rehash = await self.hasher.hash(password)
+        tokens = self._issue(user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now)
+        await self.db.write(self._store_login, user, tokens, mode, client, now, rehash)
+        if candidate.settings.auth_login_attempts is not None:
+            await self.attempts.reset(_attempts_key(user.id))
+        return tokens
+
+    async def _count_attempt(
+        self, user: User, settings: ProjectSettings, client: Client, now: datetime
+    ) -> None:
+        """Directus's lockout: every login of an existing active user counts, before the
+        password is checked; the attempt past ``auth_login_attempts`` suspends the account.
+        Unlike Directus, that attempt fails even with the right password."""
+        limit = settings.auth_login_attempts
+        if limit is None:
+            return
+        hit = await self.attempts.hit(_attempts_key(user.id), window=None, now=now)
+        if hit.count <= limit:
+            return
+        await self.db.write(self._suspend, user, client, now)
+        await self.attempts.reset(_attempts_key(user.id))
+        log.warning("user suspended after too many failed logins", extra={"user": user.id})
+        raise AuthError(Code.INVALID_CREDENTIALS)
+
+    def _suspend(self, conn: Connection, user: User, client: Client, now: datetime) -> None:
+        users_repo.set_columns(conn, user.id, {"status": Status.SUSPENDED.value})
+        repo.delete_for_user(conn, user.id)
+        activity.record(
+            conn,
+            action="update",
+            actor=activity.Actor(user.id, client.ip, client.user_agent, client.origin),
+            collection="directus_users",
+            item=user.id,
+            now=now,
+            delta={"status": Status.SUSPENDED.value},
+        )
+
+    def _issue(
+        self, user: User, admin: bool, app: bool, enforce_tfa: bool, mode: Mode, now: datetime
+    ) -> IssuedTokens:
+        refresh_token = crypto.random_token()
+        ttl = self.settings.session_cookie_ttl if mode == "session" else self.settings.access_token_ttl
+        access_token = jwt.issue_access_token(
+            self.secret,
+            user=user.id,
+            role=user.role,
+            app_access=app,
+            admin_access=admin,
+            now=now,
+            ttl=ttl,
+            session=refresh_token if mode == "session" else None,
+            enforce_tfa=enforce_tfa,
+        )
+        return IssuedTokens(access_token, refresh_token, int(ttl.total_seconds() * 1000), user.id)
+
+    def _store_login(
+        self,
+        conn: Connection,
+        user: User,
+        tokens: IssuedTokens,
+        mode: Mode,
+        client: Client,
+        now: datetime,
+        rehash: str | None,
+    ) -> None:
+        repo.insert_session(
+            conn,
+            token_hash=self.keys.hash_token(tokens.refresh_token),
+            user=user.id,
+            expires=now + self.settings.refresh_token_ttl,
+            ip=client.ip,
+            user_agent=client.user_agent,
+            origin=client.origin,
+        )
+        repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl)
+        activity.record(
+            conn,
+            action="login",
+            actor=activity.Actor(user.id, client.ip, client.user_agent, client.origin),
+            collection="directus_users",
+            item=user.id,
+            now=now,
+        )
+        values: dict[str, object] = {"last_access": now}
+        if rehash is not None:
+            values["password"] = rehash
+        users_repo.set_columns(conn, user.id, values)
+
+    # -------------------------------------------------------------- refresh
+
+    async def refresh(self, token: str, *, mode: Mode, client: Client) -> IssuedTokens:
+        if not token:
+            raise AuthError(Code.INVALID_CREDENTIALS)
+        now = self.clock.now()
+        outcome = await self.db.write(self._rotate, token, mode, client, now)
+        if isinstance(outcome, _Rejected):
+            if outcome.stall:
+                await asyncio.sleep(self.settings.login_stall_time.total_seconds())
+            raise AuthError(outcome.code)
+        return outcome
+
+    def _rotate(
+        self, conn: Connection, token: str, mode: Mode, client: Client, now: datetime
+    ) -> IssuedTokens | _Rejected:
+        """One transaction; refusals are returned, not raised, so that deletions commit."""
+        token_hash = self.keys.hash_token(token)
+        row = repo.lock_for_refresh(conn, token_hash)
+        if row is None or row.oauth_client is not None or row.user is None:
+            return _Rejected(Code.INVALID_CREDENTIALS)
+        if row.expires < now:
+            if row.next_token is not None:
+                revoked = repo.delete_chain(conn, token_hash)
+                log.warning(
+                    "refresh token reused after rotation; session chain revoked",
+                    extra={"user": row.user, "revoked": revoked},
+                )
+            else:
+                repo.delete_chain(conn, token_hash)
+            return _Rejected(Code.INVALID_CREDENTIALS)
+        user = users_repo.get(conn, row.user)
+        if user is None:
+            return _Rejected(Code.INVALID_CREDENTIALS)
+        if not user.is_active:
+            repo.delete_chain(conn, token_hash)
+            suspended = user.status == Status.SUSPENDED
+            return _Rejected(
+                Code.USER_SUSPENDED if suspended else Code.INVALID_CREDENTIALS, stall=True
+            )
+        successor = self.keys.successor_of(token)
+        successor_hash = self.keys.hash_token(successor)
+        if row.next_token is not None:
+            # A repeat within the grace period: the same successor, if it still exists.
+            if not crypto.equal(row.next_token, successor_hash) or not repo.exists(conn, successor_hash):
+                return _Rejected(Code.INVALID_CREDENTIALS)
+        else:
+            lifetime = (
+                self.settings.session_cookie_ttl if mode == "session" else self.settings.refresh_token_ttl
+            )
+            repo.mark_rotated(
+                conn,
+                token_hash,
+                successor_hash=successor_hash,
+                grace_end=now + self.settings.session_refresh_grace_period,
+            )
+            repo.insert_session(
+                conn,
+                token_hash=successor_hash,
+                user=user.id,
+                expires=now + lifetime,
+                ip=client.ip,
+                user_agent=client.user_agent,
+                origin=client.origin,
+            )
+        facts = load_access_facts(conn, user=user.id, role=user.role)
+        admin, app = policy.global_flags(facts, client.ip)
+        ttl = self.settings.session_cookie_ttl if mode == "session" else self.settings.access_token_ttl
+        access_token = jwt.issue_access_token(
+            self.secret,
+            user=user.id,
+            role=user.role,
+            app_access=app,
+            admin_access=admin,
+            now=now,
+            ttl=ttl,
+            session=successor if mode == "session" else None,
+        )
+        users_repo.touch_last_access(conn, user.id, now)
+        repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl, user=user.id)
+        return IssuedTokens(access_token, successor, int(ttl.total_seconds() * 1000), user.id)
+
+    # --------------------------------------------------------------- logout
+
+    async def logout(self, token: str, *, client: Client) -> None:
+        await self.db.write(self._logout, self.keys.hash_token(token), client, self.clock.now())
+
+    def _logout(self, conn: Connection, token_hash: str, client: Client, now: datetime) -> None:
+        found = repo.find_with_user(conn, token_hash)
+        if found is None:
+            return
+        _, user = found
+        repo.delete_chain(conn, token_hash)
+        activity.record(
+            conn,
+            action="logout",
+            actor=activity.Actor(user.id, client.ip, client.user_agent, client.origin),
+            collection="directus_users",
+            item=user.id,
+            now=now,
+        )
+
+
+def _attempts_key(user_id: str) -> str:
+    return f"login-attempts:{user_id}"

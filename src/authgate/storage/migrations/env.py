@@ -1,0 +1,15 @@
+"""Alembic environment: authgate always hands it an open connection."""
+
+from alembic import context
+
+from authgate.storage.tables import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,227 @@
+"""The Directus system tables (names and columns as Directus has them) and authgate's own.
+
+This metadata is what queries are built from; the Alembic migrations create the same schema,
+and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+
+from authgate.storage.types import GUID, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+roles = Table(
+    "directus_roles",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("icon", String(64), nullable=False, server_default="supervised_user_circle"),
+    Column("description", Text),
+    Column("parent", GUID, ForeignKey("directus_roles.id")),
+)
+
+users = Table(
+    "directus_users",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("first_name", String(50)),
+    Column("last_name", String(50)),
+    Column("email", String(128), unique=True),
+    Column("password", String(255)),
+    Column("location", String(255)),
+    Column("title", String(50)),
+    Column("description", Text),
+    Column("tags", JSON),
+    Column("avatar", GUID),
+    Column("language", String(255)),
+    Column("tfa_secret", String(255)),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("role", GUID, ForeignKey("directus_roles.id", ondelete="SET NULL")),
+    Column("token", String(255), unique=True),
+    Column("last_access", UTCDateTime),
+    Column("last_page", String(255)),
+    Column("provider", String(128), nullable=False, server_default="default"),
+    Column("external_identifier", String(255), unique=True),
+    Column("auth_data", JSON),
+    Column("email_notifications", Boolean, server_default=text("true")),
+    Column("appearance", String(255)),
+    Column("theme_dark", String(255)),
+    Column("theme_light", String(255)),
+    Column("theme_light_overrides", JSON),
+    Column("theme_dark_overrides", JSON),
+    Column("text_direction", String(255), nullable=False, server_default="auto"),
+)
+# Email uniqueness is case-insensitive (Directus checks it in code; here the database does).
+Index("uq_directus_users_email_lower", func.lower(users.c.email), unique=True)
+Index("ix_directus_users_external_identifier_lower", func.lower(users.c.external_identifier))
+Index("ix_directus_users_role", users.c.role)
+
+policies = Table(
+    "directus_policies",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("icon", String(64), nullable=False, server_default="badge"),
+    Column("description", Text),
+    Column("ip_access", Text),
+    Column("enforce_tfa", Boolean, nullable=False, server_default=text("false")),
+    Column("admin_access", Boolean, nullable=False, server_default=text("false")),
+    Column("app_access", Boolean, nullable=False, server_default=text("false")),
+)
+
+access = Table(
+    "directus_access",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("role", GUID, ForeignKey("directus_roles.id", ondelete="CASCADE")),
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE")),
+    Column("policy", GUID, ForeignKey("directus_policies.id", ondelete="CASCADE"), nullable=False),
+    Column("sort", Integer),
+)
+Index("ix_directus_access_role", access.c.role)
+Index("ix_directus_access_user", access.c.user)
+
+permissions = Table(
+    "directus_permissions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("collection", String(64), nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("permissions", JSON),
+    Column("validation", JSON),
+    Column("presets", JSON),
+    Column("fields", Text),
+    Column("policy", GUID, ForeignKey("directus_policies.id", ondelete="CASCADE"), nullable=False),
+)
+Index("ix_directus_permissions_policy", permissions.c.policy)
+
+# ``token`` and ``next_token`` hold keyed hashes of the tokens, never the tokens themselves.
+sessions = Table(
+    "directus_sessions",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE")),
+    Column("expires", UTCDateTime, nullable=False),
+    Column("ip", String(255)),
+    Column("user_agent", Text),
+    Column("share", GUID),
+    Column("origin", String(255)),
+    Column("next_token", String(64)),
+    Column("oauth_client", String(255)),
+)
+Index("ix_directus_sessions_user", sessions.c.user)
+Index("ix_directus_sessions_next_token", sessions.c.next_token)
+Index("ix_directus_sessions_expires", sessions.c.expires)
+
+settings = Table(
+    "directus_settings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_name", String(100), nullable=False, server_default="Directus"),
+    Column("project_url", String(255)),
+    Column("project_color", String(255), nullable=False, server_default="#6644FF"),
+    Column("project_logo", GUID),
+    Column("public_foreground", GUID),
+    Column("public_background", GUID),
+    Column("public_note", Text),
+    Column("auth_login_attempts", Integer, server_default=text("25")),
+    Column("auth_password_policy", String(100)),
+    Column("storage_asset_transform", String(7), server_default="all"),
+    Column("storage_asset_presets", JSON),
+    Column("custom_css", Text),
+    Column("storage_default_folder", GUID),
+    Column("basemaps", JSON),
+    Column("mapbox_key", String(255)),
+    Column("module_bar", JSON),
+    Column("project_descriptor", String(100)),
+    Column("default_language", String(255), nullable=False, server_default="en-US"),
+    Column("custom_aspect_ratios", JSON),
+    Column("public_favicon", GUID),
+    Column("default_appearance", String(255), nullable=False, server_default="auto"),
+    Column("default_theme_light", String(255)),
+    Column("theme_light_overrides", JSON),
+    Column("default_theme_dark", String(255)),
+    Column("theme_dark_overrides", JSON),
+    Column("report_error_url", String(255)),
+    Column("report_bug_url", String(255)),
+    Column("report_feature_url", String(255)),
+    Column("public_registration", Boolean, nullable=False, server_default=text("false")),
+    Column(
+        "public_registration_verify_email", Boolean, nullable=False, server_default=text("true")
+    ),
+    Column(
+        "public_registration_role", GUID, ForeignKey("directus_roles.id", ondelete="SET NULL")
+    ),
+    Column("public_registration_email_filter", JSON),
+    Column("visual_editor_urls", JSON),
+    Column("project_id", GUID),
+    Column("project_owner", String(255)),
+    Column("project_usage", String(255)),
+    Column("org_name", String(255)),
+    Column("product_updates", Boolean),
+    Column("project_status", String(255)),
+    Column("collaborative_editing_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("default_save_action", String(255), server_default="save-and-quit"),
+)
+
+activity = Table(
+    "directus_activity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("action", String(45), nullable=False),
+    Column("user", GUID),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("ip", String(50)),
+    Column("user_agent", Text),
+    Column("collection", String(64), nullable=False),
+    Column("item", String(255), nullable=False),
+    Column("origin", String(255)),
+)
+Index("ix_directus_activity_collection_item", activity.c.collection, activity.c.item)
+
+revisions = Table(
+    "directus_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "activity", Integer, ForeignKey("directus_activity.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("collection", String(64), nullable=False),
+    Column("item", String(255), nullable=False),
+    Column("data", JSON),
+    Column("delta", JSON),
+    Column("parent", Integer, ForeignKey("directus_revisions.id")),
+)
+
+# authgate's own: counters shared by every instance when no Redis is configured (login
+# attempts, rate limits, used TOTP steps).
+counters = Table(
+    "authgate_counters",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", Integer, nullable=False),
+    Column("expires_at", UTCDateTime),
+)
+Index("ix_authgate_counters_expires_at", counters.c.expires_at)

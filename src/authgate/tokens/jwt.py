@@ -1,0 +1,145 @@
+"""Issuing and verifying Directus-compatible JWTs (HS256, issuer ``directus``).
+
+Verification takes ``now``: the expiry check is ours, not the library's wall clock. The
+signature is checked before the expiry, so an expired token with a bad signature is
+``INVALID_TOKEN`` and a well-signed expired one is ``TOKEN_EXPIRED``, as in Directus.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt as pyjwt
+
+from authgate.errors import AuthError, Code
+
+ISSUER = "directus"
+_ALGORITHMS = ["HS256", "HS384", "HS512"]
+
+
+def _b64json(segment: str) -> Any:
+    padded = segment + "=" * (-len(segment) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+
+
+def unverified_issuer(token: str) -> str | None:
+    """The ``iss`` of a token that looks like a JWT, without trusting it; else ``None``."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = _b64json(parts[1])
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    issuer = payload.get("iss")
+    return issuer if isinstance(issuer, str) else None
+
+
+def is_directus_jwt(token: str) -> bool:
+    return unverified_issuer(token) == ISSUER
+
+
+def sign(payload: Mapping[str, Any], secret: str, *, now: datetime, ttl: timedelta) -> str:
+    issued = int(now.timestamp())
+    claims = {**payload, "iat": issued, "exp": issued + int(ttl.total_seconds()), "iss": ISSUER}
+    return pyjwt.encode(claims, secret, algorithm="HS256")
+
+
+def verify(token: str, secret: str, *, now: datetime) -> dict[str, Any]:
+    """The claims of a token signed with ``secret`` by issuer ``directus`` and not expired.
+
+    Raises:
+        AuthError: ``INVALID_TOKEN`` (bad signature, malformed, wrong issuer, no ``exp``) or
+            ``TOKEN_EXPIRED``.
+    """
+    try:
+        claims = pyjwt.decode(
+            token,
+            secret,
+            algorithms=_ALGORITHMS,
+            issuer=ISSUER,
+            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        )
+    except pyjwt.PyJWTError:
+        raise AuthError(Code.INVALID_TOKEN) from None
+    expires = claims.get("exp")
+    if not isinstance(expires, int | float) or isinstance(expires, bool):
+        raise AuthError(Code.INVALID_TOKEN)
+    if now.timestamp() >= expires:
+        raise AuthError(Code.TOKEN_EXPIRED)
+    return claims
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What an access token says; ``app_access``/``admin_access`` are not trusted, only present."""
+
+    user: str | None
+    role: str | None
+    session: str | None
+    share: str | None
+
+
+def read_access_claims(claims: Mapping[str, Any]) -> AccessClaims:
+    """Raises ``INVALID_TOKEN`` unless ``role``, ``app_access`` and ``admin_access`` are present
+    (so reset, invite and verification tokens never pass as access tokens)."""
+    if not all(key in claims for key in ("role", "app_access", "admin_access")):
+        raise AuthError(Code.INVALID_TOKEN)
+    user, role = claims.get("id"), claims.get("role")
+    session, share = claims.get("session"), claims.get("share")
+    for value in (user, role, session, share):
+        if value is not None and not isinstance(value, str):
+            raise AuthError(Code.INVALID_TOKEN)
+    return AccessClaims(user=user, role=role, session=session, share=share)
+
+
+def issue_access_token(
+    secret: str,
+    *,
+    user: str,
+    role: str | None,
+    app_access: bool,
+    admin_access: bool,
+    now: datetime,
+    ttl: timedelta,
+    session: str | None = None,
+    enforce_tfa: bool = False,
+) -> str:
+    payload: dict[str, Any] = {
+        "id": user,
+        "role": role,
+        "app_access": app_access,
+        "admin_access": admin_access,
+    }
+    if enforce_tfa:
+        payload["enforce_tfa"] = True
+    if session is not None:
+        payload["session"] = session
+    return sign(payload, secret, now=now, ttl=ttl)
+
+
+# One-shot tokens sent by mail carry a ``scope`` naming their purpose.
+SCOPE_PASSWORD_RESET = "password-reset"
+SCOPE_INVITE = "invite"
+SCOPE_REGISTRATION = "pending-registration"
+
+
+def verify_scoped(token: str, secret: str, *, now: datetime, scope: str) -> dict[str, Any]:
+    """Claims of a one-shot token of ``scope`` that names an ``email``.
+
+    Raises:
+        AuthError: ``INVALID_TOKEN``/``TOKEN_EXPIRED`` from ``verify``; ``FORBIDDEN`` when the
+            token is for another purpose.
+    """
+    claims = verify(token, secret, now=now)
+    if claims.get("scope") != scope or not isinstance(claims.get("email"), str):
+        raise AuthError(Code.FORBIDDEN)
+    return claims

@@ -1,0 +1,1 @@
+"""Users: accounts, their statuses, passwords, static tokens and two-factor secrets."""

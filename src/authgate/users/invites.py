@@ -1,0 +1,133 @@
+"""Invitations: an administrator (or anyone allowed to create users) invites addresses; the
+invitee chooses a password through the mailed link."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from authgate.access.model import Accountability
+from authgate.access.permissions import grant_of, load_rows
+from authgate.activity import repo as activity
+from authgate.clock import Clock
+from authgate.config.settings import Settings
+from authgate.errors import AuthError, Code, invalid_foreign_key, invalid_payload
+from authgate.mail.mailer import Mailer
+from authgate.passwords import PasswordHasher
+from authgate.project import repo as project_repo
+from authgate.project.model import ProjectSettings, check_password_policy
+from authgate.sessions.service import Client
+from authgate.storage.db import Database
+from authgate.storage.tables import roles
+from authgate.tokens import jwt
+from authgate.urls import is_url_allowed, public_link, with_token
+from authgate.users import repo
+from authgate.users.model import Status
+
+
+class Invitations:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        hasher: PasswordHasher,
+        mailer: Mailer,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.hasher = hasher
+        self.mailer = mailer
+
+    async def invite(
+        self,
+        accountability: Accountability,
+        emails: Sequence[str],
+        role: str,
+        invite_url: str | None,
+    ) -> None:
+        """Raises ``FORBIDDEN`` when the caller may not create users (the route swallows it,
+        as Directus 12 does)."""
+        now = self.clock.now()
+        to_mail, project = await self.db.write(
+            self._store, accountability, list(emails), role.lower(), invite_url, now
+        )
+        for email in to_mail:
+            token = jwt.sign(
+                {"email": email, "scope": jwt.SCOPE_INVITE},
+                self.settings.secret.reveal(),
+                now=now,
+                ttl=self.settings.user_invite_token_ttl,
+            )
+            base = invite_url or public_link(self.settings.public_url, "/admin/accept-invite")
+            self.mailer.send("user-invitation", to=email, url=with_token(base, token), project=project)
+
+    def _store(
+        self,
+        conn: Connection,
+        accountability: Accountability,
+        emails: list[str],
+        role: str,
+        invite_url: str | None,
+        now: datetime,
+    ) -> tuple[list[str], ProjectSettings]:
+        if not accountability.admin:
+            grant = grant_of(load_rows(conn, accountability, "directus_users", "create"), "directus_users")
+            for name in ("email", "role", "status"):
+                if not grant.allows_field(name):
+                    raise AuthError(Code.FORBIDDEN)
+        if conn.execute(select(roles.c.id).where(roles.c.id == role)).first() is None:
+            raise invalid_foreign_key("directus_users", "role")
+        if invite_url is not None and not is_url_allowed(invite_url, self.settings.user_invite_url_allow_list):
+            raise invalid_payload(f'URL "{invite_url}" can\'t be used to invite users')
+        actor = activity.Actor(
+            accountability.user, accountability.ip, accountability.user_agent, accountability.origin
+        )
+        to_mail = []
+        for email in dict.fromkeys(emails):
+            user = repo.find_by_email(conn, email)
+            if user is None:
+                user_id = str(uuid.uuid4())
+                repo.insert_user(
+                    conn,
+                    {"id": user_id, "email": email, "role": role, "status": Status.INVITED.value, "provider": "default"},
+                )
+                activity.record(conn, action="create", actor=actor, collection="directus_users", item=user_id, now=now)
+                to_mail.append(email)
+            elif user.status == Status.INVITED:
+                if user.role != role:
+                    repo.set_columns(conn, user.id, {"role": role})
+                to_mail.append(user.email or email)
+        return to_mail, project_repo.load(conn)
+
+    async def accept(self, token: str, password: str, client: Client) -> None:
+        now = self.clock.now()
+        claims = jwt.verify_scoped(token, self.settings.secret.reveal(), now=now, scope=jwt.SCOPE_INVITE)
+        user, project = await self.db.read(
+            lambda conn: (repo.find_by_email(conn, claims["email"]), project_repo.load(conn))
+        )
+        if user is None or user.status != Status.INVITED:
+            raise AuthError(Code.INVALID_INVITE)
+        check_password_policy(password, project.auth_password_policy)
+        hashed = await self.hasher.hash(password)
+        await self.db.write(self._accept, claims["email"], hashed, client, now)
+
+    def _accept(self, conn: Connection, email: str, hashed: str, client: Client, now: datetime) -> None:
+        user = repo.find_by_email(conn, email)
+        if user is None or user.status != Status.INVITED:
+            raise AuthError(Code.INVALID_INVITE)
+        repo.set_columns(conn, user.id, {"password": hashed, "status": Status.ACTIVE.value})
+        activity.record(
+            conn,
+            action="update",
+            actor=activity.Actor(user.id, client.ip, client.user_agent, client.origin),
+            collection="directus_users",
+            item=user.id,
+            now=now,
+            delta={"password": "**********", "status": Status.ACTIVE.value},
+        )

@@ -1,0 +1,103 @@
+"""Two-factor enrolment: generate a secret (nothing stored), enable it with a code, disable it.
+
+Secrets are sealed (AES-GCM, bound to the user) before they are stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from authgate import totp
+from authgate.access.model import Accountability
+from authgate.access.permissions import grant_of, load_rows
+from authgate.clock import Clock
+from authgate.errors import AuthError, Code, forbidden, invalid_payload
+from authgate.passwords import PasswordHasher
+from authgate.project import repo as project_repo
+from authgate.storage.db import Database
+from authgate.users import repo
+from authgate.users.model import DEFAULT_PROVIDER, User
+from authgate.users.otp import OtpChecker
+
+
+class TwoFactor:
+    def __init__(
+        self, *, db: Database, clock: Clock, hasher: PasswordHasher, otp: OtpChecker
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.hasher = hasher
+        self.otp = otp
+
+    async def _me(self, accountability: Accountability) -> User:
+        if accountability.user is None:
+            raise AuthError(Code.INVALID_CREDENTIALS)
+        user = await self.db.read(repo.get, accountability.user)
+        if user is None:
+            raise AuthError(Code.INVALID_CREDENTIALS)
+        return user
+
+    async def generate(
+        self, accountability: Accountability, password: str | None, *, always_check_password: bool = False
+    ) -> dict[str, str]:
+        user = await self._me(accountability)
+        if user.provider == DEFAULT_PROVIDER or always_check_password:
+            if not password:
+                raise invalid_payload('"password" is required')
+            if not await self.hasher.verify(user.password, password):
+                raise AuthError(Code.INVALID_CREDENTIALS)
+        if user.tfa_secret:
+            raise invalid_payload("TFA Secret is already set for this user")
+        if user.provider == DEFAULT_PROVIDER and not user.email:
+            raise invalid_payload("User must have a valid email to enable TFA")
+        project = await self.db.read(project_repo.load)
+        secret = totp.generate_secret()
+        account = user.email or user.external_identifier or f"user_{user.id}"
+        return {
+            "secret": secret,
+            "otpauth_url": totp.otpauth_url(
+                secret, issuer=project.project_name or "Directus", account=account
+            ),
+        }
+
+    async def enable(self, accountability: Accountability, secret: Any, code: Any) -> None:
+        user = await self._me(accountability)
+        if not secret:
+            raise invalid_payload('"secret" is required')
+        if not code:
+            raise invalid_payload('"otp" is required')
+        if not isinstance(secret, str) or not isinstance(code, str):
+            raise invalid_payload('"otp" is invalid')
+        if user.tfa_secret:
+            raise invalid_payload("TFA Secret is already set for this user")
+        if not totp.is_valid_secret(secret) or not await self.otp.accept_for_secret(
+            user.id, secret.upper(), code, now=self.clock.now()
+        ):
+            raise invalid_payload('"otp" is invalid')
+        await self.db.write(self._store, accountability, user.id, self.otp.seal(user.id, secret.upper()))
+
+    def _store(self, conn: Connection, accountability: Accountability, user_id: str, sealed: str) -> None:
+        if not accountability.admin:
+            grant = grant_of(load_rows(conn, accountability, "directus_users", "update"), "directus_users")
+            if not grant.allows_field("tfa_secret"):
+                raise forbidden()
+        repo.set_columns(conn, user_id, {"tfa_secret": sealed})
+
+    async def disable(self, accountability: Accountability, code: Any) -> None:
+        user = await self._me(accountability)
+        if not code:
+            raise invalid_payload('"otp" is required')
+        if not user.tfa_secret:
+            raise invalid_payload(f'User "{user.id}" doesn\'t have TFA enabled')
+        if not isinstance(code, str) or not await self.otp.accept(user, code, now=self.clock.now()):
+            raise invalid_payload('"otp" is invalid')
+        await self.db.write(lambda conn: repo.set_columns(conn, user.id, {"tfa_secret": None}))
+
+    async def disable_for(self, accountability: Accountability, user_id: str) -> None:
+        if accountability.user is None:
+            raise AuthError(Code.INVALID_CREDENTIALS)
+        if not accountability.admin:
+            raise forbidden()
+        await self.db.write(lambda conn: repo.set_columns(conn, user_id, {"tfa_secret": None}))
