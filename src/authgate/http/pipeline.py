@@ -19,6 +19,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.access.authenticate import RequestOrigin
@@ -168,16 +169,28 @@ class Pipeline:
         await self._route(scope, _replay(raw_body), send)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self.app  # makes Starlette raise on a method mismatch instead of answering
         try:
             await self.app(scope, receive, send)
         except HTTPException as exc:
             if exc.status_code == 405 and scope["method"] == "OPTIONS":
-                allowed = (exc.headers or {}).get("Allow", "")
+                allowed = ",".join(self._allowed_methods(scope))
                 await PlainTextResponse(allowed, headers={"Allow": allowed})(scope, receive, send)
                 return
             if exc.status_code in (404, 405):
                 raise route_not_found(scope["path"]) from None
             raise
+
+    def _allowed_methods(self, scope: Scope) -> list[str]:
+        """Every method some route answers on this path (Express's OPTIONS answer)."""
+        methods: dict[str, None] = {}
+        for route in getattr(self.app, "routes", []):
+            match, _ = route.matches({**scope, "method": "GET"})
+            if match != Match.NONE:
+                for method in sorted(getattr(route, "methods", None) or ()):
+                    if method != "HEAD":
+                        methods.setdefault(method, None)
+        return list(methods)
 
     async def _read_body(self, receive: Receive, headers: Headers) -> bytes:
         limit = self.settings.max_payload_size

@@ -1,0 +1,137 @@
+"""Bad input of every kind: the Directus error envelope, never a 500 or a trace."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Harness
+
+
+def _error(response: object) -> dict:  # type: ignore[type-arg]
+    body = response.json()  # type: ignore[attr-defined]
+    assert set(body) == {"errors"}
+    return body["errors"][0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{bad", b"null", b'"str"', b"123", b"{\"a\": NaN}", b"[" * 5000, b'{"email": "\xff\xfe"}'],
+)
+def test_malformed_json_is_an_invalid_payload(harness: Harness, raw: bytes) -> None:
+    response = harness.client.post("/auth/login", content=raw, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["extensions"]["code"] == "INVALID_PAYLOAD"
+    assert error["message"].startswith("Invalid payload. ")
+    assert "Traceback" not in response.text
+
+
+def test_bodies_over_the_limit_are_refused(harness: Harness) -> None:
+    big = b'{"email":"a@example.com","password":"' + b"x" * (1 << 20) + b'"}'
+
+    response = harness.client.post("/auth/login", content=big, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert _error(response)["extensions"] == {"reason": "request entity too large", "code": "INVALID_PAYLOAD"}
+
+
+def test_a_body_of_exactly_the_limit_is_read(harness: Harness) -> None:
+    prefix = b'{"email":"a@example.com","password":"'
+    body = prefix + b"x" * ((1 << 20) - len(prefix) - 2) + b'"}'
+    assert len(body) == 1 << 20
+
+    response = harness.client.post("/auth/login", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 401
+
+
+def test_non_json_content_types_are_an_empty_body(harness: Harness) -> None:
+    response = harness.client.post(
+        "/auth/login", content=f"email={ADMIN_EMAIL}&password={ADMIN_PASSWORD}", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+
+    assert response.status_code == 400
+    assert _error(response)["extensions"]["reason"] == '"email" is required'
+
+
+def test_unknown_routes_and_methods_are_route_not_found(harness: Harness) -> None:
+    for method, path in (("GET", "/nope"), ("GET", "/auth/login"), ("DELETE", "/auth/login"), ("PUT", "/users/me")):
+        response = harness.client.request(method, path)
+
+        assert response.status_code == 404
+        assert response.json() == {
+            "errors": [{"message": f"Route {path} doesn't exist.", "extensions": {"path": path, "code": "ROUTE_NOT_FOUND"}}]
+        }
+
+
+def test_options_lists_the_allowed_methods(harness: Harness) -> None:
+    response = harness.client.options("/auth/login")
+
+    assert response.status_code == 200
+    assert response.headers["allow"] == "POST"
+
+
+def test_a_trailing_slash_reaches_the_route(harness: Harness) -> None:
+    response = harness.client.post("/auth/login/", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("/users", {"email": 5}),
+        ("/users", {"first_name": ["x"]}),
+        ("/users", {"first_name": "x" * 51}),
+        ("/users", {"status": "bogus"}),
+        ("/users", {"role": "not-a-uuid"}),
+        ("/users", {"role": "11111111-1111-4111-8111-111111111111"}),
+        ("/users", {"email_notifications": "yes"}),
+        ("/users", {"text_direction": None}),
+        ("/users", "a string"),
+        ("/settings", {"auth_login_attempts": "abc"}),
+        ("/settings", {"auth_password_policy": "/(unclosed/"}),
+        ("/settings", {"public_registration": "true"}),
+    ],
+)
+def test_wrong_types_are_clear_400s(harness: Harness, path: str, payload: object) -> None:
+    method = harness.client.post if path == "/users" else harness.client.patch
+
+    response = method(path, json=payload, headers=harness.admin)
+
+    assert response.status_code == 400, response.text
+    assert _error(response)["extensions"]["code"] in {
+        "INVALID_PAYLOAD", "FAILED_VALIDATION", "VALUE_TOO_LONG", "NOT_NULL_VIOLATION", "INVALID_FOREIGN_KEY"
+    }
+
+
+def test_errors_never_carry_a_stack_trace_or_internal_message(harness: Harness) -> None:
+    response = harness.client.get("/users", params={"filter": '{"email": {"_eq": {"nested": 1}}}'}, headers=harness.admin)
+
+    assert response.status_code == 400
+    assert "Traceback" not in response.text and "sqlalchemy" not in response.text.lower()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "x"},
+        {"limit": "-2"},
+        {"offset": "-1"},
+        {"page": "a"},
+        {"meta": "bogus"},
+        {"filter": "{not json"},
+        {"filter": '{"password": {"_eq": "x"}}'},
+        {"filter": '{"status": {"_gt": "a"}}'},
+        {"filter": '{"id": {"_contains": "a"}}'},
+        {"filter": '{"_and": {"a": 1}}'},
+        {"filter": '{"status": {"_bogus": 1}}'},
+        {"sort": "nonexistent"},
+    ],
+)
+def test_bad_queries_are_invalid_query_or_forbidden(harness: Harness, params: dict[str, str]) -> None:
+    response = harness.client.get("/users", params=params, headers=harness.admin)
+
+    assert response.status_code in (400, 403), response.text
+    assert _error(response)["extensions"]["code"] in {"INVALID_QUERY", "FORBIDDEN"}
