@@ -27,3 +27,9 @@ class SystemClock:
 
 def to_epoch(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-11-28T05:18:48.000Z``: how Directus writes instants (UTC, milliseconds)."""
+    value = moment.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

@@ -16,16 +16,8 @@ JSON_TYPE = "application/json; charset=utf-8"
 _NO_CACHE = {"Cache-Control": "no-cache", "Vary": "Origin, Cache-Control"}
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        from authgate.query.sql import iso_timestamp
-
-        return iso_timestamp(value)
-    raise TypeError
-
-
 def dumps(payload: Any) -> bytes:
-    return orjson.dumps(payload, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
 
 
 def json_response(

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table, and_, func, literal_column, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from authgate.clock import iso_utc
 from authgate.query.filter import FilterContext, compile_filter, compile_search, field_forbidden
 from authgate.query.params import Query
 from authgate.schema.model import CONCEALED, Collection, Field
@@ -20,19 +21,13 @@ from authgate.storage import tables as t
 TABLES: Mapping[str, Table] = {table.name: table for table in t.metadata.sorted_tables}
 
 
-def iso_timestamp(value: datetime) -> str:
-    """``2026-11-28T05:18:48.000Z``: always UTC, always milliseconds."""
-    moment = value.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def to_api_value(field: Field, value: Any) -> Any:
     if value is None:
         return [] if field.is_alias else None
     if field.concealed or field.type == "hash":
         return CONCEALED
     if isinstance(value, datetime):
-        return iso_timestamp(value)
+        return iso_utc(value)
     if field.type == "csv":
         return [part for part in str(value).split(",") if part != ""]
     if field.is_alias and isinstance(value, str):

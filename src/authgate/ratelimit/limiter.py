@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from authgate.clock import iso_utc
 from authgate.errors import AuthError, Code
 from authgate.ratelimit.store import CounterStore
 
@@ -28,7 +29,7 @@ def requests_exceeded(limit: int, retry_ms: float, now: datetime) -> AuthError:
     return AuthError(
         Code.REQUESTS_EXCEEDED,
         f"Too many requests, retry after {short_duration(retry_ms)}.",
-        extensions={"limit": limit, "reset": reset},
+        extensions={"limit": limit, "reset": iso_utc(reset)},
         headers={"Retry-After": str(round_half_up(retry_ms / 1000))},
     )
 

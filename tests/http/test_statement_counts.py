@@ -1,0 +1,72 @@
+"""The database round trips of the hot paths, pinned: a change that adds one must say so."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, Harness
+
+
+def _statements(harness: Harness, call) -> int:  # type: ignore[no-untyped-def]
+    before = harness.db.statements
+    response = call()
+    assert response.status_code == 200, response.text
+    return harness.db.statements - before
+
+
+def test_users_me_with_a_jwt_as_admin(harness: Harness) -> None:
+    admin = harness.client.get("/users/me", params={"fields": "email"}, headers=harness.admin).json()["data"]
+    from tests.conftest import ADMIN_PASSWORD
+
+    headers = harness.bearer(admin["email"], ADMIN_PASSWORD)
+
+    # the accountability (role tree and grants in one statement), then the user read
+    assert _statements(harness, lambda: harness.client.get("/users/me", headers=headers)) == 2
+
+
+def test_users_me_with_a_jwt_under_permissions(harness: Harness) -> None:
+    role = harness.create_role("Counted", app=True)
+    user = harness.create_user(role=role)
+    headers = harness.bearer(user["email"])
+
+    # the accountability, the permission rows, the user read
+    assert _statements(harness, lambda: harness.client.get("/users/me", headers=headers)) == 3
+
+
+def test_users_me_as_admin_with_a_static_token(harness: Harness) -> None:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+    # token lookup, accountability, the user read
+    assert _statements(harness, lambda: harness.client.get("/users/me", headers=headers)) == 3
+
+
+def test_login(harness: Harness) -> None:
+    user = harness.create_user()
+    shared_in_db = harness.backend == "sqlite"
+
+    count = _statements(harness, lambda: harness.login(user["email"]))
+
+    # settings + user + grants; session insert, purge, activity, last_access;
+    # with the counters in the database (no Redis): the attempt hit and its reset.
+    assert count == (9 if shared_in_db else 7)
+
+
+def test_refresh(harness: Harness) -> None:
+    user = harness.create_user()
+    token = harness.tokens(user["email"])["refresh_token"]
+
+    count = _statements(harness, lambda: harness.client.post("/auth/refresh", json={"refresh_token": token}))
+
+    # lock row, user, rotate, insert successor, grants, last_access, purge
+    assert count == 7
+
+
+@pytest.mark.parametrize("mode", ["session"])
+def test_users_me_with_a_session_token(harness: Harness, mode: str) -> None:
+    role = harness.create_role("Counted sessions", app=True)
+    user = harness.create_user(role=role)
+    harness.login(user["email"], mode=mode)
+
+    # the session row and the grants (one unit of work, two statements), the permission
+    # rows, the user read
+    assert _statements(harness, lambda: harness.client.get("/users/me")) == 4
