@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,6 +29,12 @@ def equal(a: str | bytes, b: str | bytes) -> bool:
     left = a.encode() if isinstance(a, str) else a
     right = b.encode() if isinstance(b, str) else b
     return hmac.compare_digest(left, right)
+
+
+@lru_cache(maxsize=16)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """A keyed HMAC-SHA-256 state to copy: keying it again for every token costs more."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def derive_key(secret: str, label: str) -> bytes:
@@ -54,7 +61,9 @@ class Keys:
 
     def hash_token(self, token: str) -> str:
         """The at-rest form of a refresh token, session id or static token (64 hex chars)."""
-        return hmac.new(self.token_hash, token.encode(), hashlib.sha256).hexdigest()
+        mac = _keyed(self.token_hash).copy()
+        mac.update(token.encode())
+        return mac.hexdigest()
 
     def successor_of(self, token: str) -> str:
         """The refresh token that replaces ``token``: derived, so a repeated refresh agrees."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, false, func, not_, or_, true
+from sqlalchemy import Table, and_, bindparam, false, func, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from authgate.errors import forbidden, invalid_query
@@ -51,13 +51,54 @@ _BOOLEAN_OPS = frozenset({"_null", "_nnull", "_empty", "_nempty"})
 
 @dataclass(frozen=True)
 class FilterContext:
-    """What dynamic variables resolve to for this request."""
+    """What dynamic variables resolve to for this request.
+
+    With ``parametrize``, ``$CURRENT_USER``/``$CURRENT_ROLE``/``$CURRENT_ROLES``/
+    ``$CURRENT_POLICIES`` compile to bound parameters instead of values, so that the same rule
+    compiles to the same statement for every caller (it can then be built once and cached);
+    ``parameters()`` gives their values for the execution.
+    """
 
     user: str | None = None
     role: str | None = None
     roles: tuple[str, ...] = ()
     policies: tuple[str, ...] = ()
     now: datetime | None = None
+    parametrize: bool = False
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "var_current_user": self.user,
+            "var_current_role": self.role,
+            "var_current_roles": list(self.roles),
+            "var_current_policies": list(self.policies),
+        }
+
+    def shape(self) -> tuple[bool, bool, bool, bool]:
+        """Which variables are empty: part of a compiled rule's identity (null compiles as
+        ``IS NULL``, an empty list as an always-false ``IN``)."""
+        return (self.user is None, self.role is None, not self.roles, not self.policies)
+
+
+_PARAMETERS = {
+    "$CURRENT_USER": "var_current_user",
+    "$CURRENT_ROLE": "var_current_role",
+    "$CURRENT_ROLES": "var_current_roles",
+    "$CURRENT_POLICIES": "var_current_policies",
+}
+
+
+def _parameter(operand: Any, context: FilterContext, column: Any) -> Any | None:
+    """A bound parameter standing for a variable, or ``None`` to compile the value itself."""
+    if not context.parametrize or not isinstance(operand, str) or operand not in _PARAMETERS:
+        return None
+    value = variables.resolve(operand, context)
+    if value is None or value == []:
+        return None
+    name = _PARAMETERS[operand]
+    if isinstance(value, list):
+        return bindparam(name, expanding=True, type_=column.type)
+    return bindparam(name, type_=column.type)
 
 
 def field_forbidden(field: str, collection: str) -> Exception:
@@ -135,6 +176,12 @@ def _operator_clause(
     if operator in _BOOLEAN_OPS:
         flag = _boolean(operand, operator)
         return _BOOLEAN_BUILDERS[operator](column, flag)
+    parameter = _parameter(operand, context, column)
+    if parameter is not None:
+        if operator in ("_in", "_nin") and parameter.expanding:
+            return column.in_(parameter) if operator == "_in" else not_(column.in_(parameter))
+        if operator in _VALUE_BUILDERS and not parameter.expanding:
+            return _VALUE_BUILDERS[operator](column, parameter)
     if operator in _LIST_OPS:
         values = _list_operand(operand, operator, context)
         cast = [_cast(field, v) for v in values]
@@ -282,3 +329,41 @@ def compile_search(
         elif field.type == "uuid" and variables.is_uuid(term):
             clauses.append(column == term.lower())
     return or_(*clauses) if clauses else false()
+
+
+def is_parametric(spec: Any) -> bool:
+    """Whether ``compile_filter(spec, ..., parametrize=True)`` yields the same SQL for every
+    caller: its only variables are direct operands that become bound parameters."""
+    if isinstance(spec, Mapping):
+        for key, value in spec.items():
+            if key in ("_and", "_or"):
+                if not isinstance(value, list) or not all(is_parametric(item) for item in value):
+                    return False
+            elif isinstance(value, Mapping):
+                for operator, operand in value.items():
+                    if operator in ("_and", "_or"):
+                        nested = [{key: item} for item in operand] if isinstance(operand, list) else []
+                        if not all(is_parametric(item) for item in nested):
+                            return False
+                    elif not _parametric_operand(operand):
+                        return False
+            elif not _parametric_operand(value):
+                return False
+        return True
+    return False
+
+
+def _parametric_operand(operand: Any) -> bool:
+    if isinstance(operand, str):
+        return not operand.startswith("$") or operand in _PARAMETERS
+    if isinstance(operand, list | Mapping):
+        return not any(isinstance(item, str) and item.startswith("$") for item in _flatten(operand))
+    return True
+
+
+def _flatten(value: Any) -> list[Any]:
+    if isinstance(value, Mapping):
+        return [item for child in value.values() for item in _flatten(child)]
+    if isinstance(value, list):
+        return [item for child in value for item in _flatten(child)]
+    return [value]

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, func, literal_column, select, true
+from sqlalchemy import Connection, Select, Table, and_, bindparam, func, literal_column, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from authgate.clock import iso_utc
-from authgate.query.filter import FilterContext, compile_filter, compile_search, field_forbidden
+from authgate.query.filter import (
+    FilterContext,
+    compile_filter,
+    compile_search,
+    field_forbidden,
+    is_parametric,
+)
 from authgate.query.params import Query
 from authgate.schema.model import CONCEALED, Collection, Field
 from authgate.storage import tables as t
@@ -61,6 +70,7 @@ class Plan:
     statement: Select[Any]
     fields: tuple[Field, ...]
     names: tuple[str, ...]  # output keys, aliases applied
+    parameters: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
 
 def requested_fields(
@@ -72,17 +82,21 @@ def requested_fields(
     chosen: dict[str, Field] = {}
     for name in requested:
         if name == "*":
-            for field in collection.fields:
-                if readable is None or field.name in readable:
-                    chosen.setdefault(field.name, field)
+            for described in collection.fields:
+                if readable is None or described.name in readable:
+                    chosen.setdefault(described.name, described)
             continue
-        field = collection.field(name)
-        if field is None or (readable is not None and name not in readable):
+        found = collection.field(name)
+        if found is None or (readable is not None and name not in readable):
             if readable is None and "." not in name:
                 continue
             raise field_forbidden(name, collection.name)
-        chosen.setdefault(name, field)
+        chosen.setdefault(name, found)
     return tuple(chosen.values())
+
+
+_PLANS: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+_PLAN_CACHE_SIZE = 1024
 
 
 def plan_read(
@@ -93,21 +107,75 @@ def plan_read(
     dialect: str,
     default_limit: int,
     readable: Sequence[str] | None = None,
-    extra_where: ColumnElement[bool] | None = None,
+    rule: Mapping[str, Any] | None = None,
+    by_key: bool = False,
+) -> Plan:
+    """One SELECT for a read: ``query`` (fields, filter, search, sort, paging) within the item
+    ``rule`` of a permission, optionally for one primary key (``fetch(..., key=...)``).
+
+    Reads whose SQL does not depend on the caller's values (no user filter or search, a rule
+    whose variables are bound parameters) are built once and reused: building a statement
+    costs more than running it."""
+    context = replace(context, parametrize=True)
+    cacheable = query.filter is None and query.search is None
+    cacheable = cacheable and (rule is None or is_parametric(rule))
+    cache_key: tuple[Any, ...] | None = None
+    if cacheable:
+        cache_key = (
+            collection.name,
+            query.fields,
+            query.sort,
+            query.limit,
+            query.offset,
+            query.page,
+            tuple(sorted(query.alias.items())) if query.alias else None,
+            tuple(readable) if readable is not None else None,
+            dialect,
+            default_limit,
+            by_key,
+            json.dumps(rule, sort_keys=True) if rule is not None else None,
+            context.shape(),
+        )
+        cached = _PLANS.get(cache_key)
+        if cached is not None:
+            _PLANS.move_to_end(cache_key)
+            return replace(cached, parameters=context.parameters())
+    plan = _build(collection, query, context, dialect, default_limit, readable, rule, by_key)
+    if cache_key is not None:
+        _PLANS[cache_key] = plan
+        if len(_PLANS) > _PLAN_CACHE_SIZE:
+            _PLANS.popitem(last=False)
+    return plan
+
+
+def rule_condition(
+    collection: Collection, rule: Mapping[str, Any] | None, context: FilterContext
+) -> ColumnElement[bool] | None:
+    if rule is None:
+        return None
+    return compile_filter(rule, collection, TABLES[collection.name], context)
+
+
+def _build(
+    collection: Collection,
+    query: Query,
+    context: FilterContext,
+    dialect: str,
+    default_limit: int,
+    readable: Sequence[str] | None,
+    rule: Mapping[str, Any] | None,
+    by_key: bool,
 ) -> Plan:
     table = TABLES[collection.name]
     fields = requested_fields(collection, query.fields, readable)
-    columns: list[Any] = []
-    for field in fields:
-        if field.is_alias:
-            columns.append(_alias_subquery(field, table, dialect).label(field.name))
-        else:
-            columns.append(table.c[field.name])
-    if not columns:
-        columns = [table.c[collection.primary_key]]
+    if not fields:
         fields = (collection.by_name[collection.primary_key],)
+    columns = _columns(collection.name, tuple(f.name for f in fields), dialect)
+    extra = [c for c in (rule_condition(collection, rule, context),) if c is not None]
+    if by_key:
+        extra.append(table.c[collection.primary_key] == bindparam("pk"))
     statement = select(*columns).where(
-        where_clause(collection, query, context, readable, extra_where)
+        where_clause(collection, query, context, readable, and_(*extra) if extra else None)
     )
     statement = statement.order_by(*sort_clause(collection, table, query, readable))
     limit = default_limit if query.limit is None else query.limit
@@ -118,8 +186,25 @@ def plan_read(
             offset = limit * (query.page - 1)
         if offset:
             statement = statement.offset(offset)
-    names = tuple(_output_name(field.name, query.alias) for field in fields)
-    return Plan(statement, fields, names)
+    names = tuple(_output_name(f.name, query.alias) for f in fields)
+    return Plan(statement, fields, names, context.parameters())
+
+
+@lru_cache(maxsize=512)
+def _columns(collection: str, names: tuple[str, ...], dialect: str) -> tuple[Any, ...]:
+    """The selected columns of a field list; built once (o2m subqueries are costly to build)."""
+    from authgate.schema.system import COLLECTIONS
+
+    table = TABLES[collection]
+    described = COLLECTIONS[collection]
+    columns: list[Any] = []
+    for name in names:
+        field = described.by_name[name]
+        if field.is_alias:
+            columns.append(_alias_subquery(field, table, dialect).label(name))
+        else:
+            columns.append(table.c[name])
+    return tuple(columns)
 
 
 def _output_name(name: str, alias: Mapping[str, str] | None) -> str:
@@ -168,8 +253,9 @@ def sort_clause(
     return order
 
 
-def fetch(conn: Connection, plan: Plan) -> list[dict[str, Any]]:
-    rows = conn.execute(plan.statement).all()
+def fetch(conn: Connection, plan: Plan, *, key: Any = None) -> list[dict[str, Any]]:
+    parameters = {**plan.parameters, "pk": key} if key is not None else plan.parameters
+    rows = conn.execute(plan.statement, parameters).all()
     return [
         {name: to_api_value(field, value) for name, field, value in zip(plan.names, plan.fields, row, strict=True)}
         for row in rows

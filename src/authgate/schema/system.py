@@ -93,3 +93,5 @@ ACCESS = describe(tables.access)
 PERMISSIONS = describe(tables.permissions)
 SETTINGS = describe(tables.settings, singleton=True)
 ACTIVITY = describe(tables.activity)
+
+COLLECTIONS = {c.name: c for c in (USERS, ROLES, POLICIES, ACCESS, PERMISSIONS, SETTINGS, ACTIVITY)}

@@ -7,7 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, delete, insert, literal_column, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from authgate.storage.tables import sessions, users
 from authgate.users.model import User
@@ -57,18 +68,22 @@ def purge_expired(conn: Connection, *, now: datetime, retention: timedelta, user
     conn.execute(delete(sessions).where(condition))
 
 
+_SESSION_ROW = select(
+    sessions.c.token,
+    sessions.c.user,
+    sessions.c.expires,
+    sessions.c.next_token,
+    sessions.c.share,
+    sessions.c.oauth_client,
+).where(sessions.c.token == bindparam("token"))
+_SESSION_ROW_LOCKED = _SESSION_ROW.with_for_update()
+
+
 def lock_for_refresh(conn: Connection, token_hash: str) -> SessionRow | None:
-    statement = select(
-        sessions.c.token,
-        sessions.c.user,
-        sessions.c.expires,
-        sessions.c.next_token,
-        sessions.c.share,
-        sessions.c.oauth_client,
-    ).where(sessions.c.token == token_hash)
-    if conn.dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    row = conn.execute(statement).first()
+    """The row, locked until the transaction ends (PostgreSQL; SQLite's write transaction is
+    already exclusive), so that concurrent refreshes of one token queue up."""
+    statement = _SESSION_ROW_LOCKED if conn.dialect.name == "postgresql" else _SESSION_ROW
+    row = conn.execute(statement, {"token": token_hash}).first()
     return SessionRow(*row) if row else None
 
 
@@ -84,15 +99,20 @@ def mark_rotated(conn: Connection, token_hash: str, *, successor_hash: str, grac
     )
 
 
+_LIVE = select(literal_column("1")).where(
+    sessions.c.token == bindparam("token"),
+    sessions.c.user == bindparam("user"),
+    sessions.c.share.is_(None),
+    sessions.c.expires >= bindparam("now"),
+)
+
+
 def is_live(conn: Connection, token_hash: str, *, user: str | None, share: str | None, now: datetime) -> bool:
     """The check behind a session-mode JWT: its row exists, belongs to it, has not expired."""
-    statement = select(literal_column("1")).where(
-        sessions.c.token == token_hash,
-        sessions.c.user.is_(None) if user is None else sessions.c.user == user,
-        sessions.c.share.is_(None) if share is None else sessions.c.share == share,
-        sessions.c.expires >= now,
-    )
-    return conn.execute(statement).first() is not None
+    if user is None or share is not None:
+        return False  # share sessions are out of scope; a user session names its user
+    found = conn.execute(_LIVE, {"token": token_hash, "user": user, "now": now}).first()
+    return found is not None
 
 
 _CHAIN = text(

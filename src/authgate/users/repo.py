@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authgate.errors import AuthError, invalid_foreign_key, record_not_unique
@@ -32,25 +32,27 @@ def _user(row: Any) -> User:
     return User(*row)
 
 
+# Hot statements are built once: building a statement costs more than running it.
+_BY_EMAIL = select(*_LOGIN_COLUMNS).where(func.lower(users.c.email) == bindparam("email"))
+_BY_ID = select(*_LOGIN_COLUMNS).where(users.c.id == bindparam("id"))
+_BY_TOKEN = select(users.c.id, users.c.role).where(
+    users.c.token == bindparam("token"), users.c.status == "active"
+)
+
+
 def find_by_email(conn: Connection, email: str) -> User | None:
     """Case-insensitive, as Directus matches emails (served by a ``lower(email)`` index)."""
-    row = conn.execute(
-        select(*_LOGIN_COLUMNS).where(func.lower(users.c.email) == email.lower())
-    ).first()
+    row = conn.execute(_BY_EMAIL, {"email": email.lower()}).first()
     return _user(row) if row else None
 
 
 def get(conn: Connection, user_id: str) -> User | None:
-    row = conn.execute(select(*_LOGIN_COLUMNS).where(users.c.id == user_id)).first()
+    row = conn.execute(_BY_ID, {"id": user_id}).first()
     return _user(row) if row else None
 
 
 def find_active_by_token_hash(conn: Connection, token_hash: str) -> tuple[str, str | None] | None:
-    row = conn.execute(
-        select(users.c.id, users.c.role).where(
-            users.c.token == token_hash, users.c.status == "active"
-        )
-    ).first()
+    row = conn.execute(_BY_TOKEN, {"token": token_hash}).first()
     return (row[0], row[1]) if row else None
 
 

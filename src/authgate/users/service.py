@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, literal, or_, select
+from sqlalchemy import Connection, exists, func, or_, select, true
 
 from authgate.access.model import Accountability
 from authgate.access.permissions import Grant, grant_of, load_rows
@@ -39,7 +39,7 @@ from authgate.project import repo as project_repo
 from authgate.project.model import check_password_policy
 from authgate.query.filter import FilterContext, compile_filter, field_forbidden
 from authgate.query.params import Query
-from authgate.query.sql import count, fetch, plan_read, where_clause
+from authgate.query.sql import count, fetch, plan_read, rule_condition, where_clause
 from authgate.query.variables import is_uuid
 from authgate.schema.model import CONCEALED
 from authgate.schema.system import USERS
@@ -113,16 +113,11 @@ class UserService:
     ) -> ReadResult:
         grant = self._read_grant(conn, accountability)
         context = filter_context(accountability, now)
-        table_pk = users.c.id
-        rule = None
         readable: list[str] | None = None
+        rule = None
         if grant is not None:
             readable = [f.name for f in USERS.fields if grant.allows_field(f.name)]
-            rule_filter = grant.filter()
-            if rule_filter is not None:
-                rule = compile_filter(rule_filter, USERS, users, context)
-        conditions = [c for c in (rule, table_pk == key if key is not None else None) if c is not None]
-        extra = and_(*conditions) if conditions else None
+            rule = grant.filter()
         plan = plan_read(
             USERS,
             query,
@@ -130,9 +125,10 @@ class UserService:
             dialect=self.db.dialect,
             default_limit=self.settings.query_limit_default,
             readable=readable,
-            extra_where=extra,
+            rule=rule,
+            by_key=key is not None,
         )
-        rows = fetch(conn, plan)
+        rows = fetch(conn, plan, key=key)
         if key is not None:
             if not rows:
                 raise forbidden()
@@ -140,11 +136,12 @@ class UserService:
         meta = None
         if query.meta:
             meta = {}
+            condition = rule_condition(USERS, rule, context)
             if "total_count" in query.meta:
-                meta["total_count"] = count(conn, USERS, rule if rule is not None else literal(True))
+                meta["total_count"] = count(conn, USERS, condition if condition is not None else true())
             if "filter_count" in query.meta:
                 meta["filter_count"] = count(
-                    conn, USERS, where_clause(USERS, query, context, readable, rule)
+                    conn, USERS, where_clause(USERS, query, context, readable, condition)
                 )
         return ReadResult(rows, meta)
 
