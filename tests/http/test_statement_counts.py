@@ -46,9 +46,9 @@ def test_login(harness: Harness) -> None:
 
     count = _statements(harness, lambda: harness.login(user["email"]))
 
-    # settings + user + grants; session insert, purge, activity, last_access;
+    # settings + user + grants; session insert, two purges, activity, last_access;
     # with the counters in the database (no Redis): the attempt hit and its reset.
-    assert count == (9 if shared_in_db else 7)
+    assert count == (10 if shared_in_db else 8)
 
 
 def test_refresh(harness: Harness) -> None:
@@ -57,8 +57,8 @@ def test_refresh(harness: Harness) -> None:
 
     count = _statements(harness, lambda: harness.client.post("/auth/refresh", json={"refresh_token": token}))
 
-    # lock row, user, rotate, insert successor, grants, last_access, purge
-    assert count == 7
+    # lock row, user, rotate, insert successor, grants, last_access
+    assert count == 6
 
 
 @pytest.mark.parametrize("mode", ["session"])

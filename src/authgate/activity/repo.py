@@ -12,6 +12,9 @@ from sqlalchemy import Connection, insert
 from authgate.storage.tables import activity, revisions
 
 
+_INSERT = insert(activity).returning(activity.c.id)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who did it and from where, as recorded on the row."""
@@ -34,18 +37,17 @@ def record(
     delta: Mapping[str, Any] | None = None,
 ) -> int:
     result = conn.execute(
-        insert(activity)
-        .values(
-            action=action,
-            user=actor.user,
-            timestamp=now,
-            ip=(actor.ip or None) and actor.ip[:50],
-            user_agent=actor.user_agent,
-            origin=actor.origin and actor.origin[:255],
-            collection=collection,
-            item=item,
-        )
-        .returning(activity.c.id)
+        _INSERT,
+        {
+            "action": action,
+            "user": actor.user,
+            "timestamp": now,
+            "ip": actor.ip[:50] if actor.ip else None,
+            "user_agent": actor.user_agent,
+            "origin": actor.origin[:255] if actor.origin else None,
+            "collection": collection,
+            "item": item,
+        },
     )
     activity_id = int(result.scalar_one())
     if data is not None or delta is not None:

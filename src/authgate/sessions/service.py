@@ -323,8 +323,9 @@ class SessionService:
             ttl=ttl,
             session=successor if mode == "session" else None,
         )
+        # (Expired sessions are purged at login, as a whole, not here for one user: that
+        # scan would grow with every rotation the user's tombstones remember.)
         users_repo.touch_last_access(conn, user.id, now)
-        repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl, user=user.id)
         return IssuedTokens(access_token, successor, int(ttl.total_seconds() * 1000), user.id)
 
     # --------------------------------------------------------------- logout

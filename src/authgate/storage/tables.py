@@ -134,6 +134,13 @@ sessions = Table(
 Index("ix_directus_sessions_user", sessions.c.user)
 Index("ix_directus_sessions_next_token", sessions.c.next_token)
 Index("ix_directus_sessions_expires", sessions.c.expires)
+# Live sessions by expiry: purging expired sessions must not scan every tombstone.
+Index(
+    "ix_directus_sessions_live_expires",
+    sessions.c.expires,
+    sqlite_where=sessions.c.next_token.is_(None),
+    postgresql_where=sessions.c.next_token.is_(None),
+)
 
 settings = Table(
     "directus_settings",

@@ -366,6 +366,7 @@ def _seed() -> None:
 def downgrade() -> None:
     op.drop_index("ix_directus_sessions_user", table_name="directus_sessions")
     op.drop_index("ix_directus_sessions_next_token", table_name="directus_sessions")
+    op.drop_index("ix_directus_sessions_live_expires", table_name="directus_sessions")
     op.drop_index("ix_directus_sessions_expires", table_name="directus_sessions")
 
     op.drop_table("directus_sessions")

@@ -1,0 +1,246 @@
+// Drives a running authgate with the official Directus SDK (@directus/sdk, pinned in
+// package.json). tests/e2e/test_directus_sdk.py runs one subcommand at a time, reads the mail in
+// between, and asserts on the single JSON line each subcommand prints:
+//
+//   node flows.mjs login-modes       <url> <email> <password>
+//   node flows.mjs static-token      <url> <token>
+//   node flows.mjs password-request  <url> <email> [reset_url]
+//   node flows.mjs password-reset    <url> <token> <new-password> <email>
+//   node flows.mjs register          <url> <email> <password>
+//   node flows.mjs register-verify   <url> <token> <email> <password>
+//   node flows.mjs invite            <url> <admin-token> <email> <role>
+//   node flows.mjs invite-accept     <url> <token> <email> <password>
+//
+// Outcomes are recorded, never thrown: {ok: true, value} or {ok: false, status, code, message}.
+// The exit status is 0 whenever the JSON line was printed; assertions live on the Python side.
+
+import {
+  acceptUserInvite,
+  authentication,
+  createDirectus,
+  inviteUser,
+  passwordRequest,
+  passwordReset,
+  readMe,
+  refresh,
+  registerUser,
+  registerUserVerify,
+  rest,
+  staticToken,
+} from '@directus/sdk';
+
+// ------------------------------------------------------------------------------------------
+// A cookie jar per client: Node's fetch keeps no cookies, a browser would (credentials:
+// 'include'). Single origin, so a cookie is kept by name; the Set-Cookie headers are recorded.
+
+function cookieJarFetch() {
+  const jar = new Map();
+  const log = { setCookies: [], responses: [] };
+
+  async function jarFetch(input, init = {}) {
+    const headers = new Headers(init.headers ?? {});
+    if (jar.size > 0) {
+      headers.set('Cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
+    }
+    const response = await fetch(input, { ...init, headers });
+    for (const header of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = header.split(';').map((part) => part.trim());
+      const separator = pair.indexOf('=');
+      const name = pair.slice(0, separator);
+      const value = pair.slice(separator + 1);
+      log.setCookies.push({ name, value_length: value.length, attributes: attributes.join('; ') });
+      let expired = false;
+      for (const attribute of attributes) {
+        const [key, attributeValue = ''] = attribute.split('=');
+        if (key.toLowerCase() === 'max-age' && Number(attributeValue) <= 0) expired = true;
+        if (key.toLowerCase() === 'expires' && Date.parse(attributeValue) <= Date.now()) expired = true;
+      }
+      if (expired) jar.delete(name);
+      else jar.set(name, value);
+    }
+    log.responses.push({
+      method: init.method ?? 'GET',
+      url: String(input),
+      status: response.status,
+      redirected: response.redirected,
+      finalUrl: response.url,
+    });
+    return response;
+  }
+
+  return { fetch: jarFetch, jar, log };
+}
+
+function describeError(error) {
+  const first = Array.isArray(error?.errors) ? error.errors[0] : undefined;
+  return {
+    ok: false,
+    status: error?.response?.status ?? null,
+    code: first?.extensions?.code ?? null,
+    message: first?.message ?? error?.message ?? String(error),
+  };
+}
+
+async function outcome(promise) {
+  try {
+    const value = await promise;
+    return { ok: true, value: value ?? null };
+  } catch (error) {
+    return describeError(error);
+  }
+}
+
+function authClient(url, mode) {
+  const cookies = cookieJarFetch();
+  // The SDK's own storage contract, kept readable so that rotation can be observed.
+  let stored = null;
+  const storage = {
+    get: () => stored,
+    set: (value) => {
+      stored = value;
+    },
+  };
+  const client = createDirectus(url, { globals: { fetch: cookies.fetch } })
+    .with(authentication(mode, { autoRefresh: false, credentials: 'include', storage }))
+    .with(rest({ credentials: 'include' }));
+  return { client, cookies, storage };
+}
+
+function restClient(url) {
+  const cookies = cookieJarFetch();
+  const client = createDirectus(url, { globals: { fetch: cookies.fetch } }).with(rest());
+  return { client, cookies };
+}
+
+function summary(data) {
+  // What the SDK returned from login/refresh, without the secrets themselves.
+  if (!data.ok) return data;
+  const value = data.value;
+  return {
+    ok: true,
+    has_access_token: typeof value.access_token === 'string' && value.access_token.length > 0,
+    has_refresh_token: typeof value.refresh_token === 'string' && value.refresh_token.length > 0,
+    expires: value.expires,
+    expires_at_is_number: typeof value.expires_at === 'number',
+  };
+}
+
+// ------------------------------------------------------------------------------------------
+
+async function loginMode(url, email, password, mode) {
+  const { client, cookies, storage } = authClient(url, mode);
+  const result = {};
+  const login = await outcome(client.login({ email, password }, { mode }));
+  result.login = summary(login);
+  result.cookies_after_login = [...cookies.jar.keys()];
+  result.login_set_cookie = cookies.log.setCookies.slice();
+  result.me = await outcome(client.request(readMe({ fields: ['id'] })));
+  const before = { ...storage.get() };
+  const cookiesBefore = Object.fromEntries(cookies.jar);
+
+  const refreshed = await outcome(client.refresh());
+  result.refresh = summary(refreshed);
+  const after = { ...storage.get() };
+  result.refresh_token_rotated =
+    before.refresh_token !== null && after.refresh_token !== null && before.refresh_token !== after.refresh_token;
+  result.cookies_rotated = Object.keys(cookiesBefore).filter(
+    (name) => cookies.jar.has(name) && cookies.jar.get(name) !== cookiesBefore[name],
+  );
+  result.refresh_set_cookie = cookies.log.setCookies.slice(result.login_set_cookie.length);
+  result.me_after_refresh = await outcome(client.request(readMe({ fields: ['id'] })));
+
+  // The refresh token that the server knows now (json mode: from the SDK's storage).
+  const refreshToken = refreshed.ok ? refreshed.value.refresh_token : null;
+  result.logout = await outcome(client.logout());
+  result.cookies_after_logout = Object.fromEntries(
+    [...cookies.jar].map(([name, value]) => [name, value.length]),
+  );
+  result.token_after_logout = await client.getToken();
+  result.me_after_logout = await outcome(client.request(readMe({ fields: ['id'] })));
+  if (mode === 'json' && refreshToken) {
+    // The logged-out refresh token, replayed by hand.
+    result.refresh_after_logout = await outcome(
+      client.request(refresh({ mode: 'json', refresh_token: refreshToken })),
+    );
+  } else {
+    result.refresh_after_logout = await outcome(client.refresh());
+  }
+  return result;
+}
+
+const commands = {
+  async 'login-modes'(url, email, password) {
+    const result = {};
+    for (const mode of ['json', 'cookie', 'session']) {
+      result[mode] = await loginMode(url, email, password, mode);
+    }
+    return result;
+  },
+
+  async 'static-token'(url, token) {
+    const good = createDirectus(url).with(staticToken(token)).with(rest());
+    const bad = createDirectus(url).with(staticToken(`${token}-not-it`)).with(rest());
+    return {
+      me: await outcome(good.request(readMe({ fields: ['id', 'email'] }))),
+      wrong_token: await outcome(bad.request(readMe({ fields: ['id'] }))),
+    };
+  },
+
+  async 'password-request'(url, email, resetUrl) {
+    const { client } = restClient(url);
+    return { request: await outcome(client.request(passwordRequest(email, resetUrl || undefined))) };
+  },
+
+  async 'password-reset'(url, token, newPassword, email) {
+    const { client } = restClient(url);
+    const reset = await outcome(client.request(passwordReset(token, newPassword)));
+    const { client: fresh } = authClient(url, 'json');
+    const login = summary(await outcome(fresh.login({ email, password: newPassword }, { mode: 'json' })));
+    const again = await outcome(client.request(passwordReset(token, `${newPassword}-again`)));
+    return { reset, login, again };
+  },
+
+  async register(url, email, password) {
+    const { client } = restClient(url);
+    const registered = await outcome(
+      client.request(registerUser(email, password, { first_name: 'Sdk', last_name: 'User' })),
+    );
+    const { client: before } = authClient(url, 'json');
+    const login = summary(await outcome(before.login({ email, password }, { mode: 'json' })));
+    return { register: registered, login_before_verify: login };
+  },
+
+  async 'register-verify'(url, token, email, password) {
+    const { client, cookies } = restClient(url);
+    const verify = await outcome(client.request(registerUserVerify(token)));
+    const responses = cookies.log.responses.slice();
+    const { client: after } = authClient(url, 'json');
+    const login = summary(await outcome(after.login({ email, password }, { mode: 'json' })));
+    const me = login.ok ? await outcome(after.request(readMe({ fields: ['id'] }))) : null;
+    return { verify, responses, login, me };
+  },
+
+  async invite(url, adminToken, email, role) {
+    const admin = createDirectus(url).with(staticToken(adminToken)).with(rest());
+    return { invite: await outcome(admin.request(inviteUser(email, role))) };
+  },
+
+  async 'invite-accept'(url, token, email, password) {
+    const { client } = restClient(url);
+    const accept = await outcome(client.request(acceptUserInvite(token, password)));
+    const { client: after } = authClient(url, 'json');
+    const login = summary(await outcome(after.login({ email, password }, { mode: 'json' })));
+    const me = login.ok ? await outcome(after.request(readMe({ fields: ['id', 'email'] }))) : null;
+    const again = await outcome(client.request(acceptUserInvite(token, password)));
+    return { accept, login, me, again };
+  },
+};
+
+const [command, ...args] = process.argv.slice(2);
+if (!(command in commands)) {
+  console.error(`unknown command ${command}; one of: ${Object.keys(commands).join(', ')}`);
+  process.exit(2);
+}
+const result = await commands[command](...args);
+process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(0);

@@ -1,0 +1,237 @@
+"""The official Directus client (``@directus/sdk`` from npm, pinned in sdk/package.json) against a
+real ``authgate serve``.
+
+Each step is one ``node sdk/flows.mjs <command> ...`` run that prints one JSON line; mail links
+are read here between the steps. Without ``node`` the module is skipped locally and fails
+under ``CI=true``. ``node_modules`` comes from ``npm ci`` (scripts/test runs it; this module
+runs it too if it is missing).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, PASSWORD, unique_email
+from tests.e2e.conftest import IN_CI, MAIL_FROM, RESET_URL, Server
+
+pytestmark = pytest.mark.e2e
+
+SDK_DIR = Path(__file__).parent / "sdk"
+NODE_TIMEOUT = 30
+NPM_TIMEOUT = 300
+NEW_PASSWORD = "N3w-Sdk-Passw0rd!"
+
+
+def _need(tool: str) -> str:
+    found = shutil.which(tool)
+    if found is None:
+        message = f"`{tool}` is not installed: the @directus/sdk tests need Node.js 20+ and npm"
+        if IN_CI:
+            pytest.fail(f"{message} (required under CI=true)", pytrace=False)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    node = _need("node")
+    if not (SDK_DIR / "node_modules" / "@directus" / "sdk" / "package.json").exists():
+        npm = _need("npm")
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=SDK_DIR,
+            capture_output=True,
+            text=True,
+            timeout=NPM_TIMEOUT,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"npm ci in {SDK_DIR} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
+    return node
+
+
+def _installed_sdk_version() -> str:
+    manifest = SDK_DIR / "node_modules" / "@directus" / "sdk" / "package.json"
+    version: str = json.loads(manifest.read_text())["version"]
+    return version
+
+
+def run(node: str, command: str, *args: str) -> dict[str, Any]:
+    try:
+        done = subprocess.run(
+            [node, "flows.mjs", command, *args],
+            cwd=SDK_DIR,
+            capture_output=True,
+            text=True,
+            timeout=NODE_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as timeout:
+        pytest.fail(f"node flows.mjs {command} did not finish within {NODE_TIMEOUT}s: {timeout}")
+    assert done.returncode == 0, f"node flows.mjs {command} failed:\n{done.stdout}\n{done.stderr}"
+    lines = done.stdout.strip().splitlines()
+    assert lines, f"node flows.mjs {command} printed nothing:\n{done.stderr}"
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def _error(outcome: dict[str, Any]) -> tuple[int, str]:
+    assert outcome["ok"] is False, f"expected an error, the SDK call succeeded: {outcome}"
+    return outcome["status"], outcome["code"]
+
+
+def test_the_pinned_sdk_is_installed(node: str) -> None:
+    pinned = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]["@directus/sdk"]
+    assert pinned[0].isdigit(), "pin an exact version (npm install --save-exact)"
+    assert _installed_sdk_version() == pinned
+
+
+@pytest.mark.parametrize("mode", ["json", "cookie", "session"])
+def test_login_refresh_logout_in_each_mode(node: str, server: Server, mode: str) -> None:
+    email = unique_email(f"sdk-{mode}")
+    user = server.create_user(email, PASSWORD)
+
+    # One node run drives all three modes; parametrized here so each mode reports on its own.
+    result = run(node, "login-modes", server.url, email, PASSWORD)[mode]
+
+    login = result["login"]
+    assert login["ok"] is True, login
+    assert login["expires"] == (86_400_000 if mode == "session" else 900_000)
+    assert login["expires_at_is_number"] is True
+    assert login["has_access_token"] is (mode != "session")
+    assert login["has_refresh_token"] is (mode == "json")
+    cookie_names = {"json": [], "cookie": ["directus_refresh_token"], "session": ["directus_session_token"]}
+    assert result["cookies_after_login"] == cookie_names[mode]
+    for cookie in result["login_set_cookie"]:
+        assert "HttpOnly" in cookie["attributes"] and "SameSite=Lax" in cookie["attributes"]
+
+    assert result["me"] == {"ok": True, "value": {"id": user["id"]}}
+
+    refresh = result["refresh"]
+    assert refresh["ok"] is True, refresh
+    assert refresh["has_access_token"] is (mode != "session")
+    assert refresh["has_refresh_token"] is (mode == "json")
+    if mode == "json":
+        assert result["refresh_token_rotated"] is True
+    else:
+        assert result["cookies_rotated"] == cookie_names[mode]
+    assert result["me_after_refresh"] == {"ok": True, "value": {"id": user["id"]}}
+
+    assert result["logout"] == {"ok": True, "value": None}
+    assert result["token_after_logout"] is None
+    # Whatever cookie is left must be empty (Directus clears by value; expiring it is as good).
+    assert all(length == 0 for length in result["cookies_after_logout"].values())
+    assert _error(result["me_after_logout"]) == (401, "INVALID_CREDENTIALS")
+    if mode == "json":
+        # The logged-out refresh token, replayed: its session is gone.
+        assert _error(result["refresh_after_logout"]) == (401, "INVALID_CREDENTIALS")
+    else:
+        # The cookie was cleared, so the SDK's refresh carries no token at all.
+        assert _error(result["refresh_after_logout"]) == (400, "INVALID_PAYLOAD")
+
+
+def test_static_token_client(node: str, server: Server) -> None:
+    result = run(node, "static-token", server.url, ADMIN_TOKEN)
+
+    assert result["me"]["ok"] is True, result["me"]
+    assert result["me"]["value"]["email"] == "admin@example.com"
+    assert _error(result["wrong_token"]) == (401, "INVALID_CREDENTIALS")
+
+
+def test_password_request_and_reset(node: str, server: Server) -> None:
+    assert server.mailbox is not None
+    email = unique_email("sdk-reset")
+    server.create_user(email, PASSWORD)
+
+    requested = run(node, "password-request", server.url, email)
+    assert requested["request"] == {"ok": True, "value": None}
+    mail = server.mailbox.next_for(email)
+    assert mail.subject == "Password Reset Request"
+    assert mail.sender == MAIL_FROM
+    assert mail.to == email
+    assert mail.link.startswith(f"{server.url}/admin/reset-password?token=")
+
+    result = run(node, "password-reset", server.url, mail.token, NEW_PASSWORD, email)
+
+    assert result["reset"] == {"ok": True, "value": None}
+    assert result["login"]["ok"] is True, result["login"]
+    assert result["login"]["has_refresh_token"] is True
+    assert _error(result["again"]) == (403, "FORBIDDEN")
+
+
+def test_password_request_with_reset_urls(node: str, server: Server) -> None:
+    assert server.mailbox is not None
+    email = unique_email("sdk-reseturl")
+    server.create_user(email, PASSWORD)
+
+    refused = run(node, "password-request", server.url, email, "http://evil.test/reset")
+    allowed = run(node, "password-request", server.url, email, RESET_URL)
+
+    assert _error(refused["request"]) == (400, "INVALID_PAYLOAD")
+    assert allowed["request"] == {"ok": True, "value": None}
+    assert server.mailbox.next_for(email).link.startswith(f"{RESET_URL}?token=")
+
+
+def _register_and_verify(node: str, server: Server) -> dict[str, Any]:
+    assert server.mailbox is not None
+    email = unique_email("sdk-register")
+
+    registered = run(node, "register", server.url, email, PASSWORD)
+    assert registered["register"] == {"ok": True, "value": None}
+    assert _error(registered["login_before_verify"]) == (401, "INVALID_CREDENTIALS")
+
+    mail = server.mailbox.next_for(email)
+    assert mail.subject == "Verify your email address"
+    assert mail.sender == MAIL_FROM
+    assert mail.to == email
+    assert mail.link.startswith(f"{server.url}/users/register/verify-email?token=")
+
+    return run(node, "register-verify", server.url, mail.token, email, PASSWORD)
+
+
+def test_register_and_verify(node: str, server: Server) -> None:
+    result = _register_and_verify(node, server)
+
+    assert result["login"]["ok"] is True, result
+    user_id = result["me"]["value"]["id"]
+    # The verification answers 302 to the admin app's page of the user, and fetch follows it.
+    verification = result["responses"][0]
+    assert verification["redirected"] is True, verification
+    assert verification["finalUrl"] == f"{server.url}/admin/users/{user_id}"
+
+
+def test_register_user_verify_resolves(node: str, server: Server) -> None:
+    """``await client.request(registerUserVerify(token))`` resolves, as it does against Directus:
+    fetch follows the 302 to ``/admin/users/<id>``, where Directus serves its app (200 HTML)."""
+    result = _register_and_verify(node, server)
+
+    verification = result["responses"][0]
+    assert result["verify"]["ok"] is True, (
+        "registerUserVerify() rejected after a successful verification: the redirect target "
+        f"{verification['finalUrl']} answered {verification['status']}: {result['verify']}"
+    )
+
+
+def test_invite_and_accept(node: str, server: Server) -> None:
+    assert server.mailbox is not None
+    email = unique_email("sdk-invite")
+
+    invited = run(node, "invite", server.url, ADMIN_TOKEN, email, server.admin_role())
+    assert invited["invite"] == {"ok": True, "value": None}
+    mail = server.mailbox.next_for(email)
+    assert mail.subject == "You've been invited"
+    assert mail.sender == MAIL_FROM
+    assert mail.link.startswith(f"{server.url}/admin/accept-invite?token=")
+
+    result = run(node, "invite-accept", server.url, mail.token, email, PASSWORD)
+
+    assert result["accept"] == {"ok": True, "value": None}
+    assert result["login"]["ok"] is True, result["login"]
+    assert result["me"]["value"]["email"] == email
+    assert _error(result["again"]) == (400, "INVALID_INVITE")
