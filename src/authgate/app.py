@@ -91,7 +91,9 @@ def create_app(
     hasher = hasher or PasswordHasher(settings.hashing)
     if outbox is None:
         assert settings.email.outbox_dir is not None
-        outbox = DeliveringOutbox(mail_transport(settings), FolderTransport(settings.email.outbox_dir))
+        outbox = DeliveringOutbox(
+            mail_transport(settings), FolderTransport(settings.email.outbox_dir)
+        )
     mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
     otp = OtpChecker(keys, shared_store)
     common: dict[str, Any] = {"db": db, "clock": clock}
@@ -106,7 +108,9 @@ def create_app(
             **common, settings=settings, keys=keys, hasher=hasher, attempts=shared_store, otp=otp
         ),
         users=UserService(**common, keys=keys, hasher=hasher, settings=settings),
-        recovery=PasswordRecovery(**common, settings=settings, keys=keys, hasher=hasher, mailer=mailer),
+        recovery=PasswordRecovery(
+            **common, settings=settings, keys=keys, hasher=hasher, mailer=mailer
+        ),
         registration=Registration(**common, settings=settings, hasher=hasher, mailer=mailer),
         invitations=Invitations(**common, settings=settings, hasher=hasher, mailer=mailer),
         tfa=TwoFactor(**common, hasher=hasher, otp=otp),

@@ -17,12 +17,13 @@ from dataclasses import dataclass, replace
 import argon2
 from sqlalchemy import Connection, func, insert, select
 
-from authgate.config.settings import Settings, Secret
+from authgate.config.settings import Secret, Settings
 from authgate.crypto import Keys
 from authgate.passwords import _TYPES
 from authgate.storage.db import create_db_engine
 from authgate.storage.migrate import exclusive, migrate
-from authgate.storage.tables import access, policies, roles, settings as settings_table, users
+from authgate.storage.tables import access, policies, roles, users
+from authgate.storage.tables import settings as settings_table
 
 log = logging.getLogger("authgate.bootstrap")
 

@@ -60,7 +60,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if admin is not None:
         print(f"first admin created: {admin.email}", flush=True)
         if admin.password is not None:
-            print(f"  password: {admin.password}   (shown once; change it after signing in)", flush=True)
+            print(
+                f"  password: {admin.password}   (shown once; change it after signing in)",
+                flush=True,
+            )
     common = {
         "host": settings.host,
         "port": settings.port,
@@ -148,12 +151,16 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     hashed = _checked_password(settings, args.password)
 
     def work(conn: Connection) -> str:
-        if conn.execute(select(users.c.id).where(func.lower(users.c.email) == args.email.lower())).first():
+        if conn.execute(
+            select(users.c.id).where(func.lower(users.c.email) == args.email.lower())
+        ).first():
             raise CommandError(f"a user with email {args.email} already exists")
         role = None
         if args.role:
             found = conn.execute(
-                select(roles.c.id).where(or_(roles.c.id == _uuid_or_none(args.role), roles.c.name == args.role))
+                select(roles.c.id).where(
+                    or_(roles.c.id == _uuid_or_none(args.role), roles.c.name == args.role)
+                )
             ).first()
             if found is None:
                 raise CommandError(f'no role with id or name "{args.role}"')
@@ -161,7 +168,12 @@ def cmd_users_create(args: argparse.Namespace) -> int:
         user_id = str(uuid.uuid4())
         conn.execute(
             users.insert().values(
-                id=user_id, email=args.email, password=hashed, role=role, status="active", provider="default"
+                id=user_id,
+                email=args.email,
+                password=hashed,
+                role=role,
+                status="active",
+                provider="default",
             )
         )
         return user_id
@@ -185,7 +197,9 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
     hashed = _checked_password(settings, args.password)
 
     def work(conn: Connection) -> None:
-        row = conn.execute(select(users.c.id).where(func.lower(users.c.email) == args.email.lower())).first()
+        row = conn.execute(
+            select(users.c.id).where(func.lower(users.c.email) == args.email.lower())
+        ).first()
         if row is None:
             raise CommandError(f"no user with email {args.email}")
         conn.execute(update(users).where(users.c.id == row[0]).values(password=hashed))
@@ -204,7 +218,9 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"authgate {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="migrate, create the first admin if needed, and serve")
+    serve = commands.add_parser(
+        "serve", help="migrate, create the first admin if needed, and serve"
+    )
     serve.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 8055)")
     serve.add_argument("--workers", type=int, help="number of processes (default: WORKERS or 1)")
@@ -239,7 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"authgate: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
-        print(f"authgate: database error: {error.__class__.__name__}: {str(error).splitlines()[0][:200]}", file=sys.stderr)
+        first_line = str(error).splitlines()[0][:200]
+        print(
+            f"authgate: database error: {error.__class__.__name__}: {first_line}", file=sys.stderr
+        )
         return 1
     except OSError as error:
         print(f"authgate: {error}", file=sys.stderr)

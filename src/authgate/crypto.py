@@ -16,8 +16,6 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-
 
 def random_token() -> str:
     """64 characters of ``[A-Za-z0-9_-]`` (384 random bits), the shape of a Directus token."""

@@ -148,7 +148,9 @@ def forbidden(reason: str | None = None) -> AuthError:
 
 
 def route_not_found(path: str) -> AuthError:
-    return AuthError(Code.ROUTE_NOT_FOUND, f"Route {path} doesn't exist.", extensions={"path": path})
+    return AuthError(
+        Code.ROUTE_NOT_FOUND, f"Route {path} doesn't exist.", extensions={"path": path}
+    )
 
 
 def service_unavailable(service: str, reason: str, *, retry_after: int | None = None) -> AuthError:

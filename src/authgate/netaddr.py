@@ -25,7 +25,9 @@ def parse_ip(text: str | None) -> IPAddress | None:
     return address
 
 
-def _trusted_networks(entries: Sequence[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def _trusted_networks(
+    entries: Sequence[str],
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     networks = []
     for entry in entries:
         for item in _NAMED_SUBNETS.get(entry.strip().lower(), (entry.strip(),)):

@@ -107,7 +107,9 @@ class Mail:
     def link(self) -> str:
         """The one link that carries a token (the action the mail asks for)."""
         with_token = [link for link in self.links if "token=" in link]
-        assert len(set(with_token)) == 1, f"expected one link with a token in the mail, got {self.links}"
+        assert len(set(with_token)) == 1, (
+            f"expected one link with a token in the mail, got {self.links}"
+        )
         return with_token[0]
 
     @property
@@ -119,7 +121,7 @@ class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd hook
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode()
@@ -324,11 +326,15 @@ def _authgate_command() -> str:
         return str(beside)
     found = shutil.which("authgate")
     if found is None:
-        pytest.fail("the authgate command is not installed (run ./scripts/install test)", pytrace=False)
+        pytest.fail(
+            "the authgate command is not installed (run ./scripts/install test)", pytrace=False
+        )
     return found
 
 
-def server_env(port: int, data_dir: Path, mailbox: Mailbox, backend_env: Mapping[str, str]) -> dict[str, str]:
+def server_env(
+    port: int, data_dir: Path, mailbox: Mailbox, backend_env: Mapping[str, str]
+) -> dict[str, str]:
     env = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
     env.update(BASE_ENV)
     env.update(
@@ -358,7 +364,10 @@ def start_server(
 ) -> Server:
     """Starts ``authgate serve`` on ``backend``; the stack stops it and drops its database."""
     if backend == "postgres":
-        backend_env = {**stack.enter_context(postgres_database()), **stack.enter_context(redis_namespace())}
+        backend_env = {
+            **stack.enter_context(postgres_database()),
+            **stack.enter_context(redis_namespace()),
+        }
         sqlite_path = None
     else:
         backend_env = stack.enter_context(sqlite_database(tmp))

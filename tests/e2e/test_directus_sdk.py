@@ -92,13 +92,20 @@ def test_the_pinned_sdk_is_installed(node: str) -> None:
     assert _installed_sdk_version() == pinned
 
 
-@pytest.mark.parametrize("mode", ["json", "cookie", "session"])
-def test_login_refresh_logout_in_each_mode(node: str, server: Server, mode: str) -> None:
-    email = unique_email(f"sdk-{mode}")
+@pytest.fixture(scope="module")
+def login_modes(node: str, server: Server) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One node run that drives the three modes for one user: (user, results by mode)."""
+    email = unique_email("sdk-modes")
     user = server.create_user(email, PASSWORD)
+    return user, run(node, "login-modes", server.url, email, PASSWORD)
 
-    # One node run drives all three modes; parametrized here so each mode reports on its own.
-    result = run(node, "login-modes", server.url, email, PASSWORD)[mode]
+
+@pytest.mark.parametrize("mode", ["json", "cookie", "session"])
+def test_login_refresh_logout_in_each_mode(
+    login_modes: tuple[dict[str, Any], dict[str, Any]], mode: str
+) -> None:
+    user, results = login_modes
+    result = results[mode]
 
     login = result["login"]
     assert login["ok"] is True, login
@@ -106,7 +113,11 @@ def test_login_refresh_logout_in_each_mode(node: str, server: Server, mode: str)
     assert login["expires_at_is_number"] is True
     assert login["has_access_token"] is (mode != "session")
     assert login["has_refresh_token"] is (mode == "json")
-    cookie_names = {"json": [], "cookie": ["directus_refresh_token"], "session": ["directus_session_token"]}
+    cookie_names = {
+        "json": [],
+        "cookie": ["directus_refresh_token"],
+        "session": ["directus_session_token"],
+    }
     assert result["cookies_after_login"] == cookie_names[mode]
     for cookie in result["login_set_cookie"]:
         assert "HttpOnly" in cookie["attributes"] and "SameSite=Lax" in cookie["attributes"]

@@ -60,7 +60,9 @@ class Controls:
 
 
 def _ok(response: httpx.Response, expected: int = 200) -> httpx.Response:
-    assert response.status_code == expected, f"{response.request.method} {response.request.url}: {response.text}"
+    assert response.status_code == expected, (
+        f"{response.request.method} {response.request.url}: {response.text}"
+    )
     return response
 
 
@@ -94,7 +96,11 @@ def run_flows(server: Server) -> Controls:
 
     # A user with a static token, set by the admin (Directus stores it as given; we must not).
     static_user = server.create_user(unique_email("static"), PASSWORD)
-    _ok(client.patch(f"/users/{static_user['id']}", json={"token": STATIC_TOKEN}, headers=server.admin))
+    _ok(
+        client.patch(
+            f"/users/{static_user['id']}", json={"token": STATIC_TOKEN}, headers=server.admin
+        )
+    )
     client.cookies.clear()
     _ok(client.get("/users/me", headers={"Authorization": f"Bearer {STATIC_TOKEN}"}))
 
@@ -103,9 +109,16 @@ def run_flows(server: Server) -> Controls:
     tfa = unique_email("tfa")
     server.create_user(tfa, PASSWORD, role=role)
     bearer = {"Authorization": f"Bearer {_ok(login(tfa)).json()['data']['access_token']}"}
-    generated = _ok(client.post("/users/me/tfa/generate", json={"password": PASSWORD}, headers=bearer))
+    generated = _ok(
+        client.post("/users/me/tfa/generate", json={"password": PASSWORD}, headers=bearer)
+    )
     secret = generated.json()["data"]["secret"]
-    _ok(client.post("/users/me/tfa/enable", json={"secret": secret, "otp": totp(secret)}, headers=bearer), 204)
+    _ok(
+        client.post(
+            "/users/me/tfa/enable", json={"secret": secret, "otp": totp(secret)}, headers=bearer
+        ),
+        204,
+    )
 
     # A pending password reset.
     reset = unique_email("reset")
@@ -121,7 +134,10 @@ def run_flows(server: Server) -> Controls:
 
     # A pending invitation.
     invited = unique_email("invite")
-    _ok(client.post("/users/invite", json={"email": invited, "role": role}, headers=server.admin), 204)
+    _ok(
+        client.post("/users/invite", json={"email": invited, "role": role}, headers=server.admin),
+        204,
+    )
     invite_token = mailbox.next_for(invited).token
 
     # Live credentials for the positive controls.
@@ -245,7 +261,9 @@ def _session_refresh(client: httpx.Client, value: str) -> httpx.Response | None:
     if not _cookie_safe(value):
         return None
     return client.post(
-        "/auth/refresh", json={"mode": "session"}, headers={"Cookie": f"directus_session_token={value}"}
+        "/auth/refresh",
+        json={"mode": "session"},
+        headers={"Cookie": f"directus_session_token={value}"},
     )
 
 
@@ -277,7 +295,9 @@ PROBES: dict[str, Probe] = {
 def accepted(response: httpx.Response) -> bool:
     if response.status_code in (200, 204):
         return True
-    return response.status_code == 302 and response.headers.get("location", "").startswith("/admin/users/")
+    return response.status_code == 302 and response.headers.get("location", "").startswith(
+        "/admin/users/"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -294,8 +314,12 @@ def test_every_table_the_flows_write_was_read(probed: dict[str, Any]) -> None:
         assert table in rows, f"{table} is not in the database"
         assert rows[table] > 0, f"{table} is empty: the flows should have written to it"
     places = {place for found in probed["values"].values() for place in found}
-    for column in ("directus_sessions.token", "directus_users.password", "directus_users.token",
-                   "directus_users.tfa_secret"):
+    for column in (
+        "directus_sessions.token",
+        "directus_users.password",
+        "directus_users.token",
+        "directus_users.tfa_secret",
+    ):
         assert column in places, f"no value read from {column}"
 
 

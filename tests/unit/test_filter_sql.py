@@ -221,6 +221,30 @@ def test_known_filters_select_the_expected_rows(
     assert (selected_ids(engine, ROWS, spec), evaluated_ids(ROWS, spec)) == (expected, expected)
 
 
+def test_a_null_inside_nin_excludes_every_row_as_sql_does(engine: Engine) -> None:
+    """``x NOT IN (NULL, 1)`` is never true in SQL; the evaluator documents that it gives SQL's
+    answer for NULL comparisons."""
+    spec = {"score": {"_nin": [None, 1]}}
+
+    assert (selected_ids(engine, ROWS, spec), evaluated_ids(ROWS, spec)) == (set(), set())
+
+
+def test_the_text_null_is_a_null_operand_as_directus_parses_it(engine: Engine) -> None:
+    """Directus ``parseFilter`` turns ``"null"``/``"NULL"`` into ``null`` before filtering."""
+    spec = {"name": {"_eq": "null"}}
+
+    assert (selected_ids(engine, ROWS, spec), evaluated_ids(ROWS, spec)) == ({5}, {5})
+
+
+@pytest.mark.parametrize("spec", [{"score": {}}, {"score": {"_and": []}}, {"score": {"_or": []}}])
+def test_an_empty_field_condition_selects_every_row(engine: Engine, spec: dict[str, Any]) -> None:
+    """Directus moves a field-level group up (``{"score": {"_or": []}}`` becomes
+    ``{"_or": []}``), and an empty group, like our top-level ``{"_or": []}``, imposes nothing."""
+    everything = {row["id"] for row in ROWS}
+
+    assert (selected_ids(engine, ROWS, spec), evaluated_ids(ROWS, spec)) == (everything, everything)
+
+
 @pytest.mark.parametrize("operator", ["_contains", "_starts_with", "_icontains", "_lt"])
 def test_an_empty_operand_for_a_pattern_or_comparison_is_an_invalid_query(operator: str) -> None:
     with pytest.raises(AuthError) as caught:

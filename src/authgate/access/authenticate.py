@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from authgate.access import policy
-from authgate.access.model import Accountability, AccessFacts
+from authgate.access.model import AccessFacts, Accountability
 from authgate.access.repo import load_access_facts
 from authgate.clock import Clock
 from authgate.crypto import Keys

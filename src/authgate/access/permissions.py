@@ -29,30 +29,72 @@ class PermissionRow:
     policy: str | None
 
 
-_APP_USER_FIELDS = (
-    "id first_name last_name last_page email password location title description tags provider "
-    "preferences_divider avatar language appearance theme_light theme_dark tfa_secret status role"
-).split()
-_APP_SETTINGS_FIELDS = (
-    "id project_name project_url project_color project_logo public_foreground public_background "
-    "public_note module_bar storage_asset_transform storage_asset_presets custom_aspect_ratios "
-    "basemaps mapbox_key visual_editor_urls report_error_url report_bug_url report_feature_url "
-    "default_language default_appearance default_theme_light default_theme_dark "
-    "theme_light_overrides theme_dark_overrides custom_css public_registration "
-    "public_registration_verify_email"
-).split()
+_APP_USER_FIELDS = [
+    "id",
+    "first_name",
+    "last_name",
+    "last_page",
+    "email",
+    "password",
+    "location",
+    "title",
+    "description",
+    "tags",
+    "provider",
+    "preferences_divider",
+    "avatar",
+    "language",
+    "appearance",
+    "theme_light",
+    "theme_dark",
+    "tfa_secret",
+    "status",
+    "role",
+]
+_APP_SETTINGS_FIELDS = [
+    "id",
+    "project_name",
+    "project_url",
+    "project_color",
+    "project_logo",
+    "public_foreground",
+    "public_background",
+    "public_note",
+    "module_bar",
+    "storage_asset_transform",
+    "storage_asset_presets",
+    "custom_aspect_ratios",
+    "basemaps",
+    "mapbox_key",
+    "visual_editor_urls",
+    "report_error_url",
+    "report_bug_url",
+    "report_feature_url",
+    "default_language",
+    "default_appearance",
+    "default_theme_light",
+    "default_theme_dark",
+    "theme_light_overrides",
+    "theme_dark_overrides",
+    "custom_css",
+    "public_registration",
+    "public_registration_verify_email",
+]
 
 APP_MINIMAL: tuple[PermissionRow, ...] = (
     PermissionRow(
-        "directus_users", "read", {"id": {"_eq": "$CURRENT_USER"}}, None, None,
-        tuple(_APP_USER_FIELDS), None,
+        "directus_users",
+        "read",
+        {"id": {"_eq": "$CURRENT_USER"}},
+        None,
+        None,
+        tuple(_APP_USER_FIELDS),
+        None,
     ),
     PermissionRow(
         "directus_roles", "read", {"id": {"_in": "$CURRENT_ROLES"}}, None, None, ("*",), None
     ),
-    PermissionRow(
-        "directus_settings", "read", {}, None, None, tuple(_APP_SETTINGS_FIELDS), None
-    ),
+    PermissionRow("directus_settings", "read", {}, None, None, tuple(_APP_SETTINGS_FIELDS), None),
     PermissionRow(
         "directus_activity", "read", {"user": {"_eq": "$CURRENT_USER"}}, None, None, ("*",), None
     ),

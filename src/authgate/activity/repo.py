@@ -11,7 +11,6 @@ from sqlalchemy import Connection, insert
 
 from authgate.storage.tables import activity, revisions
 
-
 _INSERT = insert(activity).returning(activity.c.id)
 
 

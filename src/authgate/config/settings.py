@@ -356,7 +356,9 @@ def _database(env: Reader, data_dir: Path, base: Path) -> DatabaseSettings:
     if connection_string:
         parts = urlsplit(connection_string)
         if parts.scheme not in ("postgres", "postgresql"):
-            raise ConfigError("DB_CONNECTION_STRING", "must start with postgres:// or postgresql://")
+            raise ConfigError(
+                "DB_CONNECTION_STRING", "must start with postgres:// or postgresql://"
+            )
         url = "postgresql+psycopg://" + connection_string.split("://", 1)[1]
         shown = f"PostgreSQL {parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
         return DatabaseSettings(client="pg", url=Secret(url), pool_size=pool, display=shown)
@@ -542,7 +544,8 @@ def _cors(env: Reader) -> CorsSettings:
         origins=origins,
         reflect_origin=reflect,
         methods=env.string_list("CORS_METHODS") or ("GET", "POST", "PATCH", "DELETE"),
-        allowed_headers=env.string_list("CORS_ALLOWED_HEADERS") or ("Content-Type", "Authorization"),
+        allowed_headers=env.string_list("CORS_ALLOWED_HEADERS")
+        or ("Content-Type", "Authorization"),
         exposed_headers=env.string_list("CORS_EXPOSED_HEADERS") or ("Content-Range",),
         credentials=env.boolean("CORS_CREDENTIALS", True),
         max_age=env.integer("CORS_MAX_AGE", 18000, minimum=0),

@@ -28,4 +28,3 @@ def build_asgi(
         lifespan=lifespan,
     )
     return Pipeline(router, services)
-

@@ -42,7 +42,11 @@ class Cors:
             return response
         response.headers["Access-Control-Allow-Methods"] = ",".join(self.config.methods)
         requested = request_headers.get("access-control-request-headers")
-        allowed_headers = ",".join(self.config.allowed_headers) if self.config.allowed_headers else (requested or "")
+        allowed_headers = (
+            ",".join(self.config.allowed_headers)
+            if self.config.allowed_headers
+            else (requested or "")
+        )
         if allowed_headers:
             response.headers["Access-Control-Allow-Headers"] = allowed_headers
         response.headers["Access-Control-Max-Age"] = str(self.config.max_age)

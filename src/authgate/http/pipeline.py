@@ -110,7 +110,9 @@ class Pipeline:
                     (time.perf_counter() - started) * 1000,
                 )
 
-    async def _respond(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _respond(
+        self, response: Response, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         await response(scope, receive, send)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:

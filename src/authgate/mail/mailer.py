@@ -35,7 +35,5 @@ class Mailer:
         self, template: str, *, to: str, url: str, project: ProjectSettings, **extra: Any
     ) -> None:
         data = {**self._base(project), "url": url, "email": to, **extra}
-        mail = self.renderer.render(
-            template, to=to, sender=self.settings.email.sender, data=data
-        )
+        mail = self.renderer.render(template, to=to, sender=self.settings.email.sender, data=data)
         self.outbox.queue(mail)

@@ -79,4 +79,3 @@ def html_to_text(body: str) -> str:
     text = html_lib.unescape(text)
     lines = [line.strip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
-

@@ -43,7 +43,9 @@ def save(conn: Connection, values: Mapping[str, Any]) -> int:
     """Update the singleton, creating it first when it does not exist; returns its id."""
     current = singleton_id(conn)
     if current is None:
-        return int(conn.execute(insert(settings).values(**values).returning(settings.c.id)).scalar_one())
+        return int(
+            conn.execute(insert(settings).values(**values).returning(settings.c.id)).scalar_one()
+        )
     if values:
         conn.execute(update(settings).where(settings.c.id == current).values(**values))
     return current

@@ -33,7 +33,9 @@ class ProjectService:
         self.clock = clock
         self.settings = settings
 
-    def _read(self, conn: Connection, accountability: Accountability, query: Query) -> dict[str, Any]:
+    def _read(
+        self, conn: Connection, accountability: Accountability, query: Query
+    ) -> dict[str, Any]:
         readable = None
         if not accountability.admin:
             grant = grant_of(load_rows(conn, accountability, COLLECTION, "read"), COLLECTION)
@@ -74,14 +76,20 @@ class ProjectService:
                 if not grant.allows_field(name) or SETTINGS.field(name) is None:
                     raise field_forbidden(name, COLLECTION)
         role = values.get("public_registration_role")
-        if role is not None and conn.execute(select(roles.c.id).where(roles.c.id == role)).first() is None:
+        if (
+            role is not None
+            and conn.execute(select(roles.c.id).where(roles.c.id == role)).first() is None
+        ):
             raise invalid_foreign_key(COLLECTION, "public_registration_role")
         key = repo.save(conn, values)
         activity.record(
             conn,
             action="update",
             actor=activity.Actor(
-                accountability.user, accountability.ip, accountability.user_agent, accountability.origin
+                accountability.user,
+                accountability.ip,
+                accountability.user_agent,
+                accountability.origin,
             ),
             collection=COLLECTION,
             item=str(key),

@@ -23,7 +23,7 @@ def _as_list(operand: Any) -> list[Any]:
     return [operand]
 
 
-def _compare(operator: str, value: Any, operand: Any) -> bool:  # noqa: C901 - one table
+def _compare(operator: str, value: Any, operand: Any) -> bool:
     """SQL's answer: a comparison with a NULL value is never true (so ``_neq`` and the negated
     operators skip rows whose value is NULL, as they do in the database)."""
     if operator in ("_null", "_nnull"):
@@ -92,9 +92,7 @@ def matches(spec: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
             if not all(matches(item, record) for item in condition):
                 return False
         elif key == "_or":
-            if condition and not any(
-                (not item) or matches(item, record) for item in condition
-            ):
+            if condition and not any((not item) or matches(item, record) for item in condition):
                 return False
         else:
             value = record.get(key)

@@ -20,19 +20,50 @@ from authgate.query import variables
 from authgate.schema.model import Collection, Field
 
 _STRING_OPS = frozenset(
-    "_eq _neq _contains _icontains _ncontains _starts_with _nstarts_with _istarts_with "
-    "_nistarts_with _ends_with _nends_with _iends_with _niends_with _empty _nempty _null _nnull "
-    "_in _nin".split()
+    [
+        "_eq",
+        "_neq",
+        "_contains",
+        "_icontains",
+        "_ncontains",
+        "_starts_with",
+        "_nstarts_with",
+        "_istarts_with",
+        "_nistarts_with",
+        "_ends_with",
+        "_nends_with",
+        "_iends_with",
+        "_niends_with",
+        "_empty",
+        "_nempty",
+        "_null",
+        "_nnull",
+        "_in",
+        "_nin",
+    ]
 )
 _NUMBER_OPS = frozenset(
-    "_eq _neq _lt _lte _gt _gte _between _nbetween _null _nnull _in _nin".split()
+    [
+        "_eq",
+        "_neq",
+        "_lt",
+        "_lte",
+        "_gt",
+        "_gte",
+        "_between",
+        "_nbetween",
+        "_null",
+        "_nnull",
+        "_in",
+        "_nin",
+    ]
 )
 OPERATORS_BY_TYPE: Mapping[str, frozenset[str]] = {
     "string": _STRING_OPS,
     "text": _STRING_OPS,
     "csv": _STRING_OPS,
-    "uuid": frozenset("_eq _neq _null _nnull _in _nin".split()),
-    "boolean": frozenset("_eq _neq _null _nnull".split()),
+    "uuid": frozenset(["_eq", "_neq", "_null", "_nnull", "_in", "_nin"]),
+    "boolean": frozenset(["_eq", "_neq", "_null", "_nnull"]),
     "integer": _NUMBER_OPS,
     "bigInteger": _NUMBER_OPS,
     "float": _NUMBER_OPS,
@@ -41,10 +72,10 @@ OPERATORS_BY_TYPE: Mapping[str, frozenset[str]] = {
     "dateTime": _NUMBER_OPS,
     "date": _NUMBER_OPS,
     "time": _NUMBER_OPS,
-    "json": frozenset("_null _nnull".split()),
-    "hash": frozenset("_null _nnull _empty _nempty".split()),
+    "json": frozenset(["_null", "_nnull"]),
+    "hash": frozenset(["_null", "_nnull", "_empty", "_nempty"]),
 }
-_CONCEALED_OPS = frozenset("_null _nnull _empty _nempty".split())
+_CONCEALED_OPS = frozenset(["_null", "_nnull", "_empty", "_nempty"])
 _LIST_OPS = frozenset({"_in", "_nin", "_between", "_nbetween"})
 _BOOLEAN_OPS = frozenset({"_null", "_nnull", "_empty", "_nempty"})
 
@@ -120,9 +151,7 @@ def compile_filter(
             if not isinstance(value, list):
                 raise invalid_query(f'"{key}" has to be an array')
             parts = [compile_filter(item, collection, table, context) for item in value]
-            if key == "_or" and any(_is_empty_object(item) for item in value):
-                clauses.append(true())
-            elif not parts:
+            if (key == "_or" and any(_is_empty_object(item) for item in value)) or not parts:
                 clauses.append(true())
             else:
                 clauses.append(and_(*parts) if key == "_and" else or_(*parts))
@@ -342,7 +371,9 @@ def is_parametric(spec: Any) -> bool:
             elif isinstance(value, Mapping):
                 for operator, operand in value.items():
                     if operator in ("_and", "_or"):
-                        nested = [{key: item} for item in operand] if isinstance(operand, list) else []
+                        nested = (
+                            [{key: item} for item in operand] if isinstance(operand, list) else []
+                        )
                         if not all(is_parametric(item) for item in nested):
                             return False
                     elif not _parametric_operand(operand):

@@ -43,7 +43,7 @@ def parse_qs_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if not match:
             root[raw_key] = value
             continue
-        path = [match.group(1)] + re.findall(r"\[([^\[\]]*)\]", match.group(2))
+        path = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]
         if len(path) > _MAX_DEPTH + 1:
             path = path[: _MAX_DEPTH + 1]
         _assign(root, path, value)

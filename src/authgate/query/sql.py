@@ -4,15 +4,25 @@ subqueries), and rows turned into API values."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, bindparam, func, literal_column, select, true
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from authgate.clock import iso_utc
@@ -257,7 +267,10 @@ def fetch(conn: Connection, plan: Plan, *, key: Any = None) -> list[dict[str, An
     parameters = {**plan.parameters, "pk": key} if key is not None else plan.parameters
     rows = conn.execute(plan.statement, parameters).all()
     return [
-        {name: to_api_value(field, value) for name, field, value in zip(plan.names, plan.fields, row, strict=True)}
+        {
+            name: to_api_value(field, value)
+            for name, field, value in zip(plan.names, plan.fields, row, strict=True)
+        }
         for row in rows
     ]
 

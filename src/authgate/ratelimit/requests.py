@@ -12,7 +12,9 @@ class RequestLimits:
     def __init__(self, store: CounterStore, config: RateLimitSettings, clock: Clock) -> None:
         self.clock = clock
         self.ip = (
-            Limiter(store, "ip", config.ip.points, config.ip.duration) if config.ip.enabled else None
+            Limiter(store, "ip", config.ip.points, config.ip.duration)
+            if config.ip.enabled
+            else None
         )
         self.globally = (
             Limiter(store, "global", config.globally.points, config.globally.duration)

@@ -54,16 +54,15 @@ class MemoryStore:
     def _purge(self, now: datetime) -> None:
         self._writes += 1
         if self._writes % self._PURGE_EVERY == 0:
-            expired = [k for k, (_, exp) in self._counters.items() if exp is not None and exp <= now]
+            expired = [
+                k for k, (_, exp) in self._counters.items() if exp is not None and exp <= now
+            ]
             for key in expired:
                 del self._counters[key]
 
     async def hit(self, key: str, *, window: timedelta | None, now: datetime) -> Hit:
         entry = self._live(key, now)
-        if entry is None:
-            entry = (1, now + window if window else None)
-        else:
-            entry = (entry[0] + 1, entry[1])
+        entry = (1, now + window if window else None) if entry is None else (entry[0] + 1, entry[1])
         self._counters[key] = entry
         self._purge(now)
         return Hit(entry[0], entry[1])

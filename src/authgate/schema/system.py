@@ -83,7 +83,9 @@ def describe(table: Table, *, singleton: bool = False) -> Collection:
     for name, target in _ALIASES.get(table.name, ()):
         fields.append(Field(name=name, type="alias", specials=frozenset({"o2m"}), alias_of=target))
     primary = next(column.name for column in table.columns if column.primary_key)
-    return Collection(name=table.name, fields=tuple(fields), primary_key=primary, singleton=singleton)
+    return Collection(
+        name=table.name, fields=tuple(fields), primary_key=primary, singleton=singleton
+    )
 
 
 USERS = describe(tables.users)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,48 +21,73 @@ def _timestamp(field: Field, value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _text(collection: Collection, field: Field, value: Any) -> Any:
+    if not isinstance(value, str):
+        raise invalid_payload(f'"{field.name}" must be a string')
+    if field.max_length is not None and field.type != "hash" and len(value) > field.max_length:
+        raise value_too_long(collection.name, field.name)
+    return value
+
+
+def _integer(collection: Collection, field: Field, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid_payload(f'"{field.name}" must be a number')
+    return value
+
+
+def _number(collection: Collection, field: Field, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise invalid_payload(f'"{field.name}" must be a number')
+    return value
+
+
+def _boolean(collection: Collection, field: Field, value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise invalid_payload(f'"{field.name}" must be a boolean')
+    return value
+
+
+def _uuid(collection: Collection, field: Field, value: Any) -> Any:
+    if not isinstance(value, str) or not is_uuid(value):
+        raise invalid_payload(f'"{field.name}" must be a valid GUID')
+    return value.lower()
+
+
+def _csv(collection: Collection, field: Field, value: Any) -> Any:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise invalid_payload(f'"{field.name}" must be an array of strings')
+    joined = ",".join(i.strip() for i in items if i.strip())
+    if field.max_length is not None and len(joined) > field.max_length:
+        raise value_too_long(collection.name, field.name)
+    return joined
+
+
+_COERCE: Mapping[str, Callable[[Collection, Field, Any], Any]] = {
+    "string": _text,
+    "text": _text,
+    "hash": _text,
+    "integer": _integer,
+    "bigInteger": _integer,
+    "float": _number,
+    "decimal": _number,
+    "boolean": _boolean,
+    "uuid": _uuid,
+    "timestamp": lambda _c, field, value: _timestamp(field, value),
+    "dateTime": lambda _c, field, value: _timestamp(field, value),
+    "csv": _csv,
+}
+
+
 def coerce_value(collection: Collection, field: Field, value: Any) -> Any:
     """The value to store for ``field``, or ``INVALID_PAYLOAD`` / ``VALUE_TOO_LONG`` /
     ``NOT_NULL_VIOLATION`` when it cannot be stored as that type."""
-    name = field.name
     if value is None:
         if not field.nullable and not field.primary_key:
-            raise not_null_violation(collection.name, name)
+            raise not_null_violation(collection.name, field.name)
         return None
-    kind = field.type
-    if kind in ("string", "text", "hash"):
-        if not isinstance(value, str):
-            raise invalid_payload(f'"{name}" must be a string')
-        if field.max_length is not None and kind != "hash" and len(value) > field.max_length:
-            raise value_too_long(collection.name, name)
-        return value
-    if kind in ("integer", "bigInteger"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise invalid_payload(f'"{name}" must be a number')
-        return value
-    if kind in ("float", "decimal"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise invalid_payload(f'"{name}" must be a number')
-        return value
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise invalid_payload(f'"{name}" must be a boolean')
-        return value
-    if kind == "uuid":
-        if not isinstance(value, str) or not is_uuid(value):
-            raise invalid_payload(f'"{name}" must be a valid GUID')
-        return value.lower()
-    if kind in ("timestamp", "dateTime"):
-        return _timestamp(field, value)
-    if kind == "csv":
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise invalid_payload(f'"{name}" must be an array of strings')
-        joined = ",".join(i.strip() for i in items if i.strip())
-        if field.max_length is not None and len(joined) > field.max_length:
-            raise value_too_long(collection.name, name)
-        return joined
-    return value  # json and anything else: stored as given
+    convert = _COERCE.get(field.type)
+    return convert(collection, field, value) if convert else value  # json: stored as given
 
 
 def coerce_payload(

@@ -100,8 +100,12 @@ def exists(conn: Connection, token_hash: str) -> bool:
     return conn.execute(_SESSION_ROW, {"token": token_hash}).first() is not None
 
 
-def mark_rotated(conn: Connection, token_hash: str, *, successor_hash: str, grace_end: datetime) -> None:
-    conn.execute(_ROTATE, {"rotated": token_hash, "successor": successor_hash, "grace_end": grace_end})
+def mark_rotated(
+    conn: Connection, token_hash: str, *, successor_hash: str, grace_end: datetime
+) -> None:
+    conn.execute(
+        _ROTATE, {"rotated": token_hash, "successor": successor_hash, "grace_end": grace_end}
+    )
 
 
 _LIVE = select(literal_column("1")).where(
@@ -112,7 +116,9 @@ _LIVE = select(literal_column("1")).where(
 )
 
 
-def is_live(conn: Connection, token_hash: str, *, user: str | None, share: str | None, now: datetime) -> bool:
+def is_live(
+    conn: Connection, token_hash: str, *, user: str | None, share: str | None, now: datetime
+) -> bool:
     """The check behind a session-mode JWT: its row exists, belongs to it, has not expired."""
     if user is None or share is not None:
         return False  # share sessions are out of scope; a user session names its user

@@ -198,7 +198,11 @@ class SessionService:
         self, user: User, admin: bool, app: bool, enforce_tfa: bool, mode: Mode, now: datetime
     ) -> IssuedTokens:
         refresh_token = crypto.random_token()
-        ttl = self.settings.session_cookie_ttl if mode == "session" else self.settings.access_token_ttl
+        ttl = (
+            self.settings.session_cookie_ttl
+            if mode == "session"
+            else self.settings.access_token_ttl
+        )
         access_token = jwt.issue_access_token(
             self.secret,
             user=user.id,
@@ -289,11 +293,15 @@ class SessionService:
         successor_hash = self.keys.hash_token(successor)
         if row.next_token is not None:
             # A repeat within the grace period: the same successor, if it still exists.
-            if not crypto.equal(row.next_token, successor_hash) or not repo.exists(conn, successor_hash):
+            if not crypto.equal(row.next_token, successor_hash) or not repo.exists(
+                conn, successor_hash
+            ):
                 return _Rejected(Code.INVALID_CREDENTIALS)
         else:
             lifetime = (
-                self.settings.session_cookie_ttl if mode == "session" else self.settings.refresh_token_ttl
+                self.settings.session_cookie_ttl
+                if mode == "session"
+                else self.settings.refresh_token_ttl
             )
             repo.mark_rotated(
                 conn,
@@ -312,7 +320,11 @@ class SessionService:
             )
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)
-        ttl = self.settings.session_cookie_ttl if mode == "session" else self.settings.access_token_ttl
+        ttl = (
+            self.settings.session_cookie_ttl
+            if mode == "session"
+            else self.settings.access_token_ttl
+        )
         access_token = jwt.issue_access_token(
             self.secret,
             user=user.id,

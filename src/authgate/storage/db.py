@@ -158,7 +158,9 @@ class Database:
         except DBAPIError as exc:
             if exc.connection_invalidated:
                 log.error("database connection lost")
-                raise service_unavailable("database", "Database is unavailable", retry_after=1) from exc
+                raise service_unavailable(
+                    "database", "Database is unavailable", retry_after=1
+                ) from exc
             raise
 
     def _loop_connection(self) -> Connection:

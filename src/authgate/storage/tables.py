@@ -178,9 +178,7 @@ settings = Table(
     Column(
         "public_registration_verify_email", Boolean, nullable=False, server_default=text("true")
     ),
-    Column(
-        "public_registration_role", GUID, ForeignKey("directus_roles.id", ondelete="SET NULL")
-    ),
+    Column("public_registration_role", GUID, ForeignKey("directus_roles.id", ondelete="SET NULL")),
     Column("public_registration_email_filter", JSON),
     Column("visual_editor_urls", JSON),
     Column("project_id", GUID),

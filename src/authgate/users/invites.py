@@ -65,7 +65,9 @@ class Invitations:
                 ttl=self.settings.user_invite_token_ttl,
             )
             base = invite_url or public_link(self.settings.public_url, "/admin/accept-invite")
-            self.mailer.send("user-invitation", to=email, url=with_token(base, token), project=project)
+            self.mailer.send(
+                "user-invitation", to=email, url=with_token(base, token), project=project
+            )
 
     def _store(
         self,
@@ -77,13 +79,17 @@ class Invitations:
         now: datetime,
     ) -> tuple[list[str], ProjectSettings]:
         if not accountability.admin:
-            grant = grant_of(load_rows(conn, accountability, "directus_users", "create"), "directus_users")
+            grant = grant_of(
+                load_rows(conn, accountability, "directus_users", "create"), "directus_users"
+            )
             for name in ("email", "role", "status"):
                 if not grant.allows_field(name):
                     raise AuthError(Code.FORBIDDEN)
         if conn.execute(select(roles.c.id).where(roles.c.id == role)).first() is None:
             raise invalid_foreign_key("directus_users", "role")
-        if invite_url is not None and not is_url_allowed(invite_url, self.settings.user_invite_url_allow_list):
+        if invite_url is not None and not is_url_allowed(
+            invite_url, self.settings.user_invite_url_allow_list
+        ):
             raise invalid_payload(f'URL "{invite_url}" can\'t be used to invite users')
         actor = activity.Actor(
             accountability.user, accountability.ip, accountability.user_agent, accountability.origin
@@ -95,9 +101,22 @@ class Invitations:
                 user_id = str(uuid.uuid4())
                 repo.insert_user(
                     conn,
-                    {"id": user_id, "email": email, "role": role, "status": Status.INVITED.value, "provider": "default"},
+                    {
+                        "id": user_id,
+                        "email": email,
+                        "role": role,
+                        "status": Status.INVITED.value,
+                        "provider": "default",
+                    },
                 )
-                activity.record(conn, action="create", actor=actor, collection="directus_users", item=user_id, now=now)
+                activity.record(
+                    conn,
+                    action="create",
+                    actor=actor,
+                    collection="directus_users",
+                    item=user_id,
+                    now=now,
+                )
                 to_mail.append(email)
             elif user.status == Status.INVITED:
                 if user.role != role:
@@ -107,7 +126,9 @@ class Invitations:
 
     async def accept(self, token: str, password: str, client: Client) -> None:
         now = self.clock.now()
-        claims = jwt.verify_scoped(token, self.settings.secret.reveal(), now=now, scope=jwt.SCOPE_INVITE)
+        claims = jwt.verify_scoped(
+            token, self.settings.secret.reveal(), now=now, scope=jwt.SCOPE_INVITE
+        )
         user, project = await self.db.read(
             lambda conn: (repo.find_by_email(conn, claims["email"]), project_repo.load(conn))
         )
@@ -117,7 +138,9 @@ class Invitations:
         hashed = await self.hasher.hash(password)
         await self.db.write(self._accept, claims["email"], hashed, client, now)
 
-    def _accept(self, conn: Connection, email: str, hashed: str, client: Client, now: datetime) -> None:
+    def _accept(
+        self, conn: Connection, email: str, hashed: str, client: Client, now: datetime
+    ) -> None:
         user = repo.find_by_email(conn, email)
         if user is None or user.status != Status.INVITED:
             raise AuthError(Code.INVALID_INVITE)

@@ -35,7 +35,9 @@ class OtpChecker:
         secret = self.secret_of(user)
         return secret is not None and await self.accept_for_secret(user.id, secret, code, now=now)
 
-    async def accept_for_secret(self, user_id: str, secret: str, code: str, *, now: datetime) -> bool:
+    async def accept_for_secret(
+        self, user_id: str, secret: str, code: str, *, now: datetime
+    ) -> bool:
         """True for a valid code whose step was not used before (and marks it used)."""
         step = totp.matching_step(secret, code, now=now)
         if step is None:

@@ -66,7 +66,12 @@ class PasswordRecovery:
 
     async def _request(self, email: str, reset_url: str | None) -> None:
         user, project = await self.db.read(self._load, email)
-        if user is None or not user.is_active or user.provider != DEFAULT_PROVIDER or not user.email:
+        if (
+            user is None
+            or not user.is_active
+            or user.provider != DEFAULT_PROVIDER
+            or not user.email
+        ):
             return
         token = jwt.sign(
             {
@@ -79,7 +84,9 @@ class PasswordRecovery:
             ttl=self.settings.password_reset_token_ttl,
         )
         base = reset_url or public_link(self.settings.public_url, "/admin/reset-password")
-        self.mailer.send("password-reset", to=user.email, url=with_token(base, token), project=project)
+        self.mailer.send(
+            "password-reset", to=user.email, url=with_token(base, token), project=project
+        )
 
     async def reset(self, token: str, password: str, client: Client) -> None:
         now = self.clock.now()

@@ -67,11 +67,13 @@ class Registration:
             lambda: self._register(registrant, project, client),
         )
 
-    async def _register(self, registrant: Registrant, project: ProjectSettings, client: Client) -> None:
+    async def _register(
+        self, registrant: Registrant, project: ProjectSettings, client: Client
+    ) -> None:
         email_filter = project.public_registration_email_filter
-        if isinstance(email_filter, dict) and email_filter:
-            if not matches(email_filter, {"email": registrant.email}):
-                raise AuthError(Code.FORBIDDEN)
+        allowed = matches(email_filter, {"email": registrant.email}) if email_filter else True
+        if not allowed:
+            raise AuthError(Code.FORBIDDEN)
         # The policy is checked before the address is looked up: a weak password must not
         # be refused for new addresses only.
         check_password_policy(registrant.password, project.auth_password_policy)

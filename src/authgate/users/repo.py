@@ -56,7 +56,9 @@ def find_active_by_token_hash(conn: Connection, token_hash: str) -> tuple[str, s
     return (row[0], row[1]) if row else None
 
 
-_TOUCH = update(users).where(users.c.id == bindparam("user_id")).values(last_access=bindparam("now"))
+_TOUCH = (
+    update(users).where(users.c.id == bindparam("user_id")).values(last_access=bindparam("now"))
+)
 
 
 def touch_last_access(conn: Connection, user_id: str, now: datetime) -> None:

@@ -138,7 +138,9 @@ class UserService:
             meta = {}
             condition = rule_condition(USERS, rule, context)
             if "total_count" in query.meta:
-                meta["total_count"] = count(conn, USERS, condition if condition is not None else true())
+                meta["total_count"] = count(
+                    conn, USERS, condition if condition is not None else true()
+                )
             if "filter_count" in query.meta:
                 meta["filter_count"] = count(
                     conn, USERS, where_clause(USERS, query, context, readable, condition)
@@ -221,9 +223,8 @@ class UserService:
         values = coerce_payload(USERS, payload, drop_unknown=accountability.admin)
         if "status" in values and values["status"] not in _STATUSES:
             raise invalid_payload(f'"status" must be one of [{", ".join(_STATUSES)}]')
-        if values.get("email") is not None:
-            if not is_valid_email(values["email"]):
-                raise failed_validation("email", "email", "Value has to be a valid email address.")
+        if values.get("email") is not None and not is_valid_email(values["email"]):
+            raise failed_validation("email", "email", "Value has to be a valid email address.")
         if "provider" in values or "external_identifier" in values:
             values["auth_data"] = None
         if creating:
@@ -234,26 +235,31 @@ class UserService:
         if "password" in values:
             password = values["password"]
             if password:
-                policy = await self.db.read(lambda conn: project_repo.load(conn).auth_password_policy)
+                policy = await self.db.read(
+                    lambda conn: project_repo.load(conn).auth_password_policy
+                )
                 check_password_policy(password, policy)
                 values["password"] = await self.hasher.hash(password)
             else:
                 values["password"] = None
         return values
 
-    def _check_unique_email(self, conn: Connection, values: Mapping[str, Any], key: str | None) -> None:
+    def _check_unique_email(
+        self, conn: Connection, values: Mapping[str, Any], key: str | None
+    ) -> None:
         email = values.get("email")
         if email and repo.email_taken(conn, email, except_id=key):
             raise record_not_unique(COLLECTION, "email", f"[{email.lower()}]")
 
     def _check_role(self, conn: Connection, values: Mapping[str, Any]) -> None:
         role = values.get("role")
-        if role is not None and conn.execute(select(roles.c.id).where(roles.c.id == role)).first() is None:
+        if (
+            role is not None
+            and conn.execute(select(roles.c.id).where(roles.c.id == role)).first() is None
+        ):
             raise invalid_foreign_key(COLLECTION, "role")
 
-    async def create(
-        self, accountability: Accountability, payload: Any
-    ) -> list[str]:
+    async def create(self, accountability: Accountability, payload: Any) -> list[str]:
         items = payload if isinstance(payload, list) else [payload]
         if not items:
             return []
@@ -444,9 +450,13 @@ def count_active_admins(conn: Connection) -> int:
     direct = exists(
         select(access.c.id).where(access.c.user == users.c.id, access.c.policy.in_(admin_policy))
     )
-    statement = select(func.count()).select_from(users).where(
-        users.c.status == Status.ACTIVE.value,
-        or_(users.c.role.in_(select(admin_roles.c.id)), direct),
+    statement = (
+        select(func.count())
+        .select_from(users)
+        .where(
+            users.c.status == Status.ACTIVE.value,
+            or_(users.c.role.in_(select(admin_roles.c.id)), direct),
+        )
     )
     return int(conn.execute(statement).scalar_one())
 

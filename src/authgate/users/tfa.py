@@ -40,7 +40,11 @@ class TwoFactor:
         return user
 
     async def generate(
-        self, accountability: Accountability, password: str | None, *, always_check_password: bool = False
+        self,
+        accountability: Accountability,
+        password: str | None,
+        *,
+        always_check_password: bool = False,
     ) -> dict[str, str]:
         user = await self._me(accountability)
         if user.provider == DEFAULT_PROVIDER or always_check_password:
@@ -76,11 +80,17 @@ class TwoFactor:
             user.id, secret.upper(), code, now=self.clock.now()
         ):
             raise invalid_payload('"otp" is invalid')
-        await self.db.write(self._store, accountability, user.id, self.otp.seal(user.id, secret.upper()))
+        await self.db.write(
+            self._store, accountability, user.id, self.otp.seal(user.id, secret.upper())
+        )
 
-    def _store(self, conn: Connection, accountability: Accountability, user_id: str, sealed: str) -> None:
+    def _store(
+        self, conn: Connection, accountability: Accountability, user_id: str, sealed: str
+    ) -> None:
         if not accountability.admin:
-            grant = grant_of(load_rows(conn, accountability, "directus_users", "update"), "directus_users")
+            grant = grant_of(
+                load_rows(conn, accountability, "directus_users", "update"), "directus_users"
+            )
             if not grant.allows_field("tfa_secret"):
                 raise forbidden()
         repo.set_columns(conn, user_id, {"tfa_secret": sealed})

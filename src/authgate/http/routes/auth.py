@@ -26,7 +26,9 @@ _LOGIN = {
 _MISSING_REFRESH = "The refresh token is required in either the payload or cookie"
 
 
-def tokens_response(request: Request, tokens: IssuedTokens, mode: Mode, *, always_access: bool = False) -> Response:
+def tokens_response(
+    request: Request, tokens: IssuedTokens, mode: Mode, *, always_access: bool = False
+) -> Response:
     """Login and refresh answers, by mode: the refresh token in the body (json), in the
     refresh cookie (cookie), or everything in the session cookie (session)."""
     services = context.services(request)
@@ -84,7 +86,9 @@ def _refresh_source(request: Request) -> tuple[Mode | str, str | None]:
     elif mode == "session":
         session_cookie = cookies.get(services.settings.session_cookie.name)
         if session_cookie:
-            claims = jwt.verify(session_cookie, services.settings.secret.reveal(), now=services.clock.now())
+            claims = jwt.verify(
+                session_cookie, services.settings.secret.reveal(), now=services.clock.now()
+            )
             token = claims.get("session")
     if token is not None and not isinstance(token, str):
         token = str(token)
@@ -141,10 +145,16 @@ async def password_reset(request: Request) -> Response:
 
 async def providers(request: Request) -> Response:
     settings = context.services(request).settings
-    session_only = "sessionOnly" in request.query_params and request.query_params["sessionOnly"] not in ("false", "0")
+    session_only = "sessionOnly" in request.query_params and request.query_params[
+        "sessionOnly"
+    ] not in ("false", "0")
     listed = []
     for provider in settings.providers:
-        if session_only and provider.driver in ("oauth2", "openid", "saml") and provider.mode not in (None, "session"):
+        if (
+            session_only
+            and provider.driver in ("oauth2", "openid", "saml")
+            and provider.mode not in (None, "session")
+        ):
             continue
         item: dict[str, Any] = {"name": provider.name}
         if provider.label is not None:

@@ -139,9 +139,7 @@ async def health(request: Request) -> Response:
             checks["redis:responseTime"] = [{"status": "error", "componentType": "cache"}]
     body: dict[str, Any] = {"status": status}
     if accountability.admin:
-        body.update(
-            releaseId=__version__, serviceId=services.settings.public_url, checks=checks
-        )
+        body.update(releaseId=__version__, serviceId=services.settings.public_url, checks=checks)
     return Response(
         dumps(body),
         status_code=503 if status == "error" else 200,
@@ -152,7 +150,9 @@ async def health(request: Request) -> Response:
 
 async def read_settings(request: Request) -> Response:
     services = context.services(request)
-    return data(await services.project.read(context.accountability(request), context.query(request)))
+    return data(
+        await services.project.read(context.accountability(request), context.query(request))
+    )
 
 
 async def update_settings(request: Request) -> Response:

@@ -32,7 +32,9 @@ _ACCEPT = {"token": Rule(required=True), "password": Rule(required=True)}
 
 async def read_me(request: Request) -> Response:
     services = context.services(request)
-    return data(await services.users.read_me(context.accountability(request), context.query(request)))
+    return data(
+        await services.users.read_me(context.accountability(request), context.query(request))
+    )
 
 
 async def update_me(request: Request) -> Response:
@@ -67,7 +69,11 @@ async def _read_back(request: Request, keys: list[str], *, single: bool) -> Resp
 async def read_many(request: Request) -> Response:
     services = context.services(request)
     result = await services.users.read_many(context.accountability(request), context.query(request))
-    return json_response({"data": result.data, "meta": result.meta} if result.meta is not None else {"data": result.data})
+    return json_response(
+        {"data": result.data, "meta": result.meta}
+        if result.meta is not None
+        else {"data": result.data}
+    )
 
 
 async def read_one(request: Request) -> Response:
