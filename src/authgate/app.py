@@ -136,9 +136,7 @@ def create_app(
             services.hasher.close()
             await services.db.close()
 
-    app = build_asgi(services, lifespan)
-    app.services = services  # type: ignore[attr-defined]
-    return app
+    return build_asgi(services, lifespan)
 
 
 def app_from_environment() -> Pipeline:

@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -64,7 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 f"  password: {admin.password}   (shown once; change it after signing in)",
                 flush=True,
             )
-    common = {
+    common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "log_config": None,

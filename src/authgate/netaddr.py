@@ -53,12 +53,10 @@ def client_ip(
     chain = [socket_ip or ""]
     if forwarded_for and trust_proxy is not False:
         chain += [part.strip() for part in reversed(forwarded_for.split(","))]
-    if trust_proxy is True:
-        chosen = chain[-1]
-    elif isinstance(trust_proxy, int) and not isinstance(trust_proxy, bool):
+    if isinstance(trust_proxy, bool):
+        chosen = chain[-1] if trust_proxy else chain[0]
+    elif isinstance(trust_proxy, int):
         chosen = chain[min(trust_proxy, len(chain) - 1)]
-    elif trust_proxy is False:
-        chosen = chain[0]
     else:
         networks = _trusted_networks(trust_proxy)
         chosen = chain[-1]

@@ -35,7 +35,7 @@ import httpx2 as httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, BASE_ENV
+from tests.conftest import ADMIN_TOKEN, BASE_ENV
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
 
 MAIL_FROM = "authgate-e2e@example.com"
@@ -79,6 +79,11 @@ class Mail:
     def sender(self) -> str:
         """The address of the From header."""
         return parseaddr(str(self.message["From"]))[1]
+
+    @property
+    def sender_name(self) -> str:
+        """The display name of the From header (Directus: the project name)."""
+        return parseaddr(str(self.message["From"]))[0]
 
     @property
     def to(self) -> str:
@@ -427,6 +432,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                     (f"authgate stderr ({running.backend}, {running.url})", excerpt)
                 )
     return report
-
-
-__all__ = ["ADMIN_EMAIL", "ADMIN_PASSWORD", "ADMIN_TOKEN", "IN_CI", "Mail", "Mailbox", "Server"]

@@ -210,6 +210,7 @@ def test_password_reset_through_the_mailed_link(server: Server) -> None:
     mail = server.mailbox.next_for(email)
     assert mail.subject == "Password Reset Request"
     assert mail.sender == MAIL_FROM
+    assert mail.sender_name == "Directus"  # the project name
     assert mail.envelope_from == MAIL_FROM
     assert mail.to == email
     assert mail.envelope_to == [email]

@@ -64,7 +64,9 @@ class TestHashToken:
         assert re.fullmatch(r"[0-9a-f]{64}", KEYS.hash_token("refresh-token-value"))
 
     def test_depends_on_the_secret(self) -> None:
-        assert KEYS.hash_token("refresh-token-value") != OTHER_KEYS.hash_token("refresh-token-value")
+        assert KEYS.hash_token("refresh-token-value") != OTHER_KEYS.hash_token(
+            "refresh-token-value"
+        )
 
     def test_depends_on_the_token(self) -> None:
         assert KEYS.hash_token("token-a") != KEYS.hash_token("token-b")
@@ -148,12 +150,15 @@ class TestEncryption:
     def test_a_tampered_value_cannot_be_decrypted(self) -> None:
         sealed = KEYS.encrypt("JBSWY3DPEHPK3PXP", context="user-1")
         position = len("enc1.") + 20  # a character inside the ciphertext, all six bits used
-        flipped = sealed[:position] + ("A" if sealed[position] != "A" else "B") + sealed[position + 1 :]
+        flipped = (
+            sealed[:position] + ("A" if sealed[position] != "A" else "B") + sealed[position + 1 :]
+        )
 
         assert KEYS.decrypt(flipped, context="user-1") is None
 
     @pytest.mark.parametrize(
-        "stored", ["", "JBSWY3DPEHPK3PXP", "enc1.", "enc1.AAAA", "enc1.!!!", "enc2.AAAAAAAAAAAAAAAAAAAA"]
+        "stored",
+        ["", "JBSWY3DPEHPK3PXP", "enc1.", "enc1.AAAA", "enc1.!!!", "enc2.AAAAAAAAAAAAAAAAAAAA"],
     )
     def test_values_not_sealed_by_us_give_none(self, stored: str) -> None:
         assert KEYS.decrypt(stored, context="user-1") is None

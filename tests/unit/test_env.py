@@ -12,7 +12,9 @@ from authgate.config.env import ConfigError, guess, parse_duration, parse_size, 
 
 
 class TestReadEnvironment:
-    def test_without_a_config_file_the_process_environment_is_returned(self, tmp_path: Path) -> None:
+    def test_without_a_config_file_the_process_environment_is_returned(
+        self, tmp_path: Path
+    ) -> None:
         environ = {"SECRET": "from-process", "PORT": "9000"}
 
         merged = read_environment(environ, cwd=tmp_path)
@@ -22,11 +24,11 @@ class TestReadEnvironment:
     def test_the_dotenv_file_in_the_working_directory_overrides_the_process(
         self, tmp_path: Path
     ) -> None:
-        (tmp_path / ".env").write_text("PORT=9100\nHOST=0.0.0.0\n")
+        (tmp_path / ".env").write_text("PORT=9100\nHOST=auth.internal\n")
 
         merged = read_environment({"PORT": "9000", "SECRET": "kept"}, cwd=tmp_path)
 
-        assert merged == {"PORT": "9100", "HOST": "0.0.0.0", "SECRET": "kept"}
+        assert merged == {"PORT": "9100", "HOST": "auth.internal", "SECRET": "kept"}
 
     def test_config_path_relative_to_the_working_directory_is_read(self, tmp_path: Path) -> None:
         (tmp_path / "conf").mkdir()
@@ -61,7 +63,12 @@ class TestReadEnvironment:
 
         merged = read_environment({"CONFIG_PATH": str(config)}, cwd=tmp_path)
 
-        assert merged == {"CONFIG_PATH": str(config), "PORT": "9200", "CORS_ENABLED": "true", "HOST": "::"}
+        assert merged == {
+            "CONFIG_PATH": str(config),
+            "PORT": "9200",
+            "CORS_ENABLED": "true",
+            "HOST": "::",
+        }
 
     def test_a_json_config_file_that_is_not_an_object_is_an_error(self, tmp_path: Path) -> None:
         config = tmp_path / "config.json"
@@ -216,7 +223,12 @@ class TestGuess:
 
     @pytest.mark.parametrize(
         ("raw", "expected"),
-        [("boolean:true", True), ("boolean:1", True), ("boolean:false", False), ("boolean:0", False)],
+        [
+            ("boolean:true", True),
+            ("boolean:1", True),
+            ("boolean:false", False),
+            ("boolean:0", False),
+        ],
     )
     def test_boolean_prefix_is_true_only_for_true_and_1(self, raw: str, expected: bool) -> None:
         assert guess(raw) is expected

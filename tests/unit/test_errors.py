@@ -154,24 +154,33 @@ class TestMessageBuilders:
 
         assert (error.status, error.message, dict(error.extensions)) == (
             400,
-            'Value "a@example.com" for field "email" in collection "directus_users" has to be unique.',
+            'Value "a@example.com" for field "email" in collection "directus_users" '
+            "has to be unique.",
             {"collection": "directus_users", "field": "email", "value": "a@example.com"},
         )
 
     def test_value_too_long(self) -> None:
         error = errors.value_too_long("directus_users", "first_name")
 
-        assert error.message == 'Value for field "first_name" in collection "directus_users" is too long.'
+        assert (
+            error.message
+            == 'Value for field "first_name" in collection "directus_users" is too long.'
+        )
 
     def test_invalid_foreign_key(self) -> None:
         error = errors.invalid_foreign_key("directus_users", "role")
 
-        assert error.message == 'Invalid foreign key for field "role" in collection "directus_users".'
+        assert (
+            error.message == 'Invalid foreign key for field "role" in collection "directus_users".'
+        )
 
     def test_not_null_violation(self) -> None:
         error = errors.not_null_violation("directus_users", "email")
 
-        assert error.message == 'Value for field "email" in collection "directus_users" can\'t be null.'
+        assert (
+            error.message
+            == 'Value for field "email" in collection "directus_users" can\'t be null.'
+        )
 
     def test_failed_validation(self) -> None:
         error = errors.failed_validation(
@@ -187,4 +196,7 @@ class TestMessageBuilders:
     def test_unprocessable(self) -> None:
         error = errors.unprocessable("You can't remove the last admin.")
 
-        assert (error.status, error.message) == (422, "Can't process content. You can't remove the last admin.")
+        assert (error.status, error.message) == (
+            422,
+            "Can't process content. You can't remove the last admin.",
+        )

@@ -15,7 +15,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Boolean, Column, Engine, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    select,
+)
 
 from authgate.errors import AuthError
 from authgate.query.evaluate import matches
@@ -53,7 +63,13 @@ CASE_SENSITIVE_LIKE = {
     "_ends_with",
     "_nends_with",
 }
-CASE_INSENSITIVE_LIKE = {"_icontains", "_istarts_with", "_iends_with", "_nistarts_with", "_niends_with"}
+CASE_INSENSITIVE_LIKE = {
+    "_icontains",
+    "_istarts_with",
+    "_iends_with",
+    "_nistarts_with",
+    "_niends_with",
+}
 FLAGS = st.sampled_from([True, False, "true", "false"])
 STRING_OPERATORS = sorted(OPERATORS_BY_TYPE["string"])
 INTEGER_OPERATORS = sorted(OPERATORS_BY_TYPE["integer"])
@@ -108,9 +124,7 @@ def boolean_operand(operator: str) -> st.SearchStrategy[Any]:
     return st.none() | st.booleans()
 
 
-def operations(
-    operators: list[str], operand: Any
-) -> st.SearchStrategy[dict[str, Any]]:
+def operations(operators: list[str], operand: Any) -> st.SearchStrategy[dict[str, Any]]:
     """One ``{"_op": value}`` for a field of the type these operators belong to."""
     return st.sampled_from(operators).flatmap(lambda op: operand(op).map(lambda value: {op: value}))
 

@@ -42,7 +42,9 @@ class TestSign:
     def test_claims_carry_iat_exp_and_the_directus_issuer(self) -> None:
         token = jwt.sign(ACCESS, SECRET, now=NOW, ttl=TTL)
 
-        claims = pyjwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False})
+        claims = pyjwt.decode(
+            token, SECRET, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False}
+        )
         stamp = int(NOW.timestamp())
         assert claims == {**ACCESS, "iat": stamp, "exp": stamp + 900, "iss": "directus"}
 
@@ -127,7 +129,9 @@ class TestVerifySignatureAndIssuer:
     def test_a_tampered_payload_is_invalid(self) -> None:
         header, _, signature = jwt.sign(ACCESS, SECRET, now=NOW, ttl=TTL).split(".")
         stamp = int(NOW.timestamp())
-        forged = b64({**ACCESS, "admin_access": True, "iss": "directus", "iat": stamp, "exp": stamp + 900})
+        forged = b64(
+            {**ACCESS, "admin_access": True, "iss": "directus", "iat": stamp, "exp": stamp + 900}
+        )
 
         expect_error(Code.INVALID_TOKEN, f"{header}.{forged}.{signature}")
 
@@ -157,7 +161,9 @@ class TestVerifySignatureAndIssuer:
     def test_hs512_with_the_right_secret_is_accepted_like_jsonwebtoken(self) -> None:
         stamp = int(NOW.timestamp())
         secret = SECRET * 2  # HS512 wants a 64-byte key
-        token = raw_token({**ACCESS, "iss": "directus", "exp": stamp + 900}, secret=secret, algorithm="HS512")
+        token = raw_token(
+            {**ACCESS, "iss": "directus", "exp": stamp + 900}, secret=secret, algorithm="HS512"
+        )
 
         assert jwt.verify(token, secret, now=NOW)["id"] == "user-1"
 
@@ -168,7 +174,9 @@ class TestReadAccessClaims:
 
         read = jwt.read_access_claims(claims)
 
-        assert read == jwt.AccessClaims(user="user-1", role="role-1", session="session-1", share=None)
+        assert read == jwt.AccessClaims(
+            user="user-1", role="role-1", session="session-1", share=None
+        )
 
     def test_a_null_role_is_allowed_when_present(self) -> None:
         read = jwt.read_access_claims({**ACCESS, "role": None})
@@ -218,8 +226,14 @@ class TestReadAccessClaims:
     def test_enforce_tfa_is_only_written_when_set(self) -> None:
         def issue(enforce: bool) -> dict[str, Any]:
             token = jwt.issue_access_token(
-                SECRET, user="u", role=None, app_access=False, admin_access=False,
-                now=NOW, ttl=TTL, enforce_tfa=enforce,
+                SECRET,
+                user="u",
+                role=None,
+                app_access=False,
+                admin_access=False,
+                now=NOW,
+                ttl=TTL,
+                enforce_tfa=enforce,
             )
             return jwt.verify(token, SECRET, now=NOW)
 

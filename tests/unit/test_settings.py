@@ -157,9 +157,7 @@ class TestValues:
         assert settings.session_cookie.max_age == timedelta(hours=2)
 
     def test_same_site_none_is_accepted_with_a_secure_cookie(self, tmp_path: Path) -> None:
-        settings = load(
-            tmp_path, SESSION_COOKIE_SAME_SITE="None", SESSION_COOKIE_SECURE="true"
-        )
+        settings = load(tmp_path, SESSION_COOKIE_SAME_SITE="None", SESSION_COOKIE_SECURE="true")
 
         assert (settings.session_cookie.same_site, settings.session_cookie.secure) == (
             "none",
@@ -293,7 +291,9 @@ class TestValues:
         assert settings.rate_limit.globally.enabled is True
 
     def test_secret_never_shows_in_the_repr_of_the_settings(self, tmp_path: Path) -> None:
-        settings = load(tmp_path, SECRET="super-secret-value-0123456789abcdef", ADMIN_PASSWORD="pw-xyz")
+        settings = load(
+            tmp_path, SECRET="super-secret-value-0123456789abcdef", ADMIN_PASSWORD="pw-xyz"
+        )
 
         assert "super-secret-value" not in repr(settings)
         assert "pw-xyz" not in repr(settings)

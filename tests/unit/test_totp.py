@@ -96,7 +96,18 @@ class TestMatchingStep:
 
     @pytest.mark.parametrize(
         "code",
-        ["", "12345", "1234567", "12345a", " 12345", "12345 ", "+12345", "-12345", "１２３４５６", "١٢٣٤٥٦"],
+        [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            " 12345",
+            "12345 ",
+            "+12345",
+            "-12345",
+            "１２３４５６",
+            "١٢٣٤٥٦",
+        ],
     )
     def test_a_code_that_is_not_six_ascii_digits_never_matches(self, code: str) -> None:
         assert totp.matching_step(RFC_SECRET, code, now=NOW) is None

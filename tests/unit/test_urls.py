@@ -109,9 +109,34 @@ _ADVERSARIAL = [
 # Fragments an attacker combines: schemes, slashes both ways, dot segments, userinfo, ports,
 # lookalike hosts, brackets that break URL parsers, and control characters.
 _PIECES = [
-    "http:", "https:", "HTTPS:", "javascript:", "/", "//", "\\", ".", "..", "@", ":", "#", "?",
-    "%2F", "%2e", "evil.com", "public.example", "app.example", "callback", ":8080", ":80",
-    "[", "]", "\t", "\n", " ", "\x00", "admin",
+    "http:",
+    "https:",
+    "HTTPS:",
+    "javascript:",
+    "/",
+    "//",
+    "\\",
+    ".",
+    "..",
+    "@",
+    ":",
+    "#",
+    "?",
+    "%2F",
+    "%2e",
+    "evil.com",
+    "public.example",
+    "app.example",
+    "callback",
+    ":8080",
+    ":80",
+    "[",
+    "]",
+    "\t",
+    "\n",
+    " ",
+    "\x00",
+    "admin",
 ]
 
 
@@ -141,13 +166,18 @@ class TestResolveLoginRedirect:
         assert resolve(redirect) == redirect
 
     def test_an_allow_listed_url_is_kept(self) -> None:
-        assert resolve("https://app.example/callback?state=1") == "https://app.example/callback?state=1"
+        assert (
+            resolve("https://app.example/callback?state=1")
+            == "https://app.example/callback?state=1"
+        )
 
     def test_without_an_allow_list_only_the_public_origin_is_accepted(self) -> None:
         assert resolve("https://app.example/callback", allow_list=()) is None
 
     def test_with_a_relative_public_url_absolute_redirects_are_refused(self) -> None:
-        resolved = resolve_login_redirect("http://public.example/admin", public_url="/", allow_list=())
+        resolved = resolve_login_redirect(
+            "http://public.example/admin", public_url="/", allow_list=()
+        )
 
         assert resolved is None
 
@@ -207,7 +237,9 @@ def browser_target(location: str) -> tuple[str, str, int]:
 
 class TestWithToken:
     def test_adds_the_token(self) -> None:
-        assert with_token("https://app.example/reset", "abc") == "https://app.example/reset?token=abc"
+        assert (
+            with_token("https://app.example/reset", "abc") == "https://app.example/reset?token=abc"
+        )
 
     def test_keeps_other_query_parameters(self) -> None:
         link = with_token("https://app.example/reset?lang=en&theme=dark", "abc")
@@ -220,10 +252,16 @@ class TestWithToken:
         assert link == "https://app.example/reset?lang=en&token=new"
 
     def test_keeps_the_fragment(self) -> None:
-        assert with_token("https://app.example/#/reset", "abc") == "https://app.example/?token=abc#/reset"
+        assert (
+            with_token("https://app.example/#/reset", "abc")
+            == "https://app.example/?token=abc#/reset"
+        )
 
     def test_encodes_the_token(self) -> None:
-        assert with_token("https://app.example/r", "a+b&c=d") == "https://app.example/r?token=a%2Bb%26c%3Dd"
+        assert (
+            with_token("https://app.example/r", "a+b&c=d")
+            == "https://app.example/r?token=a%2Bb%26c%3Dd"
+        )
 
 
 class TestSmallHelpers:
@@ -231,7 +269,9 @@ class TestSmallHelpers:
         ("public_url", "expected"),
         [("/", "/admin/reset"), ("https://a.example", "https://a.example/admin/reset")],
     )
-    def test_public_link_joins_without_doubling_slashes(self, public_url: str, expected: str) -> None:
+    def test_public_link_joins_without_doubling_slashes(
+        self, public_url: str, expected: str
+    ) -> None:
         assert public_link(public_url, "/admin/reset") == expected
 
     @pytest.mark.parametrize(

@@ -49,12 +49,14 @@ def _compare(operator: str, value: Any, operand: Any) -> bool:
         return found if operator == "_in" else not found
     if operator in ("_lt", "_lte", "_gt", "_gte"):
         try:
-            return {
-                "_lt": value < operand,
-                "_lte": value <= operand,
-                "_gt": value > operand,
-                "_gte": value >= operand,
-            }[operator]
+            return bool(
+                {
+                    "_lt": value < operand,
+                    "_lte": value <= operand,
+                    "_gt": value > operand,
+                    "_gte": value >= operand,
+                }[operator]
+            )
         except TypeError:
             return False
     if operator in ("_between", "_nbetween"):

@@ -145,7 +145,7 @@ def compile_filter(
     """The SQL condition for a Directus filter on one collection's own fields."""
     if not isinstance(spec, Mapping):
         raise invalid_query("Filter has to be an object")
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     for key, value in spec.items():
         if key in ("_and", "_or"):
             if not isinstance(value, list):
@@ -176,7 +176,7 @@ def _field_clause(
         raise field_forbidden(name, collection.name)
     if not isinstance(value, Mapping):
         value = {"_eq": value}
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     for operator, operand in value.items():
         if operator in ("_and", "_or"):
             if not isinstance(operand, list):
@@ -295,7 +295,7 @@ def _like(column: Any, value: Any, *, prefix: str, suffix: str, lower: bool) -> 
     text = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"{prefix}{text.lower() if lower else text}{suffix}"
     target = func.lower(column) if lower else column
-    return target.like(pattern, escape="\\")  # type: ignore[no-any-return]
+    return target.like(pattern, escape="\\")
 
 
 def _eq(column: Any, value: Any) -> ColumnElement[bool]:
@@ -339,7 +339,7 @@ def compile_search(
 ) -> ColumnElement[bool]:
     """Directus ``search``: case-insensitive substring on text fields, equality on numbers when
     the term is a number and on UUIDs when it is one; concealed fields are never searched."""
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     lowered = term.lower()
     for field in collection.columns:
         if field.concealed or field.type == "hash" or field.name not in table.c:

@@ -154,5 +154,5 @@ def parse_query(params: Mapping[str, Any], *, limit_max: int | None = None) -> Q
         aggregate=_as_object("aggregate", params.get("aggregate")),
         group_by=_as_list(params.get("groupBy")) or None,
         deep=_as_object("deep", params.get("deep")),
-        alias=alias,  # type: ignore[arg-type]
+        alias=alias,
     )

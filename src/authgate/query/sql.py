@@ -68,6 +68,7 @@ def _alias_subquery(field: Field, table: Table, dialect: str) -> ColumnElement[A
     own_pk = next(iter(table.primary_key.columns))
     order = [related.c.sort, pk] if "sort" in related.c else [pk]
     inner = select(pk.label("v")).where(back == own_pk).order_by(*order).subquery()
+    aggregate: Any
     if dialect == "postgresql":
         aggregate = func.coalesce(func.json_agg(inner.c.v), literal_column("'[]'::json"))
     else:
@@ -248,7 +249,7 @@ def sort_clause(
 ) -> list[Any]:
     if not query.sort:
         return [table.c[collection.primary_key]]
-    order = []
+    order: list[Any] = []
     for item in query.sort:
         descending = item.startswith("-")
         name = item[1:] if descending else item
@@ -282,8 +283,3 @@ def count(
 ) -> int:
     table = TABLES[collection.name]
     return int(conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one())
-
-
-def primary_key_filter(collection: Collection, key: str | int) -> ColumnElement[bool]:
-    table = TABLES[collection.name]
-    return table.c[collection.primary_key] == key  # type: ignore[no-any-return]

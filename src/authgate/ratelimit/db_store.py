@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,10 +21,8 @@ class DatabaseStore:
 
     def _hit(self, conn: Connection, key: str, window: timedelta | None, now: datetime) -> Hit:
         expires = now + window if window else None
-        stmt = self._insert(counters).values(key=key, value=1, expires_at=expires)
+        stmt: Any = self._insert(counters).values(key=key, value=1, expires_at=expires)
         stale = counters.c.expires_at.is_not(None) & (counters.c.expires_at <= now)
-        from sqlalchemy import case
-
         stmt = stmt.on_conflict_do_update(
             index_elements=[counters.c.key],
             set_={

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Select,
     bindparam,
     delete,
     insert,
@@ -20,6 +22,7 @@ from sqlalchemy import (
 
 from authgate.storage.tables import sessions, users
 from authgate.users.model import User
+from authgate.users.repo import user_from_row
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def mark_rotated(
     )
 
 
-_LIVE = select(literal_column("1")).where(
+_LIVE: Select[Any] = select(literal_column("1")).where(
     sessions.c.token == bindparam("token"),
     sessions.c.user == bindparam("user"),
     sessions.c.share.is_(None),
@@ -186,4 +189,4 @@ def find_with_user(conn: Connection, token_hash: str) -> tuple[SessionRow, User]
     ).first()
     if row is None:
         return None
-    return SessionRow(*row[:6]), User(*row[6:])
+    return SessionRow(*row[:6]), user_from_row(row[6:])

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -115,18 +115,20 @@ class Database:
 
     async def read(self, fn: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if self.inline_reads:
-            return self._guard(self._read_inline, fn, args)
+            return cast(T, self._guard(self._read_inline, fn, args))
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._guard, self.read_sync, fn, args)
+        result = await loop.run_in_executor(self._executor, self._guard, self.read_sync, fn, args)
+        return cast(T, result)
 
     async def write(self, fn: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if self.inline_reads:
             try:
-                return self._guard(self._write_inline, fn, args)
+                return cast(T, self._guard(self._write_inline, fn, args))
             except _Busy:
                 pass  # another process (or our writer thread) holds the lock: wait off the loop
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._guard, self.write_sync, fn, args)
+        result = await loop.run_in_executor(self._executor, self._guard, self.write_sync, fn, args)
+        return cast(T, result)
 
     def _write_inline(self, fn: Callable[..., T], *args: Any) -> T:
         """An uncontended SQLite write on the loop's connection, which never waits for a lock

@@ -115,8 +115,9 @@ class Registration:
         if existing is not None:
             return (existing if existing.status == Status.UNVERIFIED else None), False
         status = Status.UNVERIFIED if project.public_registration_verify_email else Status.ACTIVE
+        user_id = str(uuid.uuid4())
         values = {
-            "id": str(uuid.uuid4()),
+            "id": user_id,
             "email": registrant.email,
             "password": hashed,
             "role": project.public_registration_role,
@@ -131,10 +132,10 @@ class Registration:
             action="create",
             actor=activity.Actor(None, client.ip, client.user_agent, client.origin),
             collection="directus_users",
-            item=values["id"],
+            item=user_id,
             now=now,
         )
-        return repo.get(conn, values["id"]), True
+        return repo.get(conn, user_id), True
 
     async def verify(self, token: str, client: Client) -> str:
         """Activate the account the token names; returns its id."""

@@ -28,7 +28,7 @@ _LOGIN_COLUMNS = (
 )
 
 
-def _user(row: Any) -> User:
+def user_from_row(row: Any) -> User:
     return User(*row)
 
 
@@ -43,12 +43,12 @@ _BY_TOKEN = select(users.c.id, users.c.role).where(
 def find_by_email(conn: Connection, email: str) -> User | None:
     """Case-insensitive, as Directus matches emails (served by a ``lower(email)`` index)."""
     row = conn.execute(_BY_EMAIL, {"email": email.lower()}).first()
-    return _user(row) if row else None
+    return user_from_row(row) if row else None
 
 
 def get(conn: Connection, user_id: str) -> User | None:
     row = conn.execute(_BY_ID, {"id": user_id}).first()
-    return _user(row) if row else None
+    return user_from_row(row) if row else None
 
 
 def find_active_by_token_hash(conn: Connection, token_hash: str) -> tuple[str, str | None] | None:
