@@ -87,7 +87,9 @@ class Harness:
     def bearer(self, email: str, password: str = PASSWORD) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens(email, password)['access_token']}"}
 
-    def create_user(self, email: str | None = None, password: str | None = PASSWORD, **fields: Any) -> dict[str, Any]:
+    def create_user(
+        self, email: str | None = None, password: str | None = PASSWORD, **fields: Any
+    ) -> dict[str, Any]:
         email = email or unique_email()
         payload = {"email": email, **fields}
         if password is not None:
@@ -97,7 +99,9 @@ class Harness:
         user: dict[str, Any] = response.json()["data"]
         return user
 
-    def create_role(self, name: str, *, admin: bool = False, app: bool = False, enforce_tfa: bool = False) -> str:
+    def create_role(
+        self, name: str, *, admin: bool = False, app: bool = False, enforce_tfa: bool = False
+    ) -> str:
         """A role with one policy of its own (direct SQL until the /roles API exists)."""
         import uuid
 
@@ -109,15 +113,23 @@ class Harness:
             conn.execute(roles.insert().values(id=role_id, name=name))
             conn.execute(
                 policies.insert().values(
-                    id=policy_id, name=f"{name} policy", admin_access=admin, app_access=app, enforce_tfa=enforce_tfa
+                    id=policy_id,
+                    name=f"{name} policy",
+                    admin_access=admin,
+                    app_access=app,
+                    enforce_tfa=enforce_tfa,
                 )
             )
-            conn.execute(access.insert().values(id=str(uuid.uuid4()), role=role_id, policy=policy_id))
+            conn.execute(
+                access.insert().values(id=str(uuid.uuid4()), role=role_id, policy=policy_id)
+            )
 
         self.db.write_sync(work)
         return role_id
 
-    def grant(self, role: str | None, collection: str, action: str, *, fields: str = "*", rule: Any = None) -> None:
+    def grant(
+        self, role: str | None, collection: str, action: str, *, fields: str = "*", rule: Any = None
+    ) -> None:
         """Add a permission row to the role's policy (or to the public policy)."""
         from sqlalchemy import select
 
@@ -127,10 +139,16 @@ class Harness:
         def work(conn: Any) -> None:
             policy = PUBLIC_POLICY_ID
             if role is not None:
-                policy = conn.execute(select(access.c.policy).where(access.c.role == role)).scalar_one()
+                policy = conn.execute(
+                    select(access.c.policy).where(access.c.role == role)
+                ).scalar_one()
             conn.execute(
                 permissions.insert().values(
-                    collection=collection, action=action, fields=fields, permissions=rule, policy=policy
+                    collection=collection,
+                    action=action,
+                    fields=fields,
+                    permissions=rule,
+                    policy=policy,
                 )
             )
 
@@ -147,13 +165,18 @@ def unique_email(prefix: str = "user") -> str:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def harness(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+def harness(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Harness]:
     backend: str = request.param
     module_env: Mapping[str, str] = getattr(request.module, "ENV", {})
     tmp_path = tmp_path_factory.mktemp(f"app-{backend}")
     with ExitStack() as stack:
         if backend == "postgres":
-            env = {**stack.enter_context(postgres_database()), **stack.enter_context(redis_namespace())}
+            env = {
+                **stack.enter_context(postgres_database()),
+                **stack.enter_context(redis_namespace()),
+            }
         else:
             env = stack.enter_context(sqlite_database(tmp_path))
         settings = settings_for_tests(tmp_path, {**env, **module_env})

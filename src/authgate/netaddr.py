@@ -75,7 +75,12 @@ def is_valid_ip_access_entry(entry: str) -> bool:
     if "-" in entry:
         start, _, end = entry.partition("-")
         low, high = parse_ip(start), parse_ip(end)
-        return low is not None and high is not None and low.version == high.version
+        return (
+            low is not None and high is not None and low.version == high.version and low <= high  # type: ignore[operator]
+        )
+    _, slash, prefix = entry.partition("/")
+    if slash and not prefix.isdigit():
+        return False  # "10.0.0.0/255.0.0.0": mask notation is refused, as in Directus
     try:
         ipaddress.ip_network(entry, strict=False)
     except ValueError:

@@ -45,13 +45,19 @@ def resolve_login_redirect(
         return "/"
     if any(ch in redirect for ch in "\r\n\t\\") or any(ord(ch) < 0x20 for ch in redirect):
         return None
-    parts = urlsplit(redirect)
-    if not parts.scheme and not parts.netloc:
-        dummy = "http://authgate.invalid"
-        resolved = urlsplit(urljoin(dummy + "/", redirect))
-        if f"{resolved.scheme}://{resolved.netloc}" != dummy:
-            return None
-        return urlunsplit(("", "", resolved.path or "/", resolved.query, resolved.fragment))
+    try:
+        parts = urlsplit(redirect)
+        if not parts.scheme and not parts.netloc:
+            dummy = "http://authgate.invalid"
+            resolved = urlsplit(urljoin(dummy + "/", redirect))
+            if f"{resolved.scheme}://{resolved.netloc}" != dummy:
+                return None
+            # "////evil.com" and "/a/..//evil.com" resolve to paths starting with "//", which a
+            # browser would read as another host: one leading slash only.
+            path = "/" + resolved.path.lstrip("/")
+            return urlunsplit(("", "", path, resolved.query, resolved.fragment))
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     if allow_list and is_url_allowed(redirect, [*allow_list, public_url]):

@@ -15,10 +15,12 @@ def _error(response: object) -> dict:  # type: ignore[type-arg]
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{bad", b"null", b'"str"', b"123", b"{\"a\": NaN}", b"[" * 5000, b'{"email": "\xff\xfe"}'],
+    [b"{bad", b"null", b'"str"', b"123", b'{"a": NaN}', b"[" * 5000, b'{"email": "\xff\xfe"}'],
 )
 def test_malformed_json_is_an_invalid_payload(harness: Harness, raw: bytes) -> None:
-    response = harness.client.post("/auth/login", content=raw, headers={"Content-Type": "application/json"})
+    response = harness.client.post(
+        "/auth/login", content=raw, headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400
     error = _error(response)
@@ -30,10 +32,15 @@ def test_malformed_json_is_an_invalid_payload(harness: Harness, raw: bytes) -> N
 def test_bodies_over_the_limit_are_refused(harness: Harness) -> None:
     big = b'{"email":"a@example.com","password":"' + b"x" * (1 << 20) + b'"}'
 
-    response = harness.client.post("/auth/login", content=big, headers={"Content-Type": "application/json"})
+    response = harness.client.post(
+        "/auth/login", content=big, headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400
-    assert _error(response)["extensions"] == {"reason": "request entity too large", "code": "INVALID_PAYLOAD"}
+    assert _error(response)["extensions"] == {
+        "reason": "request entity too large",
+        "code": "INVALID_PAYLOAD",
+    }
 
 
 def test_a_body_of_exactly_the_limit_is_read(harness: Harness) -> None:
@@ -41,14 +48,18 @@ def test_a_body_of_exactly_the_limit_is_read(harness: Harness) -> None:
     body = prefix + b"x" * ((1 << 20) - len(prefix) - 2) + b'"}'
     assert len(body) == 1 << 20
 
-    response = harness.client.post("/auth/login", content=body, headers={"Content-Type": "application/json"})
+    response = harness.client.post(
+        "/auth/login", content=body, headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 401
 
 
 def test_non_json_content_types_are_an_empty_body(harness: Harness) -> None:
     response = harness.client.post(
-        "/auth/login", content=f"email={ADMIN_EMAIL}&password={ADMIN_PASSWORD}", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        "/auth/login",
+        content=f"email={ADMIN_EMAIL}&password={ADMIN_PASSWORD}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
 
     assert response.status_code == 400
@@ -56,12 +67,22 @@ def test_non_json_content_types_are_an_empty_body(harness: Harness) -> None:
 
 
 def test_unknown_routes_and_methods_are_route_not_found(harness: Harness) -> None:
-    for method, path in (("GET", "/nope"), ("GET", "/auth/login"), ("DELETE", "/auth/login"), ("PUT", "/users/me")):
+    for method, path in (
+        ("GET", "/nope"),
+        ("GET", "/auth/login"),
+        ("DELETE", "/auth/login"),
+        ("PUT", "/users/me"),
+    ):
         response = harness.client.request(method, path)
 
         assert response.status_code == 404
         assert response.json() == {
-            "errors": [{"message": f"Route {path} doesn't exist.", "extensions": {"path": path, "code": "ROUTE_NOT_FOUND"}}]
+            "errors": [
+                {
+                    "message": f"Route {path} doesn't exist.",
+                    "extensions": {"path": path, "code": "ROUTE_NOT_FOUND"},
+                }
+            ]
         }
 
 
@@ -73,7 +94,9 @@ def test_options_lists_the_allowed_methods(harness: Harness) -> None:
 
 
 def test_a_trailing_slash_reaches_the_route(harness: Harness) -> None:
-    response = harness.client.post("/auth/login/", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    response = harness.client.post(
+        "/auth/login/", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
 
     assert response.status_code == 200
 
@@ -102,12 +125,18 @@ def test_wrong_types_are_clear_400s(harness: Harness, path: str, payload: object
 
     assert response.status_code == 400, response.text
     assert _error(response)["extensions"]["code"] in {
-        "INVALID_PAYLOAD", "FAILED_VALIDATION", "VALUE_TOO_LONG", "NOT_NULL_VIOLATION", "INVALID_FOREIGN_KEY"
+        "INVALID_PAYLOAD",
+        "FAILED_VALIDATION",
+        "VALUE_TOO_LONG",
+        "NOT_NULL_VIOLATION",
+        "INVALID_FOREIGN_KEY",
     }
 
 
 def test_errors_never_carry_a_stack_trace_or_internal_message(harness: Harness) -> None:
-    response = harness.client.get("/users", params={"filter": '{"email": {"_eq": {"nested": 1}}}'}, headers=harness.admin)
+    response = harness.client.get(
+        "/users", params={"filter": '{"email": {"_eq": {"nested": 1}}}'}, headers=harness.admin
+    )
 
     assert response.status_code == 400
     assert "Traceback" not in response.text and "sqlalchemy" not in response.text.lower()
@@ -130,7 +159,9 @@ def test_errors_never_carry_a_stack_trace_or_internal_message(harness: Harness) 
         {"sort": "nonexistent"},
     ],
 )
-def test_bad_queries_are_invalid_query_or_forbidden(harness: Harness, params: dict[str, str]) -> None:
+def test_bad_queries_are_invalid_query_or_forbidden(
+    harness: Harness, params: dict[str, str]
+) -> None:
     response = harness.client.get("/users", params=params, headers=harness.admin)
 
     assert response.status_code in (400, 403), response.text

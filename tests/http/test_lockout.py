@@ -15,12 +15,16 @@ def three_attempts(harness: Harness):  # type: ignore[no-untyped-def]
 
 
 def _status(harness: Harness, user_id: str) -> str:
-    read = harness.client.get(f"/users/{user_id}", params={"fields": "status"}, headers=harness.admin)
+    read = harness.client.get(
+        f"/users/{user_id}", params={"fields": "status"}, headers=harness.admin
+    )
     status: str = read.json()["data"]["status"]
     return status
 
 
-def test_the_attempt_past_the_limit_suspends_the_account(harness: Harness, three_attempts: None) -> None:
+def test_the_attempt_past_the_limit_suspends_the_account(
+    harness: Harness, three_attempts: None
+) -> None:
     user = harness.create_user()
 
     failures = [harness.login(user["email"], "Wrong-1").status_code for _ in range(3)]
@@ -32,7 +36,8 @@ def test_the_attempt_past_the_limit_suspends_the_account(harness: Harness, three
     assert _status(harness, user["id"]) == "suspended"
     assert harness.login(user["email"], PASSWORD).status_code == 401
     delta = harness.sql(
-        "SELECT a.action FROM directus_activity a WHERE a.item = :id AND a.action = 'update'", id=user["id"]
+        "SELECT a.action FROM directus_activity a WHERE a.item = :id AND a.action = 'update'",
+        id=user["id"],
     )
     assert delta == [("update",)]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Harness, unique_email
 from authgate.tokens import jwt
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Harness, unique_email
 
 
 def test_json_mode_returns_both_tokens_and_the_lifetime_in_ms(harness: Harness) -> None:
@@ -16,7 +16,9 @@ def test_json_mode_returns_both_tokens_and_the_lifetime_in_ms(harness: Harness) 
     assert list(data) == ["expires", "refresh_token", "access_token"]
     assert data["expires"] == 900_000
     assert len(data["refresh_token"]) == 64
-    claims = jwt.verify(data["access_token"], harness.settings.secret.reveal(), now=harness.clock.now())
+    claims = jwt.verify(
+        data["access_token"], harness.settings.secret.reveal(), now=harness.clock.now()
+    )
     assert claims["iss"] == "directus"
     assert claims["admin_access"] is True and claims["app_access"] is True
     assert claims["exp"] - claims["iat"] == 900
@@ -69,7 +71,10 @@ def test_email_matches_case_insensitively(harness: Harness) -> None:
         ({"email": ADMIN_EMAIL}, '"password" is required'),
         ({"email": ADMIN_EMAIL, "password": ""}, '"password" is not allowed to be empty'),
         ({"email": ADMIN_EMAIL, "password": 123}, '"password" must be a string'),
-        ({"email": ADMIN_EMAIL, "password": "x", "mode": "x"}, '"mode" must be one of [cookie, json, session]'),
+        (
+            {"email": ADMIN_EMAIL, "password": "x", "mode": "x"},
+            '"mode" must be one of [cookie, json, session]',
+        ),
         ({"email": ADMIN_EMAIL, "password": "x", "otp": 123456}, '"otp" must be a string'),
         ([], '"value" must be of type object'),
     ],
@@ -80,7 +85,10 @@ def test_invalid_bodies_get_joi_messages(harness: Harness, body: object, reason:
     assert response.status_code == 400
     assert response.json() == {
         "errors": [
-            {"message": f"Invalid payload. {reason}.", "extensions": {"reason": reason, "code": "INVALID_PAYLOAD"}}
+            {
+                "message": f"Invalid payload. {reason}.",
+                "extensions": {"reason": reason, "code": "INVALID_PAYLOAD"},
+            }
         ]
     }
 
@@ -93,7 +101,9 @@ def test_unknown_body_keys_are_accepted(harness: Harness) -> None:
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("case", ["wrong password", "unknown email", "suspended", "invited", "other provider"])
+@pytest.mark.parametrize(
+    "case", ["wrong password", "unknown email", "suspended", "invited", "other provider"]
+)
 def test_every_credential_failure_looks_the_same(harness: Harness, case: str) -> None:
     email = unique_email()
     if case != "unknown email":
@@ -106,7 +116,9 @@ def test_every_credential_failure_looks_the_same(harness: Harness, case: str) ->
 
     assert response.status_code == 401
     assert response.json() == {
-        "errors": [{"message": "Invalid user credentials.", "extensions": {"code": "INVALID_CREDENTIALS"}}]
+        "errors": [
+            {"message": "Invalid user credentials.", "extensions": {"code": "INVALID_CREDENTIALS"}}
+        ]
     }
 
 
@@ -120,5 +132,7 @@ def test_login_writes_a_login_activity_and_last_access(harness: Harness) -> None
         id=user["id"],
     )
     assert rows == [("login", "directus_users", user["id"], "127.0.0.1")]
-    me = harness.client.get(f"/users/{user['id']}", params={"fields": "last_access"}, headers=harness.admin)
+    me = harness.client.get(
+        f"/users/{user['id']}", params={"fields": "last_access"}, headers=harness.admin
+    )
     assert me.json()["data"]["last_access"].endswith("Z")

@@ -14,14 +14,18 @@ def test_json_logout_ends_the_session(harness: Harness) -> None:
     assert response.status_code == 204
     assert response.content == b""
     assert harness.client.post("/auth/refresh", json={"refresh_token": token}).status_code == 401
-    rows = harness.sql("SELECT action FROM directus_activity WHERE item = :id ORDER BY id", id=user["id"])
+    rows = harness.sql(
+        "SELECT action FROM directus_activity WHERE item = :id ORDER BY id", id=user["id"]
+    )
     assert rows[-1] == ("logout",)
 
 
 def test_logout_ends_every_link_of_the_chain(harness: Harness) -> None:
     user = harness.create_user()
     first = harness.tokens(user["email"])["refresh_token"]
-    second = harness.client.post("/auth/refresh", json={"refresh_token": first}).json()["data"]["refresh_token"]
+    second = harness.client.post("/auth/refresh", json={"refresh_token": first}).json()["data"][
+        "refresh_token"
+    ]
 
     harness.client.post("/auth/logout", json={"refresh_token": second})
 

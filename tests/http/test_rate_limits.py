@@ -18,7 +18,6 @@ ENV = {
 }
 
 
-
 def test_requests_past_the_limit_get_429_until_the_window_ends(harness: Harness) -> None:
     address = {"X-Forwarded-For": "198.51.100.7"}
     statuses = [harness.client.get("/server/ping", headers=address).status_code for _ in range(31)]
@@ -43,11 +42,15 @@ def test_registration_has_its_own_limit(harness: Harness) -> None:
     try:
         codes = [
             harness.client.post(
-                "/users/register", json={"email": unique_email(), "password": PASSWORD}, headers=address
+                "/users/register",
+                json={"email": unique_email(), "password": PASSWORD},
+                headers=address,
             ).status_code
             for _ in range(3)
         ]
     finally:
-        harness.client.patch("/settings", json={"public_registration": False}, headers=harness.admin)
+        harness.client.patch(
+            "/settings", json={"public_registration": False}, headers=harness.admin
+        )
 
     assert codes == [204, 204, 429]

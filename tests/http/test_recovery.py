@@ -43,13 +43,20 @@ def test_request_answers_the_same_for_unknown_and_inactive_accounts(harness: Har
 def test_reset_url_must_be_allow_listed_and_keeps_its_query(harness: Harness) -> None:
     user = harness.create_user()
 
-    refused = harness.client.post("/auth/password/request", json={"email": user["email"], "reset_url": "http://evil.test/reset"})
+    refused = harness.client.post(
+        "/auth/password/request",
+        json={"email": user["email"], "reset_url": "http://evil.test/reset"},
+    )
     allowed = harness.client.post(
-        "/auth/password/request", json={"email": user["email"], "reset_url": "http://example.com/reset?lang=fr"}
+        "/auth/password/request",
+        json={"email": user["email"], "reset_url": "http://example.com/reset?lang=fr"},
     )
 
     assert refused.status_code == 400
-    assert refused.json()["errors"][0]["message"] == 'Invalid payload. URL "http://evil.test/reset" can\'t be used to reset passwords.'
+    assert (
+        refused.json()["errors"][0]["message"]
+        == 'Invalid payload. URL "http://evil.test/reset" can\'t be used to reset passwords.'
+    )
     assert allowed.status_code == 204
     url, _ = _last_mail_token(harness, user["email"])
     assert url.startswith("http://example.com/reset?lang=fr&token=")
@@ -61,14 +68,20 @@ def test_the_link_resets_the_password_once_and_ends_sessions(harness: Harness) -
     harness.client.post("/auth/password/request", json={"email": user["email"]})
     _, token = _last_mail_token(harness, user["email"])
 
-    first = harness.client.post("/auth/password/reset", json={"token": token, "password": "N3w-Passw0rd!"})
-    second = harness.client.post("/auth/password/reset", json={"token": token, "password": "Th1rd-Passw0rd!"})
+    first = harness.client.post(
+        "/auth/password/reset", json={"token": token, "password": "N3w-Passw0rd!"}
+    )
+    second = harness.client.post(
+        "/auth/password/reset", json={"token": token, "password": "Th1rd-Passw0rd!"}
+    )
 
     assert first.status_code == 204
     assert second.status_code == 403
     assert second.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert harness.login(user["email"], "N3w-Passw0rd!").status_code == 200
-    assert harness.client.post("/auth/refresh", json={"refresh_token": old_refresh}).status_code == 401
+    assert (
+        harness.client.post("/auth/refresh", json={"refresh_token": old_refresh}).status_code == 401
+    )
 
 
 def test_expired_and_forged_tokens(harness: Harness) -> None:
@@ -77,11 +90,21 @@ def test_expired_and_forged_tokens(harness: Harness) -> None:
     _, token = _last_mail_token(harness, user["email"])
     harness.clock.advance(86_401)
 
-    expired = harness.client.post("/auth/password/reset", json={"token": token, "password": "N3w-Passw0rd!"})
-    garbage = harness.client.post("/auth/password/reset", json={"token": "garbage", "password": "N3w-Passw0rd!"})
+    expired = harness.client.post(
+        "/auth/password/reset", json={"token": token, "password": "N3w-Passw0rd!"}
+    )
+    garbage = harness.client.post(
+        "/auth/password/reset", json={"token": "garbage", "password": "N3w-Passw0rd!"}
+    )
 
-    assert (expired.status_code, expired.json()["errors"][0]["extensions"]["code"]) == (401, "TOKEN_EXPIRED")
-    assert (garbage.status_code, garbage.json()["errors"][0]["extensions"]["code"]) == (403, "INVALID_TOKEN")
+    assert (expired.status_code, expired.json()["errors"][0]["extensions"]["code"]) == (
+        401,
+        "TOKEN_EXPIRED",
+    )
+    assert (garbage.status_code, garbage.json()["errors"][0]["extensions"]["code"]) == (
+        403,
+        "INVALID_TOKEN",
+    )
 
 
 def test_missing_fields(harness: Harness) -> None:
@@ -91,23 +114,37 @@ def test_missing_fields(harness: Harness) -> None:
 
     assert no_email.json()["errors"][0]["message"] == 'Invalid payload. "email" field is required.'
     assert no_token.json()["errors"][0]["message"] == 'Invalid payload. "token" field is required.'
-    assert no_password.json()["errors"][0]["message"] == 'Invalid payload. "password" field is required.'
+    assert (
+        no_password.json()["errors"][0]["message"]
+        == 'Invalid payload. "password" field is required.'
+    )
 
 
 def test_the_password_policy_applies_and_is_never_echoed(harness: Harness) -> None:
     user = harness.create_user()
-    harness.client.patch("/settings", json={"auth_password_policy": "/^.{12,}$/"}, headers=harness.admin)
+    harness.client.patch(
+        "/settings", json={"auth_password_policy": "/^.{12,}$/"}, headers=harness.admin
+    )
     try:
         harness.client.post("/auth/password/request", json={"email": user["email"]})
         _, token = _last_mail_token(harness, user["email"])
 
-        response = harness.client.post("/auth/password/reset", json={"token": token, "password": "short-pw"})
+        response = harness.client.post(
+            "/auth/password/reset", json={"token": token, "password": "short-pw"}
+        )
     finally:
-        harness.client.patch("/settings", json={"auth_password_policy": None}, headers=harness.admin)
+        harness.client.patch(
+            "/settings", json={"auth_password_policy": None}, headers=harness.admin
+        )
 
     assert response.status_code == 400
     assert response.json()["errors"][0] == {
         "message": 'Validation failed for field "password". Value doesn\'t have the correct format.',
-        "extensions": {"field": "password", "path": [], "type": "regex", "code": "FAILED_VALIDATION"},
+        "extensions": {
+            "field": "password",
+            "path": [],
+            "type": "regex",
+            "code": "FAILED_VALIDATION",
+        },
     }
     assert "short-pw" not in response.text

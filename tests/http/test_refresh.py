@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import Harness
 from authgate.tokens import jwt
+from tests.conftest import Harness
 
 
 def _refresh(harness: Harness, **body: object) -> object:
@@ -112,7 +112,11 @@ def test_an_old_session_jwt_works_during_the_grace_period_only(harness: Harness)
 def test_missing_token_is_a_payload_error(harness: Harness) -> None:
     for body in (None, {}, {"mode": "json"}, {"mode": "session"}, {"mode": "x"}):
         harness.client.cookies.clear()
-        response = harness.client.post("/auth/refresh", json=body) if body is not None else harness.client.post("/auth/refresh")
+        response = (
+            harness.client.post("/auth/refresh", json=body)
+            if body is not None
+            else harness.client.post("/auth/refresh")
+        )
 
         assert response.status_code == 400
         assert response.json()["errors"][0]["message"] == (
@@ -131,7 +135,9 @@ def test_unknown_tokens_are_invalid_credentials(harness: Harness) -> None:
 def test_a_suspended_user_cannot_refresh(harness: Harness) -> None:
     user = harness.create_user()
     token = harness.tokens(user["email"])["refresh_token"]
-    harness.client.patch(f"/users/{user['id']}", json={"status": "suspended"}, headers=harness.admin)
+    harness.client.patch(
+        f"/users/{user['id']}", json={"status": "suspended"}, headers=harness.admin
+    )
 
     response = _refresh(harness, refresh_token=token)
 
@@ -140,12 +146,17 @@ def test_a_suspended_user_cannot_refresh(harness: Harness) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_CREDENTIALS"
 
 
-def test_refresh_reports_user_suspended_when_the_session_outlived_the_status_change(harness: Harness) -> None:
+def test_refresh_reports_user_suspended_when_the_session_outlived_the_status_change(
+    harness: Harness,
+) -> None:
     user = harness.create_user()
     token = harness.tokens(user["email"])["refresh_token"]
     harness.db.write_sync(
         lambda conn: conn.exec_driver_sql(
-            "UPDATE directus_users SET status = 'suspended' WHERE id = '%s'" % user["id"]
+            "UPDATE directus_users SET status = 'suspended' WHERE id = ?"
+            if harness.backend == "sqlite"
+            else "UPDATE directus_users SET status = 'suspended' WHERE id = %s",
+            (user["id"],),
         )
     )
 
@@ -165,5 +176,10 @@ def test_refresh_updates_last_access_and_writes_no_activity(harness: Harness) ->
 
     after = harness.sql("SELECT count(*) FROM directus_activity WHERE item = :id", id=user["id"])
     assert before == after
-    read = harness.client.get(f"/users/{user['id']}", params={"fields": "last_access"}, headers=harness.admin)
-    assert read.json()["data"]["last_access"] == "2026-11-28T12:00:30.000Z" or harness.clock.now().second != 0
+    read = harness.client.get(
+        f"/users/{user['id']}", params={"fields": "last_access"}, headers=harness.admin
+    )
+    assert (
+        read.json()["data"]["last_access"] == "2026-11-28T12:00:30.000Z"
+        or harness.clock.now().second != 0
+    )

@@ -12,12 +12,18 @@ from tests.conftest import PASSWORD, Harness, unique_email
 @pytest.fixture
 def registration_on(harness: Harness):  # type: ignore[no-untyped-def]
     harness.client.patch(
-        "/settings", json={"public_registration": True, "public_registration_verify_email": True}, headers=harness.admin
+        "/settings",
+        json={"public_registration": True, "public_registration_verify_email": True},
+        headers=harness.admin,
     )
     yield
     harness.client.patch(
         "/settings",
-        json={"public_registration": False, "public_registration_email_filter": None, "public_registration_role": None},
+        json={
+            "public_registration": False,
+            "public_registration_email_filter": None,
+            "public_registration_role": None,
+        },
         headers=harness.admin,
     )
 
@@ -28,7 +34,9 @@ def _token(harness: Harness, email: str) -> str:
 
 
 def test_registration_is_off_by_default(harness: Harness) -> None:
-    response = harness.client.post("/users/register", json={"email": unique_email(), "password": PASSWORD})
+    response = harness.client.post(
+        "/users/register", json={"email": unique_email(), "password": PASSWORD}
+    )
 
     assert response.status_code == 403
     assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -37,10 +45,16 @@ def test_registration_is_off_by_default(harness: Harness) -> None:
 def test_register_verify_then_login(harness: Harness, registration_on: None) -> None:
     email = unique_email()
 
-    registered = harness.client.post("/users/register", json={"email": email, "password": PASSWORD, "first_name": "Reg"})
+    registered = harness.client.post(
+        "/users/register", json={"email": email, "password": PASSWORD, "first_name": "Reg"}
+    )
     before = harness.login(email)
     mail = [m for m in harness.outbox.sent if m.to == email][-1]
-    verified = harness.client.get("/users/register/verify-email", params={"token": _token(harness, email)}, follow_redirects=False)
+    verified = harness.client.get(
+        "/users/register/verify-email",
+        params={"token": _token(harness, email)},
+        follow_redirects=False,
+    )
 
     assert registered.status_code == 204
     assert before.status_code == 401
@@ -55,7 +69,9 @@ def test_existing_accounts_are_not_revealed(harness: Harness, registration_on: N
     existing = harness.create_user()
     before = len(harness.outbox.sent)
 
-    response = harness.client.post("/users/register", json={"email": existing["email"].upper(), "password": PASSWORD})
+    response = harness.client.post(
+        "/users/register", json={"email": existing["email"].upper(), "password": PASSWORD}
+    )
 
     assert response.status_code == 204
     assert len(harness.outbox.sent) == before
@@ -70,8 +86,12 @@ def test_an_unverified_account_gets_the_mail_again(harness: Harness, registratio
     assert len([m for m in harness.outbox.sent if m.to == email]) == 2
 
 
-def test_without_verification_the_account_is_active_at_once(harness: Harness, registration_on: None) -> None:
-    harness.client.patch("/settings", json={"public_registration_verify_email": False}, headers=harness.admin)
+def test_without_verification_the_account_is_active_at_once(
+    harness: Harness, registration_on: None
+) -> None:
+    harness.client.patch(
+        "/settings", json={"public_registration_verify_email": False}, headers=harness.admin
+    )
     email = unique_email()
 
     harness.client.post("/users/register", json={"email": email, "password": PASSWORD})
@@ -81,20 +101,33 @@ def test_without_verification_the_account_is_active_at_once(harness: Harness, re
 
 def test_the_email_filter(harness: Harness, registration_on: None) -> None:
     harness.client.patch(
-        "/settings", json={"public_registration_email_filter": {"email": {"_ends_with": "@allowed.example"}}}, headers=harness.admin
+        "/settings",
+        json={"public_registration_email_filter": {"email": {"_ends_with": "@allowed.example"}}},
+        headers=harness.admin,
     )
 
-    refused = harness.client.post("/users/register", json={"email": unique_email(), "password": PASSWORD})
-    accepted = harness.client.post("/users/register", json={"email": "someone@allowed.example", "password": PASSWORD})
+    refused = harness.client.post(
+        "/users/register", json={"email": unique_email(), "password": PASSWORD}
+    )
+    accepted = harness.client.post(
+        "/users/register", json={"email": "someone@allowed.example", "password": PASSWORD}
+    )
 
     assert refused.status_code == 403
     assert accepted.status_code == 204
 
 
 def test_unknown_keys_and_bad_urls_are_refused(harness: Harness, registration_on: None) -> None:
-    extra = harness.client.post("/users/register", json={"email": unique_email(), "password": PASSWORD, "role": "x"})
+    extra = harness.client.post(
+        "/users/register", json={"email": unique_email(), "password": PASSWORD, "role": "x"}
+    )
     url = harness.client.post(
-        "/users/register", json={"email": unique_email(), "password": PASSWORD, "verification_url": "http://evil.test/v"}
+        "/users/register",
+        json={
+            "email": unique_email(),
+            "password": PASSWORD,
+            "verification_url": "http://evil.test/v",
+        },
     )
 
     assert extra.json()["errors"][0]["message"] == 'Invalid payload. "role" is not allowed.'
@@ -103,14 +136,24 @@ def test_unknown_keys_and_bad_urls_are_refused(harness: Harness, registration_on
     )
 
 
-def test_a_weak_password_is_refused_whether_or_not_the_account_exists(harness: Harness, registration_on: None) -> None:
+def test_a_weak_password_is_refused_whether_or_not_the_account_exists(
+    harness: Harness, registration_on: None
+) -> None:
     existing = harness.create_user()
-    harness.client.patch("/settings", json={"auth_password_policy": "/^.{20,}$/"}, headers=harness.admin)
+    harness.client.patch(
+        "/settings", json={"auth_password_policy": "/^.{20,}$/"}, headers=harness.admin
+    )
     try:
-        new = harness.client.post("/users/register", json={"email": unique_email(), "password": "short"})
-        old = harness.client.post("/users/register", json={"email": existing["email"], "password": "short"})
+        new = harness.client.post(
+            "/users/register", json={"email": unique_email(), "password": "short"}
+        )
+        old = harness.client.post(
+            "/users/register", json={"email": existing["email"], "password": "short"}
+        )
     finally:
-        harness.client.patch("/settings", json={"auth_password_policy": None}, headers=harness.admin)
+        harness.client.patch(
+            "/settings", json={"auth_password_policy": None}, headers=harness.admin
+        )
 
     assert new.status_code == old.status_code == 400
     assert new.json() == old.json()
@@ -119,10 +162,15 @@ def test_a_weak_password_is_refused_whether_or_not_the_account_exists(harness: H
 def test_verify_email_edge_cases(harness: Harness) -> None:
     empty = harness.client.get("/users/register/verify-email?token=", follow_redirects=False)
     missing = harness.client.get("/users/register/verify-email", follow_redirects=False)
-    garbage = harness.client.get("/users/register/verify-email?token=garbage", follow_redirects=False)
+    garbage = harness.client.get(
+        "/users/register/verify-email?token=garbage", follow_redirects=False
+    )
 
     assert (empty.status_code, empty.headers["location"]) == (302, "/admin/login")
-    assert (missing.status_code, missing.json()["errors"][0]["extensions"]["code"]) == (403, "INVALID_TOKEN")
+    assert (missing.status_code, missing.json()["errors"][0]["extensions"]["code"]) == (
+        403,
+        "INVALID_TOKEN",
+    )
     assert garbage.status_code == 403
 
 
@@ -130,9 +178,13 @@ def test_verifying_twice_is_an_invalid_code(harness: Harness, registration_on: N
     email = unique_email()
     harness.client.post("/users/register", json={"email": email, "password": PASSWORD})
     token = _token(harness, email)
-    harness.client.get("/users/register/verify-email", params={"token": token}, follow_redirects=False)
+    harness.client.get(
+        "/users/register/verify-email", params={"token": token}, follow_redirects=False
+    )
 
-    again = harness.client.get("/users/register/verify-email", params={"token": token}, follow_redirects=False)
+    again = harness.client.get(
+        "/users/register/verify-email", params={"token": token}, follow_redirects=False
+    )
 
     assert again.status_code == 400
     assert again.json()["errors"][0]["message"] == "Invalid payload. Invalid verification code."
@@ -141,11 +193,17 @@ def test_verifying_twice_is_an_invalid_code(harness: Harness, registration_on: N
 def test_registered_users_get_the_configured_role(harness: Harness, registration_on: None) -> None:
     role = harness.create_role("Registered")
     harness.client.patch(
-        "/settings", json={"public_registration_verify_email": False, "public_registration_role": role}, headers=harness.admin
+        "/settings",
+        json={"public_registration_verify_email": False, "public_registration_role": role},
+        headers=harness.admin,
     )
     email = unique_email()
 
     harness.client.post("/users/register", json={"email": email, "password": PASSWORD})
 
-    found = harness.client.get("/users", params={"filter[email][_eq]": email, "fields": "role,status"}, headers=harness.admin)
+    found = harness.client.get(
+        "/users",
+        params={"filter[email][_eq]": email, "fields": "role,status"},
+        headers=harness.admin,
+    )
     assert found.json()["data"] == [{"role": role, "status": "active"}]

@@ -5,11 +5,23 @@ from __future__ import annotations
 from tests.conftest import Harness
 
 PUBLIC_PROJECT = {
-    "project_name": "Directus", "project_descriptor": None, "project_logo": None, "project_color": "#6644FF",
-    "default_appearance": "auto", "default_theme_light": None, "default_theme_dark": None,
-    "theme_light_overrides": None, "theme_dark_overrides": None, "default_language": "en-US",
-    "public_foreground": None, "public_background": None, "public_favicon": None, "public_note": None,
-    "custom_css": None, "public_registration": False, "public_registration_verify_email": True,
+    "project_name": "Directus",
+    "project_descriptor": None,
+    "project_logo": None,
+    "project_color": "#6644FF",
+    "default_appearance": "auto",
+    "default_theme_light": None,
+    "default_theme_dark": None,
+    "theme_light_overrides": None,
+    "theme_dark_overrides": None,
+    "default_language": "en-US",
+    "public_foreground": None,
+    "public_background": None,
+    "public_favicon": None,
+    "public_note": None,
+    "custom_css": None,
+    "public_registration": False,
+    "public_registration_verify_email": True,
 }
 
 
@@ -53,11 +65,18 @@ def test_health(harness: Harness) -> None:
 def test_settings_read_and_write(harness: Harness) -> None:
     before = harness.client.get("/settings", headers=harness.admin).json()["data"]
 
-    changed = harness.client.patch("/settings", json={"project_name": "Acme", "nope": 1}, headers=harness.admin)
-    harness.client.patch("/settings", json={"project_name": before["project_name"]}, headers=harness.admin)
+    changed = harness.client.patch(
+        "/settings", json={"project_name": "Acme", "nope": 1}, headers=harness.admin
+    )
+    harness.client.patch(
+        "/settings", json={"project_name": before["project_name"]}, headers=harness.admin
+    )
 
     assert before["id"] == 1 and before["auth_login_attempts"] == 25
-    assert before["public_registration"] is False and before["public_registration_verify_email"] is True
+    assert (
+        before["public_registration"] is False
+        and before["public_registration_verify_email"] is True
+    )
     assert changed.status_code == 200
     assert changed.json()["data"]["project_name"] == "Acme"
     assert "nope" not in changed.json()["data"]
@@ -68,7 +87,10 @@ def test_settings_are_forbidden_to_anonymous_callers(harness: Harness) -> None:
 
     message = 'You don\'t have permission to access collection "directus_settings" or it does not exist. Queried in root.'
     assert response.status_code == 403
-    assert response.json()["errors"][0] == {"message": message, "extensions": {"reason": message, "code": "FORBIDDEN"}}
+    assert response.json()["errors"][0] == {
+        "message": message,
+        "extensions": {"reason": message, "code": "FORBIDDEN"},
+    }
 
 
 def test_app_users_read_a_safe_subset_of_settings(harness: Harness) -> None:
@@ -77,7 +99,11 @@ def test_app_users_read_a_safe_subset_of_settings(harness: Harness) -> None:
 
     data = harness.client.get("/settings", headers=harness.bearer(user["email"])).json()["data"]
 
-    assert "project_name" in data and "auth_password_policy" not in data and "auth_login_attempts" not in data
+    assert (
+        "project_name" in data
+        and "auth_password_policy" not in data
+        and "auth_login_attempts" not in data
+    )
 
 
 def test_provider_list_without_providers(harness: Harness) -> None:

@@ -15,7 +15,9 @@ def _statements(harness: Harness, call) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_users_me_with_a_jwt_as_admin(harness: Harness) -> None:
-    admin = harness.client.get("/users/me", params={"fields": "email"}, headers=harness.admin).json()["data"]
+    admin = harness.client.get(
+        "/users/me", params={"fields": "email"}, headers=harness.admin
+    ).json()["data"]
     from tests.conftest import ADMIN_PASSWORD
 
     headers = harness.bearer(admin["email"], ADMIN_PASSWORD)
@@ -55,7 +57,9 @@ def test_refresh(harness: Harness) -> None:
     user = harness.create_user()
     token = harness.tokens(user["email"])["refresh_token"]
 
-    count = _statements(harness, lambda: harness.client.post("/auth/refresh", json={"refresh_token": token}))
+    count = _statements(
+        harness, lambda: harness.client.post("/auth/refresh", json={"refresh_token": token})
+    )
 
     # lock row, user, rotate, insert successor, grants, last_access
     assert count == 6

@@ -17,18 +17,28 @@ def _code(harness: Harness, secret: str, steps_back: int = 0) -> str:
 @pytest.fixture
 def enrolled(harness: Harness) -> tuple[dict, dict, str]:  # type: ignore[type-arg]
     role = harness.create_role("TFA users")
-    harness.grant(role, "directus_users", "update", fields="tfa_secret", rule={"id": {"_eq": "$CURRENT_USER"}})
+    harness.grant(
+        role, "directus_users", "update", fields="tfa_secret", rule={"id": {"_eq": "$CURRENT_USER"}}
+    )
     user = harness.create_user(role=role)
     headers = harness.bearer(user["email"])
-    secret = harness.client.post("/users/me/tfa/generate", json={"password": PASSWORD}, headers=headers).json()["data"]["secret"]
-    response = harness.client.post("/users/me/tfa/enable", json={"secret": secret, "otp": _code(harness, secret)}, headers=headers)
+    secret = harness.client.post(
+        "/users/me/tfa/generate", json={"password": PASSWORD}, headers=headers
+    ).json()["data"]["secret"]
+    response = harness.client.post(
+        "/users/me/tfa/enable",
+        json={"secret": secret, "otp": _code(harness, secret)},
+        headers=headers,
+    )
     assert response.status_code == 204, response.text
     harness.clock.advance(60)  # past the step the enrolment code used (and the one before)
     return user, headers, secret
 
 
 def test_generate_returns_a_secret_and_an_otpauth_url(harness: Harness) -> None:
-    response = harness.client.post("/users/me/tfa/generate", json={"password": ADMIN_PASSWORD}, headers=harness.admin)
+    response = harness.client.post(
+        "/users/me/tfa/generate", json={"password": ADMIN_PASSWORD}, headers=harness.admin
+    )
 
     data = response.json()["data"]
     assert len(data["secret"]) == 16
@@ -36,16 +46,25 @@ def test_generate_returns_a_secret_and_an_otpauth_url(harness: Harness) -> None:
     assert url.scheme == "otpauth" and url.netloc == "totp"
     assert unquote(url.path) == f"/Directus:{ADMIN_EMAIL}"
     assert parse_qs(url.query) == {
-        "secret": [data["secret"]], "period": ["30"], "digits": ["6"], "algorithm": ["SHA1"], "issuer": ["Directus"]
+        "secret": [data["secret"]],
+        "period": ["30"],
+        "digits": ["6"],
+        "algorithm": ["SHA1"],
+        "issuer": ["Directus"],
     }
 
 
 def test_generate_checks_the_password(harness: Harness) -> None:
-    wrong = harness.client.post("/users/me/tfa/generate", json={"password": "nope"}, headers=harness.admin)
+    wrong = harness.client.post(
+        "/users/me/tfa/generate", json={"password": "nope"}, headers=harness.admin
+    )
     missing = harness.client.post("/users/me/tfa/generate", json={}, headers=harness.admin)
     anonymous = harness.client.post("/users/me/tfa/generate", json={"password": "x"})
 
-    assert (wrong.status_code, wrong.json()["errors"][0]["extensions"]["code"]) == (401, "INVALID_CREDENTIALS")
+    assert (wrong.status_code, wrong.json()["errors"][0]["extensions"]["code"]) == (
+        401,
+        "INVALID_CREDENTIALS",
+    )
     assert missing.json()["errors"][0]["message"] == 'Invalid payload. "password" is required.'
     assert anonymous.status_code == 401
 
@@ -54,15 +73,22 @@ def test_login_needs_the_code(harness: Harness, enrolled: tuple) -> None:  # typ
     user, _, secret = enrolled
 
     without = harness.login(user["email"])
-    wrong = harness.login(user["email"], otp="000000" if _code(harness, secret) != "000000" else "111111")
+    wrong = harness.login(
+        user["email"], otp="000000" if _code(harness, secret) != "000000" else "111111"
+    )
     right = harness.login(user["email"], otp=_code(harness, secret))
 
-    assert (without.status_code, without.json()["errors"][0]["extensions"]["code"]) == (401, "INVALID_OTP")
+    assert (without.status_code, without.json()["errors"][0]["extensions"]["code"]) == (
+        401,
+        "INVALID_OTP",
+    )
     assert wrong.json()["errors"][0]["extensions"]["code"] == "INVALID_OTP"
     assert right.status_code == 200
 
 
-def test_the_previous_step_is_accepted_and_older_ones_are_not(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
+def test_the_previous_step_is_accepted_and_older_ones_are_not(
+    harness: Harness, enrolled: tuple
+) -> None:  # type: ignore[type-arg]
     user, _, secret = enrolled
 
     previous = harness.login(user["email"], otp=_code(harness, secret, steps_back=1))
@@ -81,14 +107,21 @@ def test_a_code_works_only_once(harness: Harness, enrolled: tuple) -> None:  # t
     replay = harness.login(user["email"], otp=code)
 
     assert first.status_code == 200
-    assert (replay.status_code, replay.json()["errors"][0]["extensions"]["code"]) == (401, "INVALID_OTP")
+    assert (replay.status_code, replay.json()["errors"][0]["extensions"]["code"]) == (
+        401,
+        "INVALID_OTP",
+    )
 
 
 def test_the_secret_is_sealed_at_rest(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
-    user, headers, secret = enrolled
+    user, _, secret = enrolled
 
-    stored = harness.sql("SELECT tfa_secret FROM directus_users WHERE id = :id", id=user["id"])[0][0]
-    read = harness.client.get("/users/me", params={"fields": "tfa_secret"}, headers=harness.admin | {})
+    stored = harness.sql("SELECT tfa_secret FROM directus_users WHERE id = :id", id=user["id"])[0][
+        0
+    ]
+    read = harness.client.get(
+        "/users/me", params={"fields": "tfa_secret"}, headers=harness.admin | {}
+    )
 
     assert secret not in stored and stored.startswith("enc1.")
     assert read.status_code == 200
@@ -97,24 +130,35 @@ def test_the_secret_is_sealed_at_rest(harness: Harness, enrolled: tuple) -> None
 def test_enable_errors(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
     _, headers, secret = enrolled
 
-    already = harness.client.post("/users/me/tfa/enable", json={"secret": secret, "otp": _code(harness, secret)}, headers=headers)
+    already = harness.client.post(
+        "/users/me/tfa/enable",
+        json={"secret": secret, "otp": _code(harness, secret)},
+        headers=headers,
+    )
     no_otp = harness.client.post("/users/me/tfa/enable", json={"secret": secret}, headers=headers)
     no_secret = harness.client.post("/users/me/tfa/enable", json={"otp": "123456"}, headers=headers)
 
-    assert already.json()["errors"][0]["message"] == "Invalid payload. TFA Secret is already set for this user."
+    assert (
+        already.json()["errors"][0]["message"]
+        == "Invalid payload. TFA Secret is already set for this user."
+    )
     assert no_otp.json()["errors"][0]["message"] == 'Invalid payload. "otp" is required.'
     assert no_secret.json()["errors"][0]["message"] == 'Invalid payload. "secret" is required.'
 
 
 def test_enable_with_a_wrong_code_stores_nothing(harness: Harness) -> None:
     role = harness.create_role("TFA tryers")
-    harness.grant(role, "directus_users", "update", fields="tfa_secret", rule={"id": {"_eq": "$CURRENT_USER"}})
+    harness.grant(
+        role, "directus_users", "update", fields="tfa_secret", rule={"id": {"_eq": "$CURRENT_USER"}}
+    )
     user = harness.create_user(role=role)
     headers = harness.bearer(user["email"])
     secret = totp.generate_secret()
     wrong = "000000" if _code(harness, secret) != "000000" else "111111"
 
-    response = harness.client.post("/users/me/tfa/enable", json={"secret": secret, "otp": wrong}, headers=headers)
+    response = harness.client.post(
+        "/users/me/tfa/enable", json={"secret": secret, "otp": wrong}, headers=headers
+    )
 
     assert response.json()["errors"][0]["message"] == 'Invalid payload. "otp" is invalid.'
     assert harness.login(user["email"]).status_code == 200
@@ -123,9 +167,15 @@ def test_enable_with_a_wrong_code_stores_nothing(harness: Harness) -> None:
 def test_enable_needs_update_permission_on_the_secret(harness: Harness) -> None:
     user = harness.create_user()
     headers = harness.bearer(user["email"])
-    secret = harness.client.post("/users/me/tfa/generate", json={"password": PASSWORD}, headers=headers).json()["data"]["secret"]
+    secret = harness.client.post(
+        "/users/me/tfa/generate", json={"password": PASSWORD}, headers=headers
+    ).json()["data"]["secret"]
 
-    response = harness.client.post("/users/me/tfa/enable", json={"secret": secret, "otp": _code(harness, secret)}, headers=headers)
+    response = harness.client.post(
+        "/users/me/tfa/enable",
+        json={"secret": secret, "otp": _code(harness, secret)},
+        headers=headers,
+    )
 
     assert response.status_code == 403
 
@@ -134,12 +184,17 @@ def test_disable_with_a_code_and_by_an_admin(harness: Harness, enrolled: tuple) 
     user, headers, secret = enrolled
 
     wrong = harness.client.post("/users/me/tfa/disable", json={"otp": "abcdef"}, headers=headers)
-    right = harness.client.post("/users/me/tfa/disable", json={"otp": _code(harness, secret)}, headers=headers)
+    right = harness.client.post(
+        "/users/me/tfa/disable", json={"otp": _code(harness, secret)}, headers=headers
+    )
     again = harness.client.post("/users/me/tfa/disable", json={"otp": "123456"}, headers=headers)
 
     assert wrong.json()["errors"][0]["message"] == 'Invalid payload. "otp" is invalid.'
     assert right.status_code == 204
-    assert again.json()["errors"][0]["message"] == f'Invalid payload. User "{user["id"]}" doesn\'t have TFA enabled.'
+    assert (
+        again.json()["errors"][0]["message"]
+        == f'Invalid payload. User "{user["id"]}" doesn\'t have TFA enabled.'
+    )
     assert harness.login(user["email"]).status_code == 200
 
 

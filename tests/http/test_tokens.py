@@ -16,7 +16,15 @@ def _code(response: object) -> str:
 
 def _forge(harness: Harness, secret: str | None = None, **claims: object) -> str:
     now = int(harness.clock.now().timestamp())
-    payload = {"id": "00000000-0000-4000-8000-000000000000", "role": None, "app_access": False, "admin_access": False, "iat": now, "exp": now + 600, "iss": "directus"}
+    payload = {
+        "id": "00000000-0000-4000-8000-000000000000",
+        "role": None,
+        "app_access": False,
+        "admin_access": False,
+        "iat": now,
+        "exp": now + 600,
+        "iss": "directus",
+    }
     payload.update(claims)
     payload = {k: v for k, v in payload.items() if v is not ...}
     return pyjwt.encode(payload, secret or harness.settings.secret.reveal(), algorithm="HS256")
@@ -26,7 +34,9 @@ def test_bearer_scheme_is_case_insensitive(harness: Harness) -> None:
     token = harness.tokens(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
 
     for scheme in ("Bearer", "bearer", "BEARER"):
-        response = harness.client.get("/users/me", params={"fields": "email"}, headers={"Authorization": f"{scheme} {token}"})
+        response = harness.client.get(
+            "/users/me", params={"fields": "email"}, headers={"Authorization": f"{scheme} {token}"}
+        )
         assert response.status_code == 200
 
 
@@ -40,14 +50,18 @@ def test_other_authorization_headers_are_ignored(harness: Harness, header: str) 
 
 
 def test_query_token_works_alone(harness: Harness) -> None:
-    response = harness.client.get("/users/me", params={"access_token": ADMIN_TOKEN, "fields": "email"})
+    response = harness.client.get(
+        "/users/me", params={"access_token": ADMIN_TOKEN, "fields": "email"}
+    )
 
     assert response.json() == {"data": {"email": ADMIN_EMAIL}}
 
 
 def test_query_and_header_together_are_refused_even_on_ping(harness: Harness) -> None:
     for path in ("/users/me", "/server/ping"):
-        response = harness.client.get(path, params={"access_token": "x"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        response = harness.client.get(
+            path, params={"access_token": "x"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        )
 
         assert response.status_code == 400
         assert response.json()["errors"][0]["message"] == (
@@ -84,7 +98,9 @@ def test_a_stale_token_breaks_even_the_login_route(harness: Harness) -> None:
     expired = _forge(harness, exp=int(harness.clock.now().timestamp()) - 1)
 
     response = harness.client.post(
-        "/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, headers={"Authorization": f"Bearer {expired}"}
+        "/auth/login",
+        json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+        headers={"Authorization": f"Bearer {expired}"},
     )
 
     assert response.status_code == 401
@@ -111,13 +127,22 @@ def test_jwt_failures(harness: Harness, case: str, status: int, code: str) -> No
     token = {
         "expired": lambda: _forge(harness, exp=past),
         "other secret": lambda: _forge(harness, secret="another-secret-another-secret-1234"),
-        "expired with other secret": lambda: _forge(harness, secret="another-secret-another-secret-1234", exp=past),
+        "expired with other secret": lambda: _forge(
+            harness, secret="another-secret-another-secret-1234", exp=past
+        ),
         "no role claim": lambda: _forge(harness, role=...),
         "no app_access claim": lambda: _forge(harness, app_access=...),
         "no exp": lambda: _forge(harness, exp=...),
         "other issuer": lambda: _forge(harness, iss="someone-else"),
         "unknown session": lambda: _forge(harness, session="no-such-session"),
-        "reset token": lambda: _forge(harness, role=..., app_access=..., admin_access=..., scope="password-reset", email=ADMIN_EMAIL),
+        "reset token": lambda: _forge(
+            harness,
+            role=...,
+            app_access=...,
+            admin_access=...,
+            scope="password-reset",
+            email=ADMIN_EMAIL,
+        ),
         "garbage": lambda: "garbage",
     }[case]()
 
@@ -129,7 +154,17 @@ def test_jwt_failures(harness: Harness, case: str, status: int, code: str) -> No
 
 def test_alg_none_is_refused(harness: Harness) -> None:
     header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"
-    unsigned = pyjwt.encode({"iss": "directus", "role": None, "app_access": True, "admin_access": True, "exp": int(time.time()) + 600}, key=None, algorithm="none")
+    unsigned = pyjwt.encode(
+        {
+            "iss": "directus",
+            "role": None,
+            "app_access": True,
+            "admin_access": True,
+            "exp": int(time.time()) + 600,
+        },
+        key=None,
+        algorithm="none",
+    )
     assert unsigned.startswith(header)
 
     response = harness.client.get("/users/me", headers={"Authorization": f"Bearer {unsigned}"})
@@ -142,7 +177,9 @@ def test_the_role_claim_is_trusted_but_admin_is_recomputed(harness: Harness) -> 
     user = harness.create_user()
     forged_admin_claims = _forge(harness, id=user["id"], admin_access=True, app_access=True)
 
-    response = harness.client.get("/users", headers={"Authorization": f"Bearer {forged_admin_claims}"})
+    response = harness.client.get(
+        "/users", headers={"Authorization": f"Bearer {forged_admin_claims}"}
+    )
 
     assert response.status_code == 403
 
@@ -158,7 +195,9 @@ def test_a_jwt_for_a_deleted_user_still_answers_with_its_id(harness: Harness) ->
 def test_static_tokens_of_inactive_users_do_not_authenticate(harness: Harness) -> None:
     user = harness.create_user(token="static-token-of-a-suspended-user", status="suspended")
 
-    response = harness.client.get("/users/me", headers={"Authorization": "Bearer static-token-of-a-suspended-user"})
+    response = harness.client.get(
+        "/users/me", headers={"Authorization": "Bearer static-token-of-a-suspended-user"}
+    )
 
     assert user["token"] == "**********"
     assert response.status_code == 401

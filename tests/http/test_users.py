@@ -5,10 +5,34 @@ from __future__ import annotations
 from tests.conftest import ADMIN_EMAIL, PASSWORD, Harness, unique_email
 
 USER_FIELDS = [
-    "id", "first_name", "last_name", "email", "password", "location", "title", "description", "tags",
-    "avatar", "language", "tfa_secret", "status", "role", "token", "last_access", "last_page", "provider",
-    "external_identifier", "auth_data", "email_notifications", "appearance", "theme_dark", "theme_light",
-    "theme_light_overrides", "theme_dark_overrides", "text_direction", "policies",
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "password",
+    "location",
+    "title",
+    "description",
+    "tags",
+    "avatar",
+    "language",
+    "tfa_secret",
+    "status",
+    "role",
+    "token",
+    "last_access",
+    "last_page",
+    "provider",
+    "external_identifier",
+    "auth_data",
+    "email_notifications",
+    "appearance",
+    "theme_dark",
+    "theme_light",
+    "theme_light_overrides",
+    "theme_dark_overrides",
+    "text_direction",
+    "policies",
 ]
 
 
@@ -25,7 +49,9 @@ def test_admin_reads_every_field_in_directus_order(harness: Harness) -> None:
 
 
 def test_fields_selects_and_ignores_unknown_names_for_admins(harness: Harness) -> None:
-    response = harness.client.get("/users/me", params={"fields": "id,email,nonexistent"}, headers=harness.admin)
+    response = harness.client.get(
+        "/users/me", params={"fields": "id,email,nonexistent"}, headers=harness.admin
+    )
 
     assert list(response.json()["data"]) == ["id", "email"]
 
@@ -53,7 +79,12 @@ def test_an_app_user_reads_the_app_minimal_fields_of_themselves(harness: Harness
     data = response.json()["data"]
     assert data["first_name"] == "Ada"
     assert "token" not in data and "auth_data" not in data
-    assert harness.client.get(f"/users/{harness.create_user()['id']}", headers=harness.bearer(user["email"])).status_code == 403
+    assert (
+        harness.client.get(
+            f"/users/{harness.create_user()['id']}", headers=harness.bearer(user["email"])
+        ).status_code
+        == 403
+    )
 
 
 def test_list_with_meta_filter_sort_and_search(harness: Harness) -> None:
@@ -63,7 +94,12 @@ def test_list_with_meta_filter_sort_and_search(harness: Harness) -> None:
 
     response = harness.client.get(
         "/users",
-        params={"filter[email][_starts_with]": marker, "sort": "-first_name", "fields": "first_name", "meta": "*"},
+        params={
+            "filter[email][_starts_with]": marker,
+            "sort": "-first_name",
+            "fields": "first_name",
+            "meta": "*",
+        },
         headers=harness.admin,
     )
 
@@ -71,7 +107,9 @@ def test_list_with_meta_filter_sort_and_search(harness: Harness) -> None:
     assert body["data"] == [{"first_name": "C"}, {"first_name": "B"}, {"first_name": "A"}]
     assert body["meta"]["filter_count"] == 3
     assert body["meta"]["total_count"] >= 4
-    searched = harness.client.get("/users", params={"search": f"{marker}-b", "fields": "first_name"}, headers=harness.admin)
+    searched = harness.client.get(
+        "/users", params={"search": f"{marker}-b", "fields": "first_name"}, headers=harness.admin
+    )
     assert searched.json()["data"] == [{"first_name": "B"}]
 
 
@@ -81,8 +119,12 @@ def test_limit_offset_and_page(harness: Harness) -> None:
         harness.create_user(f"{marker}-{index}@example.com", first_name=str(index))
     base = {"filter[email][_starts_with]": marker, "sort": "first_name", "fields": "first_name"}
 
-    page2 = harness.client.get("/users", params={**base, "limit": "2", "page": "2"}, headers=harness.admin)
-    offset = harness.client.get("/users", params={**base, "limit": "2", "offset": "4"}, headers=harness.admin)
+    page2 = harness.client.get(
+        "/users", params={**base, "limit": "2", "page": "2"}, headers=harness.admin
+    )
+    offset = harness.client.get(
+        "/users", params={**base, "limit": "2", "offset": "4"}, headers=harness.admin
+    )
 
     assert [u["first_name"] for u in page2.json()["data"]] == ["2", "3"]
     assert [u["first_name"] for u in offset.json()["data"]] == ["4"]
@@ -90,7 +132,10 @@ def test_limit_offset_and_page(harness: Harness) -> None:
 
 def test_search_verb_reads_the_query_from_the_body(harness: Harness) -> None:
     response = harness.client.request(
-        "SEARCH", "/users", json={"query": {"filter": {"email": {"_eq": ADMIN_EMAIL}}, "fields": ["email"]}}, headers=harness.admin
+        "SEARCH",
+        "/users",
+        json={"query": {"filter": {"email": {"_eq": ADMIN_EMAIL}}, "fields": ["email"]}},
+        headers=harness.admin,
     )
 
     assert response.json() == {"data": [{"email": ADMIN_EMAIL}]}
@@ -101,7 +146,9 @@ def test_create_returns_the_item_and_hashes_the_password(harness: Harness) -> No
 
     user = harness.create_user(email)
 
-    assert user["email"] == email and user["password"] == "**********" and user["status"] == "active"
+    assert (
+        user["email"] == email and user["password"] == "**********" and user["status"] == "active"
+    )
     stored = harness.sql("SELECT password FROM directus_users WHERE id = :id", id=user["id"])[0][0]
     assert stored.startswith("$argon2id$")
     assert harness.login(email).status_code == 200
@@ -110,7 +157,9 @@ def test_create_returns_the_item_and_hashes_the_password(harness: Harness) -> No
 def test_create_many_keeps_the_input_order(harness: Harness) -> None:
     emails = [unique_email(), unique_email()]
 
-    response = harness.client.post("/users", json=[{"email": e} for e in emails], headers=harness.admin)
+    response = harness.client.post(
+        "/users", json=[{"email": e} for e in emails], headers=harness.admin
+    )
 
     assert [u["email"] for u in response.json()["data"]] == emails
 
@@ -123,7 +172,10 @@ def test_duplicate_email_is_not_unique_case_insensitively(harness: Harness) -> N
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"] == {
-        "collection": "directus_users", "field": "email", "value": f"[{email}]", "code": "RECORD_NOT_UNIQUE",
+        "collection": "directus_users",
+        "field": "email",
+        "value": f"[{email}]",
+        "code": "RECORD_NOT_UNIQUE",
     }
 
 
@@ -139,9 +191,17 @@ def test_invalid_email_fails_validation(harness: Harness) -> None:
 
 def test_static_token_is_stored_hashed_and_never_echoed(harness: Harness) -> None:
     user = harness.create_user(token="my-static-token-123")
-    duplicate = harness.client.post("/users", json={"email": unique_email(), "token": "my-static-token-123"}, headers=harness.admin)
+    duplicate = harness.client.post(
+        "/users",
+        json={"email": unique_email(), "token": "my-static-token-123"},
+        headers=harness.admin,
+    )
 
-    me = harness.client.get("/users/me", params={"fields": "id"}, headers={"Authorization": "Bearer my-static-token-123"})
+    me = harness.client.get(
+        "/users/me",
+        params={"fields": "id"},
+        headers={"Authorization": "Bearer my-static-token-123"},
+    )
 
     assert user["token"] == "**********"
     assert me.json() == {"data": {"id": user["id"]}}
@@ -154,10 +214,15 @@ def test_static_token_is_stored_hashed_and_never_echoed(harness: Harness) -> Non
 def test_tfa_secret_cannot_be_set_directly(harness: Harness) -> None:
     user = harness.create_user()
 
-    response = harness.client.patch(f"/users/{user['id']}", json={"tfa_secret": "x"}, headers=harness.admin)
+    response = harness.client.patch(
+        f"/users/{user['id']}", json={"tfa_secret": "x"}, headers=harness.admin
+    )
 
     assert response.status_code == 400
-    assert response.json()["errors"][0]["message"] == 'Invalid payload. You can\'t change the "tfa_secret" value manually.'
+    assert (
+        response.json()["errors"][0]["message"]
+        == 'Invalid payload. You can\'t change the "tfa_secret" value manually.'
+    )
 
 
 def test_suspending_a_user_ends_their_sessions(harness: Harness) -> None:
@@ -165,25 +230,45 @@ def test_suspending_a_user_ends_their_sessions(harness: Harness) -> None:
     harness.login(user["email"], mode="session")
     session_jwt = harness.client.cookies["directus_session_token"]
 
-    harness.client.patch(f"/users/{user['id']}", json={"status": "suspended"}, headers=harness.admin)
+    harness.client.patch(
+        f"/users/{user['id']}", json={"status": "suspended"}, headers=harness.admin
+    )
 
     harness.client.cookies.clear()
-    assert harness.client.get("/users/me", headers={"Authorization": f"Bearer {session_jwt}"}).status_code == 401
+    assert (
+        harness.client.get(
+            "/users/me", headers={"Authorization": f"Bearer {session_jwt}"}
+        ).status_code
+        == 401
+    )
 
 
 def test_a_password_change_keeps_the_session_it_was_made_from(harness: Harness) -> None:
     role = harness.create_role("Self editors", app=True)
-    harness.grant(role, "directus_users", "update", fields="password,first_name", rule={"id": {"_eq": "$CURRENT_USER"}})
+    harness.grant(
+        role,
+        "directus_users",
+        "update",
+        fields="password,first_name",
+        rule={"id": {"_eq": "$CURRENT_USER"}},
+    )
     user = harness.create_user(role=role)
     other = harness.tokens(user["email"])["refresh_token"]
     harness.login(user["email"], mode="session")
     mine = harness.client.cookies["directus_session_token"]
 
-    response = harness.client.patch("/users/me", json={"password": "An0ther-Passw0rd!"}, headers={"Authorization": f"Bearer {mine}"})
+    response = harness.client.patch(
+        "/users/me",
+        json={"password": "An0ther-Passw0rd!"},
+        headers={"Authorization": f"Bearer {mine}"},
+    )
 
     assert response.status_code == 200
     harness.client.cookies.clear()
-    assert harness.client.get("/users/me", headers={"Authorization": f"Bearer {mine}"}).status_code == 200
+    assert (
+        harness.client.get("/users/me", headers={"Authorization": f"Bearer {mine}"}).status_code
+        == 200
+    )
     assert harness.client.post("/auth/refresh", json={"refresh_token": other}).status_code == 401
     assert harness.login(user["email"], "An0ther-Passw0rd!").status_code == 200
 
@@ -191,14 +276,18 @@ def test_a_password_change_keeps_the_session_it_was_made_from(harness: Harness) 
 def test_update_me_without_permission_is_forbidden(harness: Harness) -> None:
     user = harness.create_user()
 
-    response = harness.client.patch("/users/me", json={"first_name": "X"}, headers=harness.bearer(user["email"]))
+    response = harness.client.patch(
+        "/users/me", json={"first_name": "X"}, headers=harness.bearer(user["email"])
+    )
 
     assert response.status_code == 403
 
 
 def test_update_me_outside_the_permitted_fields_is_forbidden(harness: Harness) -> None:
     role = harness.create_role("Name editors", app=True)
-    harness.grant(role, "directus_users", "update", fields="first_name", rule={"id": {"_eq": "$CURRENT_USER"}})
+    harness.grant(
+        role, "directus_users", "update", fields="first_name", rule={"id": {"_eq": "$CURRENT_USER"}}
+    )
     user = harness.create_user(role=role)
     headers = harness.bearer(user["email"])
 
@@ -211,13 +300,19 @@ def test_update_me_outside_the_permitted_fields_is_forbidden(harness: Harness) -
 
 def test_the_last_admin_cannot_be_suspended_or_deleted(harness: Harness) -> None:
     admin_id = harness.client.get("/users/me", headers=harness.admin).json()["data"]["id"]
-    others = harness.client.get("/users", params={"filter[role][_nnull]": "true", "fields": "id,role"}, headers=harness.admin).json()["data"]
+    others = harness.client.get(
+        "/users",
+        params={"filter[role][_nnull]": "true", "fields": "id,role"},
+        headers=harness.admin,
+    ).json()["data"]
     admin_role = next(u["role"] for u in others if u["id"] == admin_id)
     extra_admins = [u["id"] for u in others if u["role"] == admin_role and u["id"] != admin_id]
     if extra_admins:
         harness.client.request("DELETE", "/users", json=extra_admins, headers=harness.admin)
 
-    suspend = harness.client.patch(f"/users/{admin_id}", json={"status": "suspended"}, headers=harness.admin)
+    suspend = harness.client.patch(
+        f"/users/{admin_id}", json={"status": "suspended"}, headers=harness.admin
+    )
     delete = harness.client.delete(f"/users/{admin_id}", headers=harness.admin)
 
     for response in (suspend, delete):
@@ -233,7 +328,12 @@ def test_delete_one_and_many(harness: Harness) -> None:
     one, two, three = (harness.create_user()["id"] for _ in range(3))
 
     assert harness.client.delete(f"/users/{one}", headers=harness.admin).status_code == 204
-    assert harness.client.request("DELETE", "/users", json=[two, three], headers=harness.admin).status_code == 204
+    assert (
+        harness.client.request(
+            "DELETE", "/users", json=[two, three], headers=harness.admin
+        ).status_code
+        == 204
+    )
     assert harness.client.get(f"/users/{two}", headers=harness.admin).status_code == 403
     assert harness.client.delete(f"/users/{one}", headers=harness.admin).status_code == 204
 
@@ -242,9 +342,13 @@ def test_batch_update_by_keys_and_by_query(harness: Harness) -> None:
     marker = unique_email("batch").split("@")[0]
     ids = [harness.create_user(f"{marker}-{i}@example.com")["id"] for i in range(2)]
 
-    by_keys = harness.client.patch("/users", json={"keys": ids, "data": {"title": "K"}}, headers=harness.admin)
+    by_keys = harness.client.patch(
+        "/users", json={"keys": ids, "data": {"title": "K"}}, headers=harness.admin
+    )
     by_query = harness.client.patch(
-        "/users", json={"query": {"filter": {"email": {"_starts_with": marker}}}, "data": {"location": "Q"}}, headers=harness.admin
+        "/users",
+        json={"query": {"filter": {"email": {"_starts_with": marker}}}, "data": {"location": "Q"}},
+        headers=harness.admin,
     )
 
     assert {u["title"] for u in by_keys.json()["data"]} == {"K"}
@@ -257,7 +361,8 @@ def test_unknown_and_malformed_ids_are_forbidden(harness: Harness) -> None:
 
         assert response.status_code == 403
         assert response.json()["errors"][0] == {
-            "message": "You don't have permission to access this.", "extensions": {"code": "FORBIDDEN"}
+            "message": "You don't have permission to access this.",
+            "extensions": {"code": "FORBIDDEN"},
         }
 
 
@@ -265,14 +370,18 @@ def test_track_page(harness: Harness) -> None:
     user = harness.create_user()
     headers = harness.bearer(user["email"])
 
-    ok = harness.client.patch("/users/me/track/page", json={"last_page": "/content"}, headers=headers)
+    ok = harness.client.patch(
+        "/users/me/track/page", json={"last_page": "/content"}, headers=headers
+    )
     missing = harness.client.patch("/users/me/track/page", json={}, headers=headers)
     anonymous = harness.client.patch("/users/me/track/page", json={"last_page": "/x"})
 
     assert ok.status_code == 204
     assert missing.json()["errors"][0]["message"] == 'Invalid payload. "last_page" key is required.'
     assert anonymous.status_code == 401
-    read = harness.client.get(f"/users/{user['id']}", params={"fields": "last_page"}, headers=harness.admin)
+    read = harness.client.get(
+        f"/users/{user['id']}", params={"fields": "last_page"}, headers=harness.admin
+    )
     assert read.json()["data"]["last_page"] == "/content"
 
 
@@ -281,7 +390,8 @@ def test_user_writes_record_activity_with_concealed_revisions(harness: Harness) 
 
     rows = harness.sql(
         "SELECT r.data FROM directus_revisions r JOIN directus_activity a ON a.id = r.activity "
-        "WHERE a.item = :id AND a.action = 'create'", id=user["id"]
+        "WHERE a.item = :id AND a.action = 'create'",
+        id=user["id"],
     )
 
     text = str(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from authgate.urls import (
@@ -200,6 +200,8 @@ class TestResolveLoginRedirect:
 
     @settings(max_examples=400)
     @given(st.one_of(st.text(), st.lists(st.sampled_from(_PIECES), max_size=8).map("".join)))
+    @example("////evil.com")  # found by this property; pinned so that every run tries it
+    @example("http://[evil.com")
     def test_property_result_never_targets_a_host_outside_the_allowed_ones(
         self, redirect: str
     ) -> None:

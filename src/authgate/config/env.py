@@ -32,13 +32,11 @@ CAST_PREFIXES = ("string:", "number:", "boolean:", "json:", "array:", "regex:")
 # ``NAME_FILE`` is honoured for the server's own variables only, never for whatever else
 # happens to be in the environment (``TF_CLI_CONFIG_FILE``, ``PYTHONSTARTUP_FILE``...).
 _OWN_PREFIXES = (
-    "SECRET",
+    "REDIS_",
     "ADMIN_",
     "DB_",
-    "REDIS",
     "EMAIL_",
     "AUTH_",
-    "PUBLIC_URL",
     "RATE_LIMITER_",
     "HASH_",
     "CORS_",
@@ -51,23 +49,30 @@ _OWN_PREFIXES = (
     "IP_",
     "LOG_",
     "PROJECT_",
-    "HOST",
-    "PORT",
     "QUERY_LIMIT_",
-    "MAX_PAYLOAD_SIZE",
-    "WORKERS",
-    "DATA_DIR",
     "LOGIN_STALL_",
     "REGISTER_STALL_",
     "GRAPHQL_",
     "HEALTHCHECK_",
-    "ROOT_REDIRECT",
     "EMAIL_VERIFICATION_",
+)
+_OWN_NAMES = frozenset(
+    {
+        "SECRET",
+        "REDIS",
+        "PUBLIC_URL",
+        "HOST",
+        "PORT",
+        "MAX_PAYLOAD_SIZE",
+        "WORKERS",
+        "DATA_DIR",
+        "ROOT_REDIRECT",
+    }
 )
 
 
 def is_own_variable(name: str) -> bool:
-    return name.startswith(_OWN_PREFIXES)
+    return name in _OWN_NAMES or name.startswith(_OWN_PREFIXES)
 
 
 def read_environment(environ: Mapping[str, str], *, cwd: Path | None = None) -> dict[str, str]:
@@ -86,7 +91,11 @@ def read_environment(environ: Mapping[str, str], *, cwd: Path | None = None) -> 
                 raise ConfigError("CONFIG_PATH", f"{config_path} must hold a JSON object")
             file_values = {str(k): _stringify(v) for k, v in loaded.items()}
         else:
-            file_values = {k: v for k, v in dotenv_values(config_path).items() if v is not None}
+            file_values = {
+                k: v
+                for k, v in dotenv_values(config_path, interpolate=False).items()
+                if v is not None
+            }
         merged.update(file_values)
     elif "CONFIG_PATH" in environ:
         raise ConfigError("CONFIG_PATH", f"{config_path} does not exist")
@@ -125,14 +134,37 @@ def guess(raw: str) -> Any:
     if value in ("true", "false"):
         return value == "true"
     if re.fullmatch(r"-?[1-9]\d*(\.\d+)?|0(\.\d+)?", value):
-        number = float(value)
-        return int(number) if number.is_integer() and "." not in value else number
+        return float(value) if "." in value else int(value)
     if "," in value:
         return [part.strip() for part in value.split(",") if part.strip()]
     try:
-        return json.loads(value)
+        return json.loads(value, parse_constant=_not_json)
     except ValueError:
         return value
+
+
+def _not_json(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are JavaScript, not JSON: such values stay text, as in Directus."""
+    raise ValueError(name)
+
+
+# Provider keys Directus never guesses (its env type map): DNs hold commas, passwords may look
+# like numbers, and COOKIE_SECURE is a boolean whatever it looks like.
+_PROVIDER_STRINGS = ("BIND_DN", "USER_DN", "GROUP_DN", "BIND_PASSWORD")
+_PROVIDER_BOOLEANS = ("COOKIE_SECURE",)
+
+
+def cast_provider_option(key: str, raw: str) -> Any:
+    """Cast an ``AUTH_<NAME>_<KEY>`` value: an explicit prefix wins, then the type map, then
+    Directus's guessing."""
+    kind, value = strip_prefix(raw)
+    if kind is not None:
+        return cast_as(kind, value)
+    if key in _PROVIDER_STRINGS:
+        return value
+    if key in _PROVIDER_BOOLEANS:
+        return value.strip().lower() in ("true", "1")
+    return guess(raw)
 
 
 def cast_as(kind: str, value: str) -> Any:
@@ -140,10 +172,13 @@ def cast_as(kind: str, value: str) -> Any:
         return value
     if kind == "number":
         try:
-            number = float(value)
+            return int(value)
+        except ValueError:
+            pass
+        try:
+            return float(value)
         except ValueError:
             return value
-        return int(number) if number.is_integer() else number
     if kind == "boolean":
         return value in ("true", "1")
     if kind == "json":

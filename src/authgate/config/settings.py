@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from authgate.config.env import ConfigError, Reader, guess
+from authgate.config.env import ConfigError, Reader, cast_provider_option
 
 SameSite = Literal["lax", "strict", "none"]
 
@@ -570,7 +570,9 @@ def _providers(env: Reader) -> tuple[ProviderSettings, ...]:
             continue  # Directus lists only providers that have a driver
         if driver not in _DRIVERS:
             raise ConfigError(prefix + "DRIVER", f'"{driver}" is not one of {", ".join(_DRIVERS)}')
-        options = {key: guess(value) for key, value in env.prefixed(prefix).items()}
+        options = {
+            key: cast_provider_option(key, value) for key, value in env.prefixed(prefix).items()
+        }
         providers.append(
             ProviderSettings(
                 name=name,

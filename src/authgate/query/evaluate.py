@@ -45,8 +45,10 @@ def _compare(operator: str, value: Any, operand: Any) -> bool:
     if operator == "_neq":
         return bool(value != operand)
     if operator in ("_in", "_nin"):
-        found = value in _as_list(operand)
-        return found if operator == "_in" else not found
+        items = _as_list(operand)
+        found = value in items
+        # SQL: "x NOT IN (NULL, ...)" is never true.
+        return found if operator == "_in" else (not found and None not in items)
     if operator in ("_lt", "_lte", "_gt", "_gte"):
         try:
             return bool(
@@ -87,6 +89,15 @@ def _string_operator(operator: str, value: str, operand: str) -> bool:
     return checks[name] != negate
 
 
+def _null_text(operand: Any) -> Any:
+    """Directus reads the text ``null`` as null in filters (also inside lists)."""
+    if isinstance(operand, str) and operand in ("null", "NULL"):
+        return None
+    if isinstance(operand, list):
+        return [None if item in ("null", "NULL") else item for item in operand]
+    return operand
+
+
 def matches(spec: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     """Whether ``record`` passes the filter ``spec`` (its own fields, no relations)."""
     for key, condition in spec.items():
@@ -102,12 +113,12 @@ def matches(spec: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
                 condition = {"_eq": condition}
             for operator, operand in condition.items():
                 if operator in ("_and", "_or"):
-                    parts = [matches({key: part}, record) for part in operand]
-                    passed = all(parts) if operator == "_and" else any(parts)
+                    parts = [(not part) or matches({key: part}, record) for part in operand]
+                    passed = all(parts) if operator == "_and" else (not parts or any(parts))
                 elif operator == "_submitted":
                     passed = key in record
                 else:
-                    passed = _compare(operator, value, operand)
+                    passed = _compare(operator, value, _null_text(operand))
                 if not passed:
                     return False
     return True

@@ -182,9 +182,14 @@ def _field_clause(
             if not isinstance(operand, list):
                 raise invalid_query(f'"{operator}" has to be an array')
             nested = [_field_clause(name, item, collection, table, context) for item in operand]
-            clauses.append(and_(*nested) if operator == "_and" else or_(*nested))
+            if not nested or (operator == "_or" and any(_is_empty_object(i) for i in operand)):
+                clauses.append(true())  # an empty group (or an empty member of _or) matches all
+            else:
+                clauses.append(and_(*nested) if operator == "_and" else or_(*nested))
             continue
         clauses.append(_operator_clause(field, table, operator, operand, context))
+    if not clauses:
+        return true()
     return and_(*clauses) if len(clauses) != 1 else clauses[0]
 
 

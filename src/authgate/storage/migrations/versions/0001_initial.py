@@ -303,6 +303,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_directus_sessions_expires", "directus_sessions", ["expires"], unique=False)
     op.create_index(
+        "ix_directus_sessions_live_expires",
+        "directus_sessions",
+        ["expires"],
+        unique=False,
+        sqlite_where=sa.text("next_token IS NULL"),
+        postgresql_where=sa.text("next_token IS NULL"),
+    )
+    op.create_index(
         "ix_directus_sessions_next_token", "directus_sessions", ["next_token"], unique=False
     )
     op.create_index("ix_directus_sessions_user", "directus_sessions", ["user"], unique=False)
