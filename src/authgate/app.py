@@ -6,6 +6,7 @@ own clock, outbox or stores as plain arguments.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -26,7 +27,13 @@ from authgate.http.services import Services
 from authgate.mail.mailer import Mailer
 from authgate.mail.outbox import DeliveringOutbox, Outbox
 from authgate.mail.render import MailRenderer
-from authgate.mail.transports import FolderTransport, SendmailTransport, SmtpTransport, Transport
+from authgate.mail.transports import (
+    FolderTransport,
+    SendmailTransport,
+    SmtpTransport,
+    Transport,
+    verify_smtp,
+)
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectService
 from authgate.ratelimit.db_store import DatabaseStore
@@ -88,7 +95,7 @@ def create_app(
             limit_store = DatabaseStore(db)
         else:
             limit_store = MemoryStore()
-    hasher = hasher or PasswordHasher(settings.hashing)
+    hasher = hasher or PasswordHasher(settings.hashing, processes=settings.workers)
     if outbox is None:
         assert settings.email.outbox_dir is not None
         outbox = DeliveringOutbox(
@@ -121,12 +128,28 @@ def create_app(
         redis=redis,
     )
 
+    async def verify_mail_setup() -> None:
+        problem = await verify_smtp(settings.email)
+        if problem is not None:
+            log.warning(
+                "SMTP server %s:%d is not usable (%s); mail will be retried, then kept in %s",
+                settings.email.smtp.host,
+                settings.email.smtp.port,
+                problem,
+                settings.email.outbox_dir,
+            )
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
         await services.outbox.start()
+        checks = []
+        if settings.email.transport == "smtp" and settings.email.verify_setup:
+            checks.append(asyncio.create_task(verify_mail_setup()))
         try:
             yield
         finally:
+            for check in checks:
+                check.cancel()
             await services.outbox.close()
             for store in {id(shared_store): shared_store, id(limit_store): limit_store}.values():
                 await store.close()

@@ -36,18 +36,22 @@ def _lower_priority() -> None:
         log.debug("could not lower the priority of a hashing thread")
 
 
-def hash_concurrency(config: HashSettings, cores: int | None = None) -> int:
+def hash_concurrency(config: HashSettings, cores: int | None = None, processes: int = 1) -> int:
+    """Hashes one process may run at once: its share of the cores and of the memory budget
+    (``HASH_MEMORY_BUDGET`` is for the whole host, shared by ``WORKERS`` processes)."""
     if config.max_concurrency:
         return config.max_concurrency
-    by_cores = max(1, cores or os.cpu_count() or 1)
-    by_memory = max(1, config.memory_budget // (config.memory_cost * 1024))
+    by_cores = max(1, (cores or os.cpu_count() or 1) // processes)
+    by_memory = max(1, config.memory_budget // processes // (config.memory_cost * 1024))
     return max(1, min(by_cores, by_memory))
 
 
 class PasswordHasher:
     """Hash, verify and rehash passwords; every call is a coroutine that never blocks the loop."""
 
-    def __init__(self, config: HashSettings, *, cores: int | None = None) -> None:
+    def __init__(
+        self, config: HashSettings, *, cores: int | None = None, processes: int = 1
+    ) -> None:
         self._hasher = argon2.PasswordHasher(
             time_cost=config.time_cost,
             memory_cost=config.memory_cost,
@@ -56,7 +60,7 @@ class PasswordHasher:
             salt_len=config.salt_length,
             type=_TYPES[config.type],
         )
-        self.concurrency = hash_concurrency(config, cores)
+        self.concurrency = hash_concurrency(config, cores, processes)
         self._executor = ThreadPoolExecutor(
             max_workers=self.concurrency,
             thread_name_prefix="authgate-hash",

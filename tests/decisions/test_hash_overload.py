@@ -60,12 +60,19 @@ def test_the_loop_keeps_running_while_hashing() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cores", "budget_mb", "memory_kib", "expected"),
-    [(2, 256, 65536, 2), (8, 256, 65536, 4), (1, 256, 65536, 1), (4, 32, 65536, 1)],
+    ("cores", "processes", "budget_mb", "memory_kib", "expected"),
+    [
+        (2, 1, 256, 65536, 2),
+        (8, 1, 256, 65536, 4),
+        (1, 1, 256, 65536, 1),
+        (4, 1, 32, 65536, 1),
+        (8, 2, 256, 65536, 2),
+        (2, 4, 256, 65536, 1),
+    ],
 )
 def test_concurrency_comes_from_cores_and_the_memory_budget(
-    cores: int, budget_mb: int, memory_kib: int, expected: int
+    cores: int, processes: int, budget_mb: int, memory_kib: int, expected: int
 ) -> None:
     config = HashSettings(memory_cost=memory_kib, memory_budget=budget_mb << 20)
 
-    assert hash_concurrency(config, cores) == expected
+    assert hash_concurrency(config, cores, processes) == expected

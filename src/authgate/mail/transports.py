@@ -56,6 +56,27 @@ class SmtpTransport:
         )
 
 
+async def verify_smtp(config: EmailSettings) -> str | None:
+    """Connect to the SMTP server and say hello (``EMAIL_VERIFY_SETUP``); the problem, or None."""
+    smtp = config.smtp
+    client = aiosmtplib.SMTP(
+        hostname=smtp.host,
+        port=smtp.port,
+        use_tls=smtp.secure,
+        start_tls=False if smtp.ignore_tls or smtp.secure else None,
+        local_hostname=smtp.name,
+        timeout=smtp.timeout,
+    )
+    try:
+        await client.connect()
+        if smtp.user or smtp.password:
+            await client.login(smtp.user or "", smtp.password.reveal() if smtp.password else "")
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        return exc.__class__.__name__
+    return None
+
+
 class SendmailTransport:
     name = "sendmail"
 

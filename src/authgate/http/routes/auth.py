@@ -47,9 +47,19 @@ def tokens_response(
 
 
 async def login(request: Request) -> Response:
+    """``POST /auth/login`` (the built-in provider) and ``POST /auth/login/<name>`` for extra
+    providers with the ``local`` driver (their users have ``provider = <name>``)."""
     services = context.services(request)
-    if services.settings.auth_disable_default:
-        raise route_not_found(request.url.path)
+    name = request.path_params.get("provider")
+    if name is None:
+        if services.settings.auth_disable_default:
+            raise route_not_found(request.url.path)
+        provider = "default"
+    else:
+        configured = {p.name: p for p in services.settings.providers}.get(name)
+        if configured is None or configured.driver != "local":
+            raise route_not_found(request.url.path)
+        provider = configured.name
     body = context.body(request)
     try:
         validate(body, _LOGIN)
@@ -63,6 +73,7 @@ async def login(request: Request) -> Response:
         otp=body.get("otp") or None,
         mode=mode,
         client=context.client(request),
+        provider=provider,
     )
     return tokens_response(request, tokens, mode)
 
@@ -169,6 +180,7 @@ async def providers(request: Request) -> Response:
 routes = [
     Route("/auth", providers, methods=["GET"]),
     Route("/auth/login", login, methods=["POST"]),
+    Route("/auth/login/{provider}", login, methods=["POST"]),
     Route("/auth/refresh", refresh, methods=["POST"]),
     Route("/auth/logout", logout, methods=["POST"]),
     Route("/auth/password/request", password_request, methods=["POST"]),
