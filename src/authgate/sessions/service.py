@@ -100,6 +100,7 @@ class SessionService:
         hasher: PasswordHasher,
         attempts: CounterStore,
         otp: OtpChecker,
+        provider_refresh: Callable[[User], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -108,6 +109,9 @@ class SessionService:
         self.hasher = hasher
         self.attempts = attempts
         self.otp = otp
+        # Called before an SSO user's session is refreshed (upstream token refresh, directory
+        # re-check); raising refuses the refresh. Set by the SSO providers when configured.
+        self.provider_refresh = provider_refresh
         self.secret = settings.secret.reveal()
 
     # ---------------------------------------------------------------- login
@@ -128,9 +132,11 @@ class SessionService:
             lambda: self._login(email, password, otp, mode, client, provider),
         )
 
-    def _load_candidate(self, conn: Connection, email: str, ip: str | None) -> _Candidate:
+    def _load_candidate(
+        self, conn: Connection, email: str, ip: str | None, user_id: str | None = None
+    ) -> _Candidate:
         settings = project_repo.load(conn)
-        user = users_repo.find_by_email(conn, email)
+        user = users_repo.get(conn, user_id) if user_id else users_repo.find_by_email(conn, email)
         if user is None or not user.is_active:
             return _Candidate(user, settings)
         facts = load_access_facts(conn, user=user.id, role=user.role)
@@ -163,6 +169,32 @@ class SessionService:
         if candidate.settings.auth_login_attempts is not None:
             await self.attempts.reset(_attempts_key(user.id))
         return tokens
+
+    async def login_verified(
+        self, user_id: str, *, otp: str | None, mode: Mode, client: Client, provider: str
+    ) -> IssuedTokens:
+        """The rest of the login pipeline for a user an SSO provider has just authenticated:
+        the account must be active and belong to ``provider``; two-factor still applies;
+        then tokens, the session row and the ``login`` activity. Stalled like every login."""
+
+        async def work() -> IssuedTokens:
+            candidate = await self.db.read(self._load_candidate, "", client.ip, user_id)
+            user = candidate.user
+            if user is None or not user.is_active or user.provider != provider:
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            now = self.clock.now()
+            if user.tfa_secret:
+                if not otp:
+                    raise AuthError(Code.INVALID_OTP)
+                if not await self.otp.accept(user, otp, now=now):
+                    raise AuthError(Code.INVALID_OTP)
+            tokens = self._issue(
+                user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now
+            )
+            await self.db.write(self._store_login, user, tokens, mode, client, now, None)
+            return tokens
+
+        return await stalled(self.clock, self.settings.login_stall_time, work)
 
     async def _count_attempt(
         self, user: User, settings: ProjectSettings, client: Client, now: datetime
@@ -254,6 +286,10 @@ class SessionService:
     async def refresh(self, token: str, *, mode: Mode, client: Client) -> IssuedTokens:
         if not token:
             raise AuthError(Code.INVALID_CREDENTIALS)
+        if self.provider_refresh is not None:
+            found = await self.db.read(repo.find_with_user, self.keys.hash_token(token))
+            if found is not None and found[1].provider != "default" and found[1].is_active:
+                await self.provider_refresh(found[1])
         now = self.clock.now()
         outcome = await self.db.write(self._rotate, token, mode, client, now)
         if isinstance(outcome, _Rejected):
