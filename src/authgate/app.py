@@ -17,6 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from authgate.access.authenticate import Authenticator
+from authgate.access.permissions import PermissionCache
 from authgate.clock import Clock, SystemClock
 from authgate.config import Settings, load_settings, read_environment
 from authgate.crypto import Keys
@@ -24,6 +25,7 @@ from authgate.http.build import build_asgi
 from authgate.http.cors import Cors
 from authgate.http.pipeline import Pipeline
 from authgate.http.services import Services
+from authgate.items.service import ItemsService
 from authgate.mail.mailer import Mailer
 from authgate.mail.outbox import DeliveringOutbox, Outbox
 from authgate.mail.render import MailRenderer
@@ -35,17 +37,20 @@ from authgate.mail.transports import (
     verify_smtp,
 )
 from authgate.passwords import PasswordHasher
-from authgate.project.service import ProjectService
+from authgate.project.service import ProjectRules, ProjectService
+from authgate.query.read import Reader
 from authgate.ratelimit.db_store import DatabaseStore
 from authgate.ratelimit.redis_store import RedisStore
 from authgate.ratelimit.requests import RequestLimits
 from authgate.ratelimit.store import CounterStore, MemoryStore
+from authgate.schema.cache import SchemaCache
 from authgate.sessions.service import SessionService
 from authgate.storage.db import Database, create_db_engine
 from authgate.users.invites import Invitations
 from authgate.users.otp import OtpChecker
 from authgate.users.recovery import PasswordRecovery
 from authgate.users.registration import Registration
+from authgate.users.rules import UsersRules
 from authgate.users.service import UserService
 from authgate.users.tfa import TwoFactor
 
@@ -104,6 +109,21 @@ def create_app(
     mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
     otp = OtpChecker(keys, shared_store)
     common: dict[str, Any] = {"db": db, "clock": clock}
+    items = ItemsService(
+        **common,
+        reader=Reader(
+            dialect=db.dialect,
+            default_limit=settings.query_limit_default,
+            max_limit=settings.query_limit_max,
+        ),
+        schema=SchemaCache(),
+        permissions=PermissionCache(),
+        rules={
+            "directus_users": UsersRules(db=db, keys=keys, hasher=hasher),
+            "directus_settings": ProjectRules(),
+        },
+        hash_password=hasher.hash,
+    )
     services = Services(
         settings=settings,
         clock=clock,
@@ -114,14 +134,17 @@ def create_app(
         sessions=SessionService(
             **common, settings=settings, keys=keys, hasher=hasher, attempts=shared_store, otp=otp
         ),
-        users=UserService(**common, keys=keys, hasher=hasher, settings=settings),
+        users=UserService(db=db, items=items),
+        items=items,
         recovery=PasswordRecovery(
             **common, settings=settings, keys=keys, hasher=hasher, mailer=mailer
         ),
         registration=Registration(**common, settings=settings, hasher=hasher, mailer=mailer),
-        invitations=Invitations(**common, settings=settings, hasher=hasher, mailer=mailer),
-        tfa=TwoFactor(**common, hasher=hasher, otp=otp),
-        project=ProjectService(**common, settings=settings),
+        invitations=Invitations(
+            **common, settings=settings, hasher=hasher, mailer=mailer, items=items
+        ),
+        tfa=TwoFactor(**common, hasher=hasher, otp=otp, items=items),
+        project=ProjectService(items=items),
         limits=RequestLimits(limit_store, settings.rate_limit, clock),
         outbox=outbox,
         cors=Cors(settings.cors),

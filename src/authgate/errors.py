@@ -124,6 +124,21 @@ class AuthError(Exception):
         return STATUS[self.code]
 
 
+class ErrorGroup(AuthError):
+    """Several errors answered together (validation of many fields). The status is theirs
+    when they share one, else 500, as in Directus."""
+
+    def __init__(self, errors: list[AuthError]) -> None:
+        self.errors = errors
+        first = errors[0]
+        super().__init__(first.code, first.message, extensions=first.extensions)
+
+    @property
+    def status(self) -> int:
+        statuses = {error.status for error in self.errors}
+        return statuses.pop() if len(statuses) == 1 else 500
+
+
 def _sentence(text: str) -> str:
     return text if text.endswith(".") else f"{text}."
 

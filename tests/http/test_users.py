@@ -48,12 +48,32 @@ def test_admin_reads_every_field_in_directus_order(harness: Harness) -> None:
     assert data["policies"] == []
 
 
-def test_fields_selects_and_ignores_unknown_names_for_admins(harness: Harness) -> None:
-    response = harness.client.get(
-        "/users/me", params={"fields": "id,email,nonexistent"}, headers=harness.admin
-    )
+def test_fields_selects(harness: Harness) -> None:
+    response = harness.client.get("/users/me", params={"fields": "id,email"}, headers=harness.admin)
 
     assert list(response.json()["data"]) == ["id", "email"]
+
+
+def test_unknown_fields_are_forbidden_even_to_admins(harness: Harness) -> None:
+    listing = harness.client.get("/users", params={"fields": "id,nonexistent"}, headers=harness.admin)
+    me = harness.client.get("/users/me", params={"fields": "id,nonexistent"}, headers=harness.admin)
+
+    message = (
+        'You don\'t have permission to access field "nonexistent" in collection "directus_users" '
+        "or it does not exist. Queried in root."
+    )
+    assert listing.status_code == 403
+    assert listing.json()["errors"][0]["message"] == message
+    # /users/me degrades to the id instead (as Directus does).
+    assert list(me.json()["data"]) == ["id"]
+
+
+def test_relational_fields_read_through_to_the_role(harness: Harness) -> None:
+    response = harness.client.get("/users/me", params={"fields": "email,role.name,role.id"}, headers=harness.admin)
+
+    data = response.json()["data"]
+    assert data["role"]["name"] == "Administrator"
+    assert set(data["role"]) == {"name", "id"}
 
 
 def test_anonymous_me_is_invalid_credentials(harness: Harness) -> None:

@@ -90,6 +90,7 @@ class Authenticator:
             session=session,
             share=share,
             policies=policy.applicable_policies(facts, source.ip),
+            epoch=facts.epoch,
         )
 
     def _jwt_facts(

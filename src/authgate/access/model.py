@@ -27,6 +27,7 @@ class AccessFacts:
 
     roles: tuple[str, ...]  # root ancestor first, the user's own role last
     grants: tuple[PolicyGrant, ...]
+    epoch: int = 0  # the cache epoch when these facts were read
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Accountability:
     share: str | None = None
     policies: tuple[str, ...] = field(default=())
     enforce_tfa: bool = False
+    epoch: int | None = None  # the cache epoch read with the facts (None: not read yet)
 
     @property
     def is_anonymous(self) -> bool:

@@ -1,33 +1,26 @@
-"""Permission rows of an accountability, and what they allow on one collection and action.
+"""The permission rows of an accountability, cached per policy set and cache epoch, and the
+grant they make on each collection and action.
 
 Rows come from the caller's policies, plus Directus's built-in "app minimal" rows for
-app-access users. Item rules are ORed, field lists unioned, validations ANDed and presets
-merged (later rows win), as Directus evaluates them.
+app-access users. One statement loads every row of a policy set; the result is reused until
+the epoch changes (any write to roles, policies, access or permissions bumps it, and every
+instance reads the epoch with each request's accountability).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from threading import Lock
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
+from authgate.access.grants import Grant, PermissionRow, collection_forbidden, grant_of
 from authgate.access.model import Accountability
-from authgate.errors import AuthError, forbidden
-from authgate.storage.tables import access, permissions
-
-
-@dataclass(frozen=True)
-class PermissionRow:
-    collection: str
-    action: str
-    permissions: Mapping[str, Any] | None
-    validation: Mapping[str, Any] | None
-    presets: Mapping[str, Any] | None
-    fields: tuple[str, ...]
-    policy: str | None
-
+from authgate.access.policy import applicable_policies
+from authgate.access.repo import load_access_facts
+from authgate.storage.tables import permissions
 
 _APP_USER_FIELDS = [
     "id",
@@ -79,123 +72,140 @@ _APP_SETTINGS_FIELDS = [
     "custom_css",
     "public_registration",
     "public_registration_verify_email",
+    "default_save_action",
+    "collaborative_editing_enabled",
 ]
 
+
+def _system(
+    collection: str, action: str, rule: dict | None, fields: Sequence[str]
+) -> PermissionRow:  # type: ignore[type-arg]
+    return PermissionRow(collection, action, rule, None, None, tuple(fields), None, None, True)
+
+
+# Added (in memory, never stored) for every accountability with app access.
 APP_MINIMAL: tuple[PermissionRow, ...] = (
-    PermissionRow(
-        "directus_users",
-        "read",
-        {"id": {"_eq": "$CURRENT_USER"}},
-        None,
-        None,
-        tuple(_APP_USER_FIELDS),
-        None,
-    ),
-    PermissionRow(
-        "directus_roles", "read", {"id": {"_in": "$CURRENT_ROLES"}}, None, None, ("*",), None
-    ),
-    PermissionRow("directus_settings", "read", {}, None, None, tuple(_APP_SETTINGS_FIELDS), None),
-    PermissionRow(
-        "directus_activity", "read", {"user": {"_eq": "$CURRENT_USER"}}, None, None, ("*",), None
-    ),
+    _system("directus_users", "read", {"id": {"_eq": "$CURRENT_USER"}}, _APP_USER_FIELDS),
+    _system("directus_roles", "read", {"id": {"_in": "$CURRENT_ROLES"}}, ["*"]),
+    _system("directus_settings", "read", {}, _APP_SETTINGS_FIELDS),
+    _system("directus_activity", "read", {"user": {"_eq": "$CURRENT_USER"}}, ["*"]),
+    _system("directus_collections", "read", {}, ["*"]),
+    _system("directus_fields", "read", {}, ["*"]),
+    _system("directus_relations", "read", {}, ["*"]),
 )
 
+_ROWS = select(
+    permissions.c.collection,
+    permissions.c.action,
+    permissions.c.permissions,
+    permissions.c.validation,
+    permissions.c.presets,
+    permissions.c.fields,
+    permissions.c.policy,
+    permissions.c.id,
+).where(permissions.c.policy.in_(bindparam("policies", expanding=True)))
 
-def public_policies(conn: Connection) -> tuple[str, ...]:
-    rows = conn.execute(
-        select(access.c.policy)
-        .where(access.c.role.is_(None), access.c.user.is_(None))
-        .order_by(access.c.sort)
-    )
-    return tuple(row[0] for row in rows)
+RowIndex = Mapping[tuple[str, str], tuple[PermissionRow, ...]]
 
 
-def load_rows(
-    conn: Connection, accountability: Accountability, collection: str, action: str
-) -> list[PermissionRow]:
-    policy_ids: Sequence[str] = accountability.policies
-    if accountability.user is None and accountability.role is None and not policy_ids:
-        policy_ids = public_policies(conn)
-    rows: list[PermissionRow] = []
+def load_rows(conn: Connection, policy_ids: Sequence[str]) -> RowIndex:
+    """Every permission row of these policies, by (collection, action), in policy order."""
+    index: dict[tuple[str, str], list[PermissionRow]] = {}
     if policy_ids:
-        found = conn.execute(
-            select(
-                permissions.c.collection,
-                permissions.c.action,
-                permissions.c.permissions,
-                permissions.c.validation,
-                permissions.c.presets,
-                permissions.c.fields,
-                permissions.c.policy,
-            ).where(
-                permissions.c.policy.in_(policy_ids),
-                permissions.c.collection == collection,
-                permissions.c.action == action,
-            )
-        ).all()
-        order = {policy: index for index, policy in enumerate(policy_ids)}
-        for row in sorted(found, key=lambda r: order.get(r[6], 0)):
+        order = {policy: position for position, policy in enumerate(policy_ids)}
+        rows = conn.execute(_ROWS, {"policies": list(policy_ids)}).all()
+        for row in sorted(rows, key=lambda r: (order.get(r[6], 0), r[7])):
             fields = tuple(f.strip() for f in (row[5] or "").split(",") if f.strip())
-            rows.append(PermissionRow(row[0], row[1], row[2], row[3], row[4], fields, row[6]))
-    if accountability.app:
-        rows += [r for r in APP_MINIMAL if r.collection == collection and r.action == action]
-    return rows
+            index.setdefault((row[0], row[1]), []).append(
+                PermissionRow(row[0], row[1], row[2], row[3], row[4], fields, row[6], row[7])
+            )
+    return {key: tuple(value) for key, value in index.items()}
 
 
-@dataclass(frozen=True)
-class Grant:
-    """What a set of rows allows: fields (``None`` = all), the row condition (``None`` = every
-    row), presets and validations."""
+class PermissionCache:
+    """Row indexes by (epoch, policies); bounded, shared by every request of a process."""
 
-    fields: frozenset[str] | None
-    item_rules: tuple[Mapping[str, Any], ...] | None
-    presets: Mapping[str, Any]
-    validations: tuple[Mapping[str, Any], ...]
+    def __init__(self, size: int = 512) -> None:
+        self._entries: OrderedDict[tuple[int, tuple[str, ...]], RowIndex] = OrderedDict()
+        self._size = size
+        self._lock = Lock()
 
-    def allows_field(self, name: str) -> bool:
-        return self.fields is None or name in self.fields
+    def rows(self, conn: Connection, epoch: int, policy_ids: tuple[str, ...]) -> RowIndex:
+        key = (epoch, policy_ids)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        loaded = load_rows(conn, policy_ids)
+        with self._lock:
+            self._entries[key] = loaded
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return loaded
 
-    def filter(self) -> Mapping[str, Any] | None:
-        """The item rule as one Directus filter, ``None`` when unrestricted."""
-        if self.item_rules is None:
+
+@dataclass
+class Permissions:
+    """What one accountability may do, collection by collection (``None`` grants = admin)."""
+
+    accountability: Accountability
+    index: RowIndex
+    admin: bool
+    epoch: int = 0
+    policies: tuple[str, ...] = ()
+
+    @property
+    def cache_key(self) -> tuple[object, ...]:
+        """Who these permissions are for, as far as compiled reads are concerned."""
+        return (self.epoch, self.admin, self.accountability.app, self.policies)
+
+    def rows(self, collection: str, action: str) -> tuple[PermissionRow, ...]:
+        own = self.index.get((collection, action), ())
+        if self.accountability.app:
+            own = own + tuple(
+                r for r in APP_MINIMAL if r.collection == collection and r.action == action
+            )
+        return own
+
+    def grant(self, collection: str, action: str, path: str | None = None) -> Grant | None:
+        """The grant, ``None`` for administrators; raises FORBIDDEN when there is none."""
+        if self.admin:
             return None
-        if len(self.item_rules) == 1:
-            return self.item_rules[0]
-        return {"_or": list(self.item_rules)}
+        return grant_of(self.rows(collection, action), collection, path)
+
+    def can(self, collection: str, action: str) -> bool:
+        return self.admin or bool(self.rows(collection, action))
+
+    def read_lookup(self, collection: str, path: str | None) -> Grant | None:
+        return self.grant(collection, "read", path)
 
 
-def collection_forbidden(collection: str) -> AuthError:
-    return forbidden(
-        f'You don\'t have permission to access collection "{collection}" or it does not '
-        "exist. Queried in root."
-    )
+def permissions_for(
+    conn: Connection, accountability: Accountability, cache: PermissionCache
+) -> Permissions:
+    """The caller's permissions: one statement when the cache is cold (and one more for an
+    anonymous caller, whose public policies and the epoch are not known yet), none when warm."""
+    policies = accountability.policies
+    epoch = accountability.epoch
+    if epoch is None:
+        facts = load_access_facts(conn, user=accountability.user, role=accountability.role)
+        epoch = facts.epoch
+        if accountability.user is None and accountability.role is None:
+            policies = applicable_policies(facts, accountability.ip)
+    if accountability.admin:
+        return Permissions(accountability, {}, True, epoch, tuple(policies))
+    rows = cache.rows(conn, epoch, tuple(policies))
+    return Permissions(accountability, rows, False, epoch, tuple(policies))
 
 
-def grant_of(rows: Sequence[PermissionRow], collection: str) -> Grant:
-    """Raises ``FORBIDDEN`` (collection message) when there is no row at all."""
-    if not rows:
-        raise collection_forbidden(collection)
-    fields: set[str] = set()
-    everything = False
-    rules: list[Mapping[str, Any]] = []
-    unrestricted = False
-    presets: dict[str, Any] = {}
-    validations: list[Mapping[str, Any]] = []
-    for row in rows:
-        if "*" in row.fields:
-            everything = True
-        fields.update(row.fields)
-        if not row.permissions:
-            unrestricted = True
-        else:
-            rules.append(row.permissions)
-        if row.presets:
-            presets.update(row.presets)
-        if row.validation:
-            validations.append(row.validation)
-    return Grant(
-        fields=None if everything else frozenset(fields),
-        item_rules=None if unrestricted else tuple(rules),
-        presets=presets,
-        validations=tuple(validations),
-    )
+__all__ = [
+    "APP_MINIMAL",
+    "Grant",
+    "PermissionCache",
+    "PermissionRow",
+    "Permissions",
+    "collection_forbidden",
+    "grant_of",
+    "permissions_for",
+]

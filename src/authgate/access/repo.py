@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, literal, or_, select, true, union_all
 
 from authgate.access.model import AccessFacts, PolicyGrant
-from authgate.storage.tables import access, policies, roles
+from authgate.storage.tables import access, policies, roles, state
 
 _MAX_DEPTH = 64  # a role tree deeper than this is a cycle
 
@@ -49,7 +49,20 @@ def _facts_statement(with_public: bool):  # type: ignore[no-untyped-def]
         literal(None).label("ip_access"),
         tree.c.depth,
     )
-    return union_all(grants, tree_rows)
+    # The cache epoch rides along, so that every request knows for free whether cached
+    # permissions and schema are still current on this instance.
+    epoch_row = select(
+        literal("epoch").label("kind"),
+        literal(None),
+        literal(None),
+        literal(None),
+        true(),
+        true(),
+        true(),
+        literal(None),
+        state.c.value,
+    ).where(state.c.key == "epoch")
+    return union_all(grants, tree_rows, epoch_row)
 
 
 _WITH_PUBLIC = _facts_statement(True)
@@ -63,7 +76,11 @@ def load_access_facts(conn: Connection, *, user: str | None, role: str | None) -
     rows = conn.execute(statement, {"role": role, "user": user}).all()
     tree: dict[int, str] = {}
     grants = []
+    epoch = 0
     for kind, ident, via_role, via_user, admin, app, tfa, ip_access, extra in rows:
+        if kind == "epoch":
+            epoch = int(extra)
+            continue
         if kind == "role":
             tree[int(extra)] = ident
             continue
@@ -80,4 +97,4 @@ def load_access_facts(conn: Connection, *, user: str | None, role: str | None) -
             )
         )
     ordered_roles = tuple(tree[depth] for depth in sorted(tree, reverse=True))
-    return AccessFacts(roles=ordered_roles, grants=tuple(grants))
+    return AccessFacts(roles=ordered_roles, grants=tuple(grants), epoch=epoch)

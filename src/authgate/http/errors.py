@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from authgate.errors import AuthError, Code
+from authgate.errors import AuthError, Code, ErrorGroup
 from authgate.http.responses import json_response
 
 
+def _entry(error: AuthError) -> dict[str, object]:
+    return {"message": error.message, "extensions": {**error.extensions, "code": error.code.value}}
+
+
 def error_body(error: AuthError) -> dict[str, object]:
-    extensions = {**error.extensions, "code": error.code.value}
-    return {"errors": [{"message": error.message, "extensions": extensions}]}
+    if isinstance(error, ErrorGroup):
+        return {"errors": [_entry(item) for item in error.errors]}
+    return {"errors": [_entry(error)]}
 
 
 def render_error(error: AuthError) -> Response:

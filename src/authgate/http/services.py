@@ -11,6 +11,7 @@ from authgate.clock import Clock
 from authgate.config.settings import Settings
 from authgate.crypto import Keys
 from authgate.http.cors import Cors
+from authgate.items.service import ItemsService
 from authgate.mail.outbox import Outbox
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectService
@@ -34,6 +35,7 @@ class Services:
     authenticator: Authenticator
     sessions: SessionService
     users: UserService
+    items: ItemsService
     recovery: PasswordRecovery
     registration: Registration
     invitations: Invitations

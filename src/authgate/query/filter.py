@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, false, func, not_, or_, true
@@ -174,6 +174,13 @@ def _field_clause(
     field = collection.field(name)
     if field is None or field.is_alias or name not in table.c:
         raise field_forbidden(name, collection.name)
+    return column_condition(field, table.c[name], value, context)
+
+
+def column_condition(
+    field: Field, column: Any, value: Any, context: FilterContext
+) -> ColumnElement[bool]:
+    """One field's part of a filter: ``{"_eq": 3}``, several operators, or a bare value."""
     if not isinstance(value, Mapping):
         value = {"_eq": value}
     clauses: list[ColumnElement[bool]] = []
@@ -181,13 +188,13 @@ def _field_clause(
         if operator in ("_and", "_or"):
             if not isinstance(operand, list):
                 raise invalid_query(f'"{operator}" has to be an array')
-            nested = [_field_clause(name, item, collection, table, context) for item in operand]
+            nested = [column_condition(field, column, item, context) for item in operand]
             if not nested or (operator == "_or" and any(_is_empty_object(i) for i in operand)):
                 clauses.append(true())  # an empty group (or an empty member of _or) matches all
             else:
                 clauses.append(and_(*nested) if operator == "_and" else or_(*nested))
             continue
-        clauses.append(_operator_clause(field, table, operator, operand, context))
+        clauses.append(_operator_clause(field, column, operator, operand, context))
     if not clauses:
         return true()
     return and_(*clauses) if len(clauses) != 1 else clauses[0]
@@ -200,13 +207,12 @@ def _allowed_operators(field: Field) -> frozenset[str]:
 
 
 def _operator_clause(
-    field: Field, table: Table, operator: str, operand: Any, context: FilterContext
+    field: Field, column: Any, operator: str, operand: Any, context: FilterContext
 ) -> ColumnElement[bool]:
     if operator not in _allowed_operators(field):
         raise invalid_query(
             f'"{field.type}" field type does not contain the "{operator}" filter operator'
         )
-    column = table.c[field.name]
     if operator in _BOOLEAN_OPS:
         flag = _boolean(operand, operator)
         return _BOOLEAN_BUILDERS[operator](column, flag)
@@ -277,10 +283,14 @@ def _cast(field: Field, value: Any) -> Any:
             if isinstance(value, bool):
                 return value
             return str(value).lower() in ("true", "1")
-        if kind in ("timestamp", "dateTime"):
+        if kind == "timestamp":
             return _datetime(value)
+        if kind == "dateTime":  # no time zone: compared as written
+            return _datetime(value).replace(tzinfo=None)
         if kind == "date":
             return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        if kind == "time":
+            return value if isinstance(value, time) else time.fromisoformat(str(value))
     except (TypeError, ValueError):
         raise invalid_query(f'"{value}" is not a valid value for field "{field.name}"') from None
     if isinstance(value, bool):

@@ -1,4 +1,5 @@
-"""The system collections authgate serves, described from their tables plus Directus specials."""
+"""The system collections authgate serves, described from their tables plus Directus's
+specials, aliases and relations."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import JSON, Boolean, Integer, String, Table, Text
 
-from authgate.schema.model import Collection, Field, FieldType
+from authgate.schema.model import Collection, Field, FieldType, Relation
 from authgate.storage import tables
 from authgate.storage.types import GUID, UTCDateTime
 
@@ -19,27 +20,52 @@ _SPECIALS: Mapping[str, Mapping[str, frozenset[str]]] = {
         "tfa_secret": frozenset({"conceal"}),
         "tags": frozenset({"cast-json"}),
         "auth_data": frozenset({"cast-json"}),
+        "role": frozenset({"m2o"}),
     },
-    "directus_roles": {"id": frozenset({"uuid"})},
+    "directus_roles": {"id": frozenset({"uuid"}), "parent": frozenset({"m2o"})},
     "directus_policies": {"id": frozenset({"uuid"}), "ip_access": frozenset({"cast-csv"})},
-    "directus_access": {"id": frozenset({"uuid"})},
-    "directus_permissions": {"fields": frozenset({"cast-csv"})},
+    "directus_access": {
+        "id": frozenset({"uuid"}),
+        "role": frozenset({"m2o"}),
+        "user": frozenset({"m2o"}),
+        "policy": frozenset({"m2o"}),
+    },
+    "directus_permissions": {"fields": frozenset({"cast-csv"}), "policy": frozenset({"m2o"})},
+    "directus_activity": {"user": frozenset({"m2o"})},
+    "directus_settings": {"public_registration_role": frozenset({"m2o"})},
 }
 
-# o2m / m2m aliases Directus adds to system collections: (junction table, column back to us).
-_ALIASES: Mapping[str, tuple[tuple[str, tuple[str, str]], ...]] = {
-    "directus_users": (("policies", ("directus_access", "user")),),
-    "directus_roles": (
-        ("children", ("directus_roles", "parent")),
-        ("policies", ("directus_access", "role")),
-        ("users", ("directus_users", "role")),
+RELATIONS: tuple[Relation, ...] = (
+    Relation("directus_users", "role", "directus_roles", "users"),
+    Relation("directus_roles", "parent", "directus_roles", "children"),
+    Relation("directus_access", "role", "directus_roles", "policies", "policy", "sort", "delete"),
+    Relation("directus_access", "user", "directus_users", "policies", "policy", "sort", "delete"),
+    Relation(
+        "directus_access",
+        "policy",
+        "directus_policies",
+        "users",
+        "user",
+        None,
+        "delete",
+        one_filter={"user": {"_nnull": True}},
     ),
-    "directus_policies": (
-        ("permissions", ("directus_permissions", "policy")),
-        ("users", ("directus_access", "policy")),
-        ("roles", ("directus_access", "policy")),
+    Relation(
+        "directus_access",
+        "policy",
+        "directus_policies",
+        "roles",
+        "role",
+        None,
+        "delete",
+        one_filter={"role": {"_nnull": True}},
     ),
-}
+    Relation(
+        "directus_permissions", "policy", "directus_policies", "permissions", None, None, "delete"
+    ),
+    Relation("directus_activity", "user", "directus_users", None),
+    Relation("directus_settings", "public_registration_role", "directus_roles", None),
+)
 
 
 def _field_type(column_type: object, specials: frozenset[str]) -> FieldType:
@@ -78,13 +104,20 @@ def describe(table: Table, *, singleton: bool = False) -> Collection:
                 max_length=length if isinstance(length, int) else None,
                 primary_key=column.primary_key,
                 specials=own,
+                auto_increment=column.primary_key and isinstance(column.type, Integer),
+                has_default=column.server_default is not None,
+                unique=bool(column.unique),
             )
         )
-    for name, target in _ALIASES.get(table.name, ()):
-        fields.append(Field(name=name, type="alias", specials=frozenset({"o2m"}), alias_of=target))
+    for relation in RELATIONS:
+        if relation.one_collection == table.name and relation.one_field:
+            special = "m2m" if relation.junction_field else "o2m"
+            fields.append(
+                Field(name=relation.one_field, type="alias", specials=frozenset({special}))
+            )
     primary = next(column.name for column in table.columns if column.primary_key)
     return Collection(
-        name=table.name, fields=tuple(fields), primary_key=primary, singleton=singleton
+        name=table.name, fields=tuple(fields), primary_key=primary, singleton=singleton, system=True
     )
 
 
@@ -95,5 +128,9 @@ ACCESS = describe(tables.access)
 PERMISSIONS = describe(tables.permissions)
 SETTINGS = describe(tables.settings, singleton=True)
 ACTIVITY = describe(tables.activity)
+REVISIONS = describe(tables.revisions)
 
-COLLECTIONS = {c.name: c for c in (USERS, ROLES, POLICIES, ACCESS, PERMISSIONS, SETTINGS, ACTIVITY)}
+COLLECTIONS = {
+    c.name: c for c in (USERS, ROLES, POLICIES, ACCESS, PERMISSIONS, SETTINGS, ACTIVITY, REVISIONS)
+}
+SYSTEM_TABLES: Mapping[str, Table] = {name: tables.metadata.tables[name] for name in COLLECTIONS}

@@ -230,3 +230,80 @@ counters = Table(
     Column("expires_at", UTCDateTime),
 )
 Index("ix_authgate_counters_expires_at", counters.c.expires_at)
+
+# The data model's own metadata, as Directus keeps it.
+collections_meta = Table(
+    "directus_collections",
+    metadata,
+    Column("collection", String(64), primary_key=True),
+    Column("icon", String(64)),
+    Column("note", Text),
+    Column("display_template", String(255)),
+    Column("hidden", Boolean, nullable=False, server_default=text("false")),
+    Column("singleton", Boolean, nullable=False, server_default=text("false")),
+    Column("translations", JSON),
+    Column("archive_field", String(64)),
+    Column("archive_app_filter", Boolean, nullable=False, server_default=text("true")),
+    Column("archive_value", String(255)),
+    Column("unarchive_value", String(255)),
+    Column("sort_field", String(64)),
+    Column("accountability", String(255), server_default="all"),
+    Column("color", String(255)),
+    Column("item_duplication_fields", JSON),
+    Column("sort", Integer),
+    Column("group", String(64)),
+    Column("collapse", String(255), nullable=False, server_default="open"),
+    Column("preview_url", String(255)),
+    Column("versioning", Boolean, nullable=False, server_default=text("false")),
+)
+
+fields_meta = Table(
+    "directus_fields",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("collection", String(64), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("special", String(64)),
+    Column("interface", String(64)),
+    Column("options", JSON),
+    Column("display", String(64)),
+    Column("display_options", JSON),
+    Column("readonly", Boolean, nullable=False, server_default=text("false")),
+    Column("hidden", Boolean, nullable=False, server_default=text("false")),
+    Column("sort", Integer),
+    Column("width", String(30), server_default="full"),
+    Column("translations", JSON),
+    Column("note", Text),
+    Column("conditions", JSON),
+    Column("required", Boolean, server_default=text("false")),
+    Column("group", String(64)),
+    Column("validation", JSON),
+    Column("validation_message", Text),
+    Column("searchable", Boolean, nullable=False, server_default=text("true")),
+)
+Index("ix_directus_fields_collection", fields_meta.c.collection, fields_meta.c.field, unique=True)
+
+relations_meta = Table(
+    "directus_relations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("many_collection", String(64), nullable=False),
+    Column("many_field", String(64), nullable=False),
+    Column("one_collection", String(64)),
+    Column("one_field", String(64)),
+    Column("one_collection_field", String(64)),
+    Column("one_allowed_collections", Text),
+    Column("junction_field", String(64)),
+    Column("sort_field", String(64)),
+    Column("one_deselect_action", String(255), nullable=False, server_default="nullify"),
+)
+
+# authgate's own: numbers every instance reads to know when its caches are stale. ``epoch`` is
+# bumped in the same transaction as any change to roles, policies, access, permissions,
+# collections, fields or relations.
+state = Table(
+    "authgate_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)

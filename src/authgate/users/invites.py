@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from authgate.access.model import Accountability
-from authgate.access.permissions import grant_of, load_rows
 from authgate.activity import repo as activity
 from authgate.clock import Clock
 from authgate.config.settings import Settings
 from authgate.errors import AuthError, Code, invalid_foreign_key, invalid_payload
+from authgate.items.service import ItemsService
 from authgate.mail.mailer import Mailer
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
@@ -37,7 +37,9 @@ class Invitations:
         settings: Settings,
         hasher: PasswordHasher,
         mailer: Mailer,
+        items: ItemsService,
     ) -> None:
+        self.items = items
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -79,9 +81,8 @@ class Invitations:
         now: datetime,
     ) -> tuple[list[str], ProjectSettings]:
         if not accountability.admin:
-            grant = grant_of(
-                load_rows(conn, accountability, "directus_users", "create"), "directus_users"
-            )
+            grant = self.items.grant_in(conn, accountability, "directus_users", "create")
+            assert grant is not None
             for name in ("email", "role", "status"):
                 if not grant.allows_field(name):
                     raise AuthError(Code.FORBIDDEN)

@@ -11,9 +11,9 @@ from sqlalchemy import Connection
 
 from authgate import totp
 from authgate.access.model import Accountability
-from authgate.access.permissions import grant_of, load_rows
 from authgate.clock import Clock
 from authgate.errors import AuthError, Code, forbidden, invalid_payload
+from authgate.items.service import ItemsService
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.storage.db import Database
@@ -24,8 +24,15 @@ from authgate.users.otp import OtpChecker
 
 class TwoFactor:
     def __init__(
-        self, *, db: Database, clock: Clock, hasher: PasswordHasher, otp: OtpChecker
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        hasher: PasswordHasher,
+        otp: OtpChecker,
+        items: ItemsService,
     ) -> None:
+        self.items = items
         self.db = db
         self.clock = clock
         self.hasher = hasher
@@ -88,9 +95,8 @@ class TwoFactor:
         self, conn: Connection, accountability: Accountability, user_id: str, sealed: str
     ) -> None:
         if not accountability.admin:
-            grant = grant_of(
-                load_rows(conn, accountability, "directus_users", "update"), "directus_users"
-            )
+            grant = self.items.grant_in(conn, accountability, "directus_users", "update")
+            assert grant is not None
             if not grant.allows_field("tfa_secret"):
                 raise forbidden()
         repo.set_columns(conn, user_id, {"tfa_secret": sealed})

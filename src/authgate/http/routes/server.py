@@ -14,7 +14,6 @@ from authgate import __version__
 from authgate.errors import forbidden
 from authgate.http import context
 from authgate.http.responses import data, dumps, no_content
-from authgate.query.params import Query
 
 _PUBLIC_PROJECT_FIELDS = (
     "project_name",
@@ -73,20 +72,20 @@ async def info(request: Request) -> Response:
 
 
 def _public_project(conn: Connection) -> dict[str, Any]:
-    from authgate.query.filter import FilterContext
-    from authgate.query.sql import fetch, plan_read
-    from authgate.schema.system import SETTINGS
+    from sqlalchemy import select
 
-    plan = plan_read(
-        SETTINGS,
-        Query(fields=_PUBLIC_PROJECT_FIELDS, limit=1),
-        FilterContext(),
-        dialect=conn.dialect.name,
-        default_limit=1,
-    )
-    rows = fetch(conn, plan)
-    if rows:
-        return rows[0]
+    from authgate.query.decode import decode_value
+    from authgate.schema.system import SETTINGS
+    from authgate.storage.tables import settings
+
+    row = conn.execute(
+        select(*(settings.c[name] for name in _PUBLIC_PROJECT_FIELDS)).limit(1)
+    ).first()
+    if row is not None:
+        return {
+            name: decode_value(SETTINGS.by_name[name], value)
+            for name, value in zip(_PUBLIC_PROJECT_FIELDS, row, strict=True)
+        }
     defaults: dict[str, Any] = dict.fromkeys(_PUBLIC_PROJECT_FIELDS)
     defaults.update(
         project_name="Directus",

@@ -81,7 +81,7 @@ async def read_one(request: Request) -> Response:
     result = await services.users.read_one(
         context.accountability(request), request.path_params["key"], context.query(request)
     )
-    return data(result.data)
+    return data(result)
 
 
 async def create(request: Request) -> Response:
@@ -96,8 +96,10 @@ async def create(request: Request) -> Response:
 async def update_one(request: Request) -> Response:
     services = context.services(request)
     key = request.path_params["key"]
-    await services.users.update(context.accountability(request), [key], context.body(request))
-    return await _read_back(request, [key.lower()], single=True)
+    keys = await services.users.update(
+        context.accountability(request), [key], context.body(request)
+    )
+    return await _read_back(request, keys, single=True)
 
 
 async def update_many(request: Request) -> Response:
@@ -106,12 +108,7 @@ async def update_many(request: Request) -> Response:
     accountability = context.accountability(request)
     payload = context.body(request)
     if isinstance(payload, list):
-        keys = []
-        for item in payload:
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                raise invalid_payload('Every item needs its "id"')
-            changes = {k: v for k, v in item.items() if k != "id"}
-            keys += await services.users.update(accountability, [item["id"]], changes)
+        keys = await services.users.update_each(accountability, payload)
         return await _read_back(request, keys, single=False)
     keys = await _keys_from(request, payload)
     if not isinstance(payload.get("data"), dict):

@@ -1,0 +1,1 @@
+"""The data API: items of any collection, read and written under permissions."""

@@ -1,0 +1,144 @@
+"""Nested relational writes: a many-to-one object in a payload, an o2m list or change set,
+and what happens to the rows that pointed at deleted items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from authgate.access.grants import fields_forbidden
+from authgate.errors import invalid_payload
+from authgate.items.rows import typed_key
+from authgate.items.scope import Scope
+from authgate.schema.model import Collection, Relation
+
+if TYPE_CHECKING:
+    from authgate.items.service import ItemsService
+
+
+def write_related(
+    service: ItemsService,
+    conn: Connection,
+    scope: Scope,
+    collection: Collection,
+    name: str,
+    value: Mapping[str, Any],
+) -> Any:
+    """A nested many-to-one object: updated when it names an existing key, else created."""
+    relation = scope.overview.m2o(collection.name, name)
+    assert relation is not None and relation.one_collection is not None
+    related = scope.overview.collection(relation.one_collection)
+    if related is None:
+        raise fields_forbidden([name], collection.name)
+    key = typed_key(related, value.get(related.primary_key))
+    if key is not None and service.exists(conn, scope, related, key):
+        changes = {k: v for k, v in value.items() if k != related.primary_key}
+        if changes:
+            service.require(scope, related.name, "update")
+            service.update_in(conn, scope, related, [key], changes)
+        return key
+    service.require(scope, related.name, "create")
+    return service.create_in(conn, scope, related, value)
+
+
+def write_children(
+    service: ItemsService,
+    conn: Connection,
+    scope: Scope,
+    collection: Collection,
+    parent: Any,
+    name: str,
+    value: Any,
+) -> None:
+    """An o2m alias: a full list (the new set; others are deselected) or a change set."""
+    relation = scope.overview.o2m(collection.name, name)
+    assert relation is not None
+    child = scope.overview.collection(relation.many_collection)
+    assert child is not None
+    back = relation.many_field
+    if isinstance(value, dict):
+        creates, updates, deletes = (
+            value.get("create", []),
+            value.get("update", []),
+            value.get("delete", []),
+        )
+        if not all(isinstance(v, list) for v in (creates, updates, deletes)):
+            raise invalid_payload(f'"{name}" needs arrays in "create", "update" and "delete"')
+        keep = None
+    elif isinstance(value, list):
+        creates = [
+            v
+            for v in value
+            if isinstance(v, dict) and typed_key(child, v.get(child.primary_key)) is None
+        ]
+        updates = [
+            v
+            for v in value
+            if isinstance(v, dict) and typed_key(child, v.get(child.primary_key)) is not None
+        ]
+        linked = [typed_key(child, v) for v in value if not isinstance(v, dict)]
+        keep = [u[child.primary_key] for u in updates] + [k for k in linked if k is not None]
+        for key in linked:
+            if key is not None:
+                service.require(scope, child.name, "update")
+                service.update_in(conn, scope, child, [key], {back: parent})
+        deletes = []
+    else:
+        raise invalid_payload(f'"{name}" must be an array or a change set')
+    for item in creates:
+        if not isinstance(item, dict):
+            raise invalid_payload(f'"{name}" items must be objects')
+        service.require(scope, child.name, "create")
+        service.create_in(conn, scope, child, {**item, back: parent})
+    for item in updates:
+        key = typed_key(child, item.get(child.primary_key)) if isinstance(item, dict) else None
+        if key is None:
+            raise invalid_payload(f'"{name}" updates need the item\'s "{child.primary_key}"')
+        service.require(scope, child.name, "update")
+        changes = {k: v for k, v in item.items() if k != child.primary_key}
+        service.update_in(conn, scope, child, [key], {**changes, back: parent})
+    if deletes:
+        keys = [typed_key(child, k) for k in deletes]
+        service.require(scope, child.name, "delete")
+        service.delete_in(conn, scope, child, [k for k in keys if k is not None])
+    if keep is not None:
+        table = scope.overview.table(child.name)
+        primary = table.c[child.primary_key]
+        gone = [
+            row[0]
+            for row in conn.execute(
+                select(primary).where(table.c[back] == parent, primary.not_in(keep or [None]))
+            )
+        ]
+        if gone:
+            if relation.one_deselect_action == "delete":
+                service.require(scope, child.name, "delete")
+                service.delete_in(conn, scope, child, gone)
+            else:
+                service.require(scope, child.name, "update")
+                service.update_in(conn, scope, child, gone, {back: None})
+
+
+def deselect(conn: Connection, scope: Scope, relation: Relation, parents: Sequence[Any]) -> None:
+    """Rows pointing at deleted items: nullified (or deleted, per the relation), so that no
+    dangling key remains on databases without foreign keys."""
+    if relation.many_collection not in scope.overview.tables:
+        return
+    table = scope.overview.table(relation.many_collection)
+    if relation.many_field not in table.c:
+        return
+    column = table.c[relation.many_field]
+    many = scope.overview.collection(relation.many_collection)
+    if relation.one_deselect_action == "delete" or (
+        many and many.field(relation.many_field) and not many.by_name[relation.many_field].nullable
+    ):
+        conn.execute(delete(table).where(column.in_(list(parents))))
+    else:
+        conn.execute(
+            update(table).where(column.in_(list(parents))).values({relation.many_field: None})
+        )
+
+
+# ----------------------------------------------------------------- helpers

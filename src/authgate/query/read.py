@@ -1,0 +1,308 @@
+"""Reading items: a ``Query`` on a collection, under the caller's grants, as one statement
+(plus one per requested ``meta`` count), decoded to API values.
+
+Reads whose SQL does not depend on the caller's values (no filter or search; permission rules
+whose variables are bound parameters) are built once per grant set and reused: building a
+statement costs more than running it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, bindparam, func, select, true
+
+from authgate.access.grants import Grant, fields_forbidden
+from authgate.errors import invalid_query
+from authgate.query.compile import Compiler
+from authgate.query.decode import decode_row, decode_value
+from authgate.query.filter import FilterContext
+from authgate.query.params import Query
+from authgate.query.tree import GrantLookup, Node, build_tree
+from authgate.schema.model import Collection
+from authgate.schema.overview import SchemaOverview
+
+_AGGREGATES = {
+    "count": lambda c: func.count(c),
+    "countDistinct": lambda c: func.count(c.distinct()),
+    "countAll": lambda _c: func.count(),
+    "sum": lambda c: func.sum(c),
+    "sumDistinct": lambda c: func.sum(c.distinct()),
+    "avg": lambda c: func.avg(c),
+    "avgDistinct": lambda c: func.avg(c.distinct()),
+    "min": lambda c: func.min(c),
+    "max": lambda c: func.max(c),
+}
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    data: list[dict[str, Any]]
+    meta: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    node: Node
+    statement: Select[Any]
+    total: Select[Any] | None
+    filtered: Select[Any] | None
+
+
+class Reader:
+    """Builds and runs reads; holds the plan cache of one process."""
+
+    def __init__(
+        self,
+        *,
+        dialect: str,
+        default_limit: int,
+        max_limit: int | None = None,
+        max_depth: int = 10,
+    ) -> None:
+        self.dialect = dialect
+        self.default_limit = default_limit
+        self.max_limit = max_limit
+        self.max_depth = max_depth
+        self._plans: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
+        self._lock = Lock()
+
+    def read(
+        self,
+        conn: Connection,
+        overview: SchemaOverview,
+        collection: Collection,
+        query: Query,
+        grants: GrantLookup,
+        context: FilterContext,
+        *,
+        cache_key: Any = None,
+        key: Any = None,
+        keys: Sequence[Any] | None = None,
+        limit_one: bool = False,
+    ) -> ReadResult:
+        """``key``: one item by primary key; ``keys``: only these items. ``cache_key``
+        identifies the caller's grants (None: do not cache)."""
+        context = replace(context, parametrize=True)
+        if query.aggregate:
+            return self._aggregate(conn, overview, collection, query, grants, context)
+        plan_key = None
+        if cache_key is not None and query.filter is None and query.search is None and keys is None:
+            plan_key = (
+                cache_key,
+                collection.name,
+                _freeze(query.fields),
+                _freeze(query.sort),
+                query.limit,
+                query.offset,
+                query.page,
+                _freeze(query.alias),
+                _freeze(query.deep),
+                tuple(sorted(query.meta)),
+                key is not None,
+                limit_one,
+                context.shape(),
+            )
+            with self._lock:
+                plan = self._plans.get(plan_key)
+                if plan is not None:
+                    self._plans.move_to_end(plan_key)
+        else:
+            plan = None
+        if plan is None:
+            plan = self._plan(
+                overview, collection, query, grants, context, key is not None, keys, limit_one
+            )
+            if plan_key is not None:
+                with self._lock:
+                    self._plans[plan_key] = plan
+                    while len(self._plans) > 1024:
+                        self._plans.popitem(last=False)
+        parameters = {**context.parameters(), "pk": key}
+        rows = conn.execute(plan.statement, parameters).mappings().all()
+        data = [decode_row(plan.node, row) for row in rows]
+        meta = None
+        if query.meta:
+            meta = {}
+            if plan.total is not None:
+                meta["total_count"] = int(conn.execute(plan.total, parameters).scalar_one())
+            if plan.filtered is not None:
+                meta["filter_count"] = int(conn.execute(plan.filtered, parameters).scalar_one())
+        return ReadResult(data, meta)
+
+    def _plan(
+        self,
+        overview: SchemaOverview,
+        collection: Collection,
+        query: Query,
+        grants: GrantLookup,
+        context: FilterContext,
+        by_key: bool,
+        keys: Sequence[Any] | None,
+        limit_one: bool,
+    ) -> _Plan:
+        compiler = Compiler(
+            overview, self.dialect, context, grants, nested_limit=self.default_limit
+        )
+        node = build_tree(
+            overview,
+            collection,
+            query.fields,
+            grants,
+            alias=query.alias,
+            deep=query.deep,
+            max_depth=self.max_depth,
+        )
+        table = compiler.alias(collection.name)
+        rule = compiler.row_rule(node.grant, node.requested, collection, table)
+        conditions = [c for c in (rule,) if c is not None]
+        if by_key:
+            conditions.append(table.c[collection.primary_key] == bindparam("pk"))
+        if keys is not None:
+            conditions.append(table.c[collection.primary_key].in_(list(keys)))
+        filters = []
+        if query.filter:
+            filters.append(compiler.condition(query.filter, collection, table))
+        if query.search:
+            filters.append(compiler.search(query.search, node, table))
+        statement = select(*compiler.select_columns(node, table)).select_from(table)
+        where = conditions + filters
+        if where:
+            statement = statement.where(and_(*where))
+        statement = statement.order_by(*self._order(compiler, query, collection, table, node.grant))
+        limit = 1 if limit_one or by_key else self._limit(query)
+        if limit != -1:
+            statement = statement.limit(limit)
+            offset = query.offset
+            if query.page is not None and query.page > 0:
+                offset = limit * (query.page - 1)
+            if offset:
+                statement = statement.offset(offset)
+        total = filtered = None
+        if "total_count" in query.meta:
+            total = (
+                select(func.count())
+                .select_from(table)
+                .where(and_(*conditions) if conditions else true())
+            )
+        if "filter_count" in query.meta:
+            filtered = (
+                select(func.count()).select_from(table).where(and_(*where) if where else true())
+            )
+        return _Plan(node, statement, total, filtered)
+
+    def _limit(self, query: Query) -> int:
+        limit = self.default_limit if query.limit is None else query.limit
+        if self.max_limit is not None and (limit == -1 or limit > self.max_limit):
+            raise invalid_query(f'"limit" can not be greater than {self.max_limit}')
+        return limit
+
+    def _order(
+        self,
+        compiler: Compiler,
+        query: Query,
+        collection: Collection,
+        table: Any,
+        grant: Grant | None,
+    ) -> list[Any]:
+        if query.sort:
+            return compiler.order_by(query.sort, collection, table, grant)
+        default = collection.sort_field or collection.primary_key
+        if grant is not None and not grant.allows_field(default):
+            allowed = [f.name for f in collection.columns if grant.allows_field(f.name)]
+            return [table.c[allowed[0]]] if allowed else []
+        return [table.c[default]]
+
+    def _aggregate(
+        self,
+        conn: Connection,
+        overview: SchemaOverview,
+        collection: Collection,
+        query: Query,
+        grants: GrantLookup,
+        context: FilterContext,
+    ) -> ReadResult:
+        compiler = Compiler(overview, self.dialect, context, grants)
+        grant = grants(collection.name, None)
+        table = compiler.alias(collection.name)
+        assert query.aggregate is not None
+        columns: list[Any] = []
+        layout: list[tuple[str, str | None, str]] = []  # (operation, field or None, label)
+        for operation, targets in query.aggregate.items():
+            if operation not in _AGGREGATES:
+                raise invalid_query(f'"{operation}" is not an aggregate function')
+            names = (
+                targets if isinstance(targets, list) else [t for t in str(targets).split(",") if t]
+            )
+            for name in names:
+                if name == "*" or operation == "countAll":
+                    if operation not in ("count", "countAll"):
+                        raise invalid_query(f'"{operation}" needs a field, not "*"')
+                    label = f"{operation}__all"
+                    columns.append(func.count().label(label))
+                    layout.append((operation, None, label))
+                    continue
+                _readable(collection, grant, name)
+                label = f"{operation}__{name}"
+                columns.append(_AGGREGATES[operation](table.c[name]).label(label))
+                layout.append((operation, name, label))
+        groups = list(query.group_by or ())
+        for name in groups:
+            _readable(collection, grant, name)
+            columns.append(table.c[name].label(f"group__{name}"))
+        conditions = []
+        rule = compiler.row_rule(grant, None, collection, table)
+        if rule is not None:
+            conditions.append(rule)
+        if query.filter:
+            conditions.append(compiler.condition(query.filter, collection, table))
+        statement = select(*columns).select_from(table)
+        if conditions:
+            statement = statement.where(and_(*conditions))
+        if groups:
+            statement = statement.group_by(*[table.c[n] for n in groups])
+            limit = self._limit(query)
+            if limit != -1:
+                statement = statement.limit(limit)
+        rows = conn.execute(statement, context.parameters()).mappings().all()
+        data = []
+        for row in rows:
+            item: dict[str, Any] = {}
+            for operation, name, label in layout:
+                value = _number(row[label])
+                if name is None:
+                    item[operation] = value
+                else:
+                    item.setdefault(operation, {})[name] = value
+            for name in groups:
+                item[name] = decode_value(collection.by_name[name], row[f"group__{name}"])
+            data.append(item)
+        return ReadResult(data)
+
+
+def _readable(collection: Collection, grant: Grant | None, name: str) -> None:
+    if collection.field(name) is None or (grant is not None and not grant.allows_field(name)):
+        raise fields_forbidden([name], collection.name)
+
+
+def _number(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(number) if number.is_integer() else number
+
+
+def _freeze(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)

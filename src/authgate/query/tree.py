@@ -1,0 +1,145 @@
+"""The ``fields`` parameter as a tree: which columns, which relations, how deep (with
+permissions checked on the way: a field the caller may not read, or that does not exist, is
+refused exactly like a forbidden one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from authgate.access.grants import Grant, fields_forbidden
+from authgate.errors import invalid_query
+from authgate.schema.model import Collection, Field, Relation
+from authgate.schema.overview import SchemaOverview
+
+# (collection, path) -> the caller's read grant there, or None when unrestricted (admin);
+# raises FORBIDDEN when the caller may not read the collection at all.
+GrantLookup = Callable[[str, str | None], Grant | None]
+
+
+@dataclass
+class Node:
+    collection: Collection
+    grant: Grant | None
+    path: str | None = None
+    scalars: list[tuple[str, Field]] = field(default_factory=list)
+    relations: list[Link] = field(default_factory=list)
+
+    @property
+    def requested(self) -> list[str]:
+        """The field names this node reads (for choosing the permission cases that apply)."""
+        return [f.name for _, f in self.scalars] + [link.field.name for link in self.relations]
+
+
+@dataclass
+class Link:
+    name: str  # output key
+    field: Field
+    relation: Relation
+    kind: str  # "m2o" | "o2m"
+    child: Node | None  # None: only the key(s), no nested object
+    deep: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _join(path: str | None, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def related_collection(
+    overview: SchemaOverview, collection: str, name: str
+) -> tuple[Relation, str, str] | None:
+    """The relation behind a field: (relation, kind, the collection it leads to)."""
+    m2o = overview.m2o(collection, name)
+    if m2o is not None and m2o.one_collection:
+        return m2o, "m2o", m2o.one_collection
+    o2m = overview.o2m(collection, name)
+    if o2m is not None:
+        return o2m, "o2m", o2m.many_collection
+    return None
+
+
+def build_tree(
+    overview: SchemaOverview,
+    collection: Collection,
+    requested: Sequence[str],
+    grants: GrantLookup,
+    *,
+    alias: Mapping[str, str] | None = None,
+    deep: Mapping[str, Any] | None = None,
+    path: str | None = None,
+    depth: int = 0,
+    max_depth: int = 10,
+) -> Node:
+    if depth > max_depth:
+        raise invalid_query(f"Max relational depth ({max_depth}) exceeded")
+    grant = grants(collection.name, path)
+    node = Node(collection, grant, path)
+    alias = alias or {}
+    deep = deep or {}
+    # Group "a.b.c" by "a"; "*" expands here, "*.x" applies x under every relation.
+    direct: dict[str, list[str]] = {}
+    wildcard_children: list[str] = []
+    for item in requested:
+        head, _, rest = item.partition(".")
+        if head == "*":
+            for f in collection.fields:
+                if grant is None or grant.allows_field(f.name):
+                    direct.setdefault(f.name, [])
+            if rest:
+                wildcard_children.append(rest)
+            continue
+        direct.setdefault(head, [])
+        if rest:
+            direct[head].append(rest)
+    if wildcard_children:
+        for name, children in direct.items():
+            if related_collection(overview, collection.name, alias.get(name, name)):
+                children.extend(wildcard_children)
+    refused: list[str] = []
+    for out_name, children in direct.items():
+        name = alias.get(out_name, out_name)
+        described = collection.field(name)
+        if described is None or (grant is not None and not grant.allows_field(name)):
+            refused.append(out_name)
+            continue
+        link = related_collection(overview, collection.name, name)
+        if link is None or (not children and described.type != "alias" and link[1] == "m2o"):
+            if described.is_alias and link is None:
+                continue  # presentation-only aliases hold no data
+            if link is not None and link[1] == "o2m":
+                node.relations.append(
+                    Link(out_name, described, link[0], "o2m", None, deep.get(out_name, {}))
+                )
+            else:
+                node.scalars.append((out_name, described))
+            continue
+        relation, kind, target = link
+        child = None
+        if children:
+            target_collection = overview.collection(target)
+            if target_collection is None:
+                refused.append(out_name)
+                continue
+            child_deep = {
+                k: v for k, v in (deep.get(out_name) or {}).items() if not k.startswith("_")
+            }
+            child = build_tree(
+                overview,
+                target_collection,
+                children,
+                grants,
+                deep=child_deep,
+                path=_join(path, out_name),
+                depth=depth + 1,
+                max_depth=max_depth,
+            )
+        node.relations.append(
+            Link(out_name, described, relation, kind, child, deep.get(out_name) or {})
+        )
+    if refused:
+        raise fields_forbidden(refused, collection.name, path)
+    if not node.scalars and not node.relations:
+        primary = collection.primary
+        node.scalars.append((primary.name, primary))
+    return node

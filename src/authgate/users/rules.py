@@ -1,0 +1,145 @@
+"""Directus's rules for ``directus_users`` around the generic item writes.
+
+Email syntax and case-insensitive uniqueness, the password policy then argon2, static tokens
+kept as keyed hashes, ``tfa_secret`` only through the two-factor endpoints,
+``provider``/``external_identifier`` for administrators only, sessions ended on suspension and
+on password or email change (keeping the caller's own), and never removing the last admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, exists, func, or_, select
+
+from authgate.access.model import Accountability
+from authgate.crypto import Keys
+from authgate.emails import is_valid_email
+from authgate.errors import failed_validation, invalid_payload, record_not_unique, unprocessable
+from authgate.items.service import Scope
+from authgate.passwords import PasswordHasher
+from authgate.project import repo as project_repo
+from authgate.project.model import check_password_policy
+from authgate.sessions import repo as sessions_repo
+from authgate.storage.db import Database
+from authgate.storage.tables import access, policies, roles, users
+from authgate.users import repo
+from authgate.users.model import DEFAULT_PROVIDER, Status
+
+_STATUSES = sorted(status.value for status in Status)
+
+
+class UsersRules:
+    def __init__(self, *, db: Database, keys: Keys, hasher: PasswordHasher) -> None:
+        self.db = db
+        self.keys = keys
+        self.hasher = hasher
+
+    async def prepare(
+        self, accountability: Accountability, payload: dict[str, Any], *, creating: bool
+    ) -> dict[str, Any]:
+        if "tfa_secret" in payload:
+            raise invalid_payload('You can\'t change the "tfa_secret" value manually')
+        for name in ("provider", "external_identifier"):
+            if name in payload and not accountability.admin:
+                raise invalid_payload(f'You can\'t change the "{name}" value manually')
+        status = payload.get("status")
+        if status is not None and status not in _STATUSES:
+            raise invalid_payload(f'"status" must be one of [{", ".join(_STATUSES)}]')
+        email = payload.get("email")
+        if isinstance(email, str) and not is_valid_email(email):
+            raise failed_validation("email", "email", "Value has to be a valid email address.")
+        if "provider" in payload or "external_identifier" in payload:
+            payload["auth_data"] = None
+        if creating:
+            payload.setdefault("provider", DEFAULT_PROVIDER)
+        if "token" in payload:
+            token = payload["token"]
+            if token is not None and not isinstance(token, str):
+                raise invalid_payload('"token" must be a string')
+            payload["token"] = self.keys.hash_token(token) if token else None
+        if "password" in payload:
+            password = payload["password"]
+            if password is not None and not isinstance(password, str):
+                raise invalid_payload('"password" must be a string')
+            if password:
+                policy = await self.db.read(
+                    lambda conn: project_repo.load(conn).auth_password_policy
+                )
+                check_password_policy(password, policy)
+                payload["password"] = await self.hasher.hash(password)
+            else:
+                payload["password"] = None
+        return payload
+
+    def check(
+        self, conn: Connection, scope: Scope, key: Any, values: dict[str, Any], *, creating: bool
+    ) -> None:
+        email = values.get("email")
+        if email and repo.email_taken(conn, email, except_id=None if creating else key):
+            raise record_not_unique("directus_users", "email", f"[{email.lower()}]")
+
+    def snapshot(self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str) -> Any:
+        return count_active_admins(conn) if action != "create" else None
+
+    def after_write(
+        self,
+        conn: Connection,
+        scope: Scope,
+        keys: Sequence[Any],
+        values: Mapping[str, Any],
+        *,
+        action: str,
+        before: Any,
+    ) -> None:
+        if action == "update":
+            for key in keys:
+                self._end_sessions(conn, scope, key, values)
+        if action in ("update", "delete") and (
+            {"status", "role"} & values.keys() or action == "delete"
+        ):
+            ensure_admin_remains(conn, before)
+
+    def _end_sessions(
+        self, conn: Connection, scope: Scope, key: Any, values: Mapping[str, Any]
+    ) -> None:
+        if "status" in values and values["status"] != Status.ACTIVE:
+            sessions_repo.delete_for_user(conn, key)
+        elif "password" in values or "email" in values:
+            caller = scope.accountability
+            keep = None
+            if caller.user == key and caller.session:
+                keep = self.keys.hash_token(caller.session)
+            sessions_repo.delete_for_user(conn, key, keep_chain_of=keep)
+
+
+def count_active_admins(conn: Connection) -> int:
+    """Active users who reach an admin policy, by role (any ancestor) or directly."""
+    admin_policy = select(policies.c.id).where(policies.c.admin_access.is_(True))
+    admin_roles = (
+        select(access.c.role.label("id"))
+        .where(access.c.policy.in_(admin_policy), access.c.role.is_not(None))
+        .cte("admin_roles", recursive=True)
+    )
+    admin_roles = admin_roles.union(
+        select(roles.c.id).join(admin_roles, roles.c.parent == admin_roles.c.id)
+    )
+    direct = exists(
+        select(access.c.id).where(access.c.user == users.c.id, access.c.policy.in_(admin_policy))
+    )
+    statement = (
+        select(func.count())
+        .select_from(users)
+        .where(
+            users.c.status == Status.ACTIVE.value,
+            or_(users.c.role.in_(select(admin_roles.c.id)), direct),
+        )
+    )
+    return int(conn.execute(statement).scalar_one())
+
+
+def ensure_admin_remains(conn: Connection, before: int | None) -> None:
+    """Refuse a change that took the last active administrator away (422, as Directus)."""
+    if before and count_active_admins(conn) == 0:
+        raise unprocessable("Cannot remove the last admin user from the system.")
