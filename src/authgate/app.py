@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from authgate.access.authenticate import Authenticator
 from authgate.access.permissions import PermissionCache
+from authgate.access.rules import AccessRules, PermissionsRules, PoliciesRules, RolesRules
 from authgate.clock import Clock, SystemClock
 from authgate.config import Settings, load_settings, read_environment
 from authgate.crypto import Keys
@@ -44,6 +45,7 @@ from authgate.ratelimit.redis_store import RedisStore
 from authgate.ratelimit.requests import RequestLimits
 from authgate.ratelimit.store import CounterStore, MemoryStore
 from authgate.schema.cache import SchemaCache
+from authgate.schema.service import SchemaService
 from authgate.sessions.service import SessionService
 from authgate.storage.db import Database, create_db_engine
 from authgate.users.invites import Invitations
@@ -121,6 +123,10 @@ def create_app(
         rules={
             "directus_users": UsersRules(db=db, keys=keys, hasher=hasher),
             "directus_settings": ProjectRules(),
+            "directus_roles": RolesRules(),
+            "directus_policies": PoliciesRules(),
+            "directus_access": AccessRules(),
+            "directus_permissions": PermissionsRules(),
         },
         hash_password=hasher.hash,
     )
@@ -136,6 +142,7 @@ def create_app(
         ),
         users=UserService(db=db, items=items),
         items=items,
+        schema=SchemaService(db=db, items=items),
         recovery=PasswordRecovery(
             **common, settings=settings, keys=keys, hasher=hasher, mailer=mailer
         ),

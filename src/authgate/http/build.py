@@ -10,7 +10,7 @@ from starlette.routing import Router
 
 from authgate.errors import route_not_found
 from authgate.http.pipeline import Pipeline
-from authgate.http.routes import auth, pages, server, users
+from authgate.http.routes import access, auth, items, pages, schema, server, users
 from authgate.http.services import Services
 
 
@@ -22,7 +22,15 @@ def build_asgi(
     services: Services, lifespan: Callable[[Any], AbstractAsyncContextManager[None]]
 ) -> Pipeline:
     router = Router(
-        routes=[*server.routes, *auth.routes, *users.routes, *pages.routes],
+        routes=[
+            *server.routes,
+            *auth.routes,
+            *users.routes,
+            *access.routes,
+            *schema.routes,
+            *items.routes,
+            *pages.routes,
+        ],
         redirect_slashes=False,
         default=_not_found,
         lifespan=lifespan,

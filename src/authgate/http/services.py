@@ -16,6 +16,7 @@ from authgate.mail.outbox import Outbox
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectService
 from authgate.ratelimit.requests import RequestLimits
+from authgate.schema.service import SchemaService
 from authgate.sessions.service import SessionService
 from authgate.storage.db import Database
 from authgate.users.invites import Invitations
@@ -36,6 +37,7 @@ class Services:
     sessions: SessionService
     users: UserService
     items: ItemsService
+    schema: SchemaService
     recovery: PasswordRecovery
     registration: Registration
     invitations: Invitations

@@ -128,6 +128,96 @@ class ItemsService:
 
         return await self.db.read(work)
 
+    async def is_singleton(self, accountability: Accountability, name: str) -> bool:
+        def work(conn: Connection) -> bool:
+            scope = self.scope(conn, accountability)
+            found = scope.overview.collection(name)
+            if found is None:
+                from authgate.access.grants import collection_forbidden
+
+                raise collection_forbidden(name)
+            return found.singleton
+
+        return await self.db.read(work)
+
+    async def read_singleton(
+        self, accountability: Accountability, name: str, query: Query, *, fresh: bool = False
+    ) -> dict[str, Any]:
+        """The one item, or (when there is none yet) its fields as defaults."""
+
+        def work(conn: Connection) -> dict[str, Any]:
+            scope = self.scope(conn, accountability, fresh=fresh)
+            collection = self.collection(scope, name)
+            limited = Query(fields=query.fields, alias=query.alias, deep=query.deep, limit=1)
+            rows = self.read_in(conn, scope, name, limited).data
+            if rows:
+                return rows[0]
+            grant = scope.grant(name, "read")
+            return {
+                f.name: None
+                for f in collection.columns
+                if grant is None or grant.allows_field(f.name)
+            }
+
+        return await self.db.read(work)
+
+    async def item_permissions(
+        self, accountability: Accountability, name: str, key: Any
+    ) -> dict[str, Any]:
+        """``/permissions/me/<collection>/<key>``: may the caller update, delete, share it?"""
+
+        def work(conn: Connection) -> dict[str, Any]:
+            scope = self.scope(conn, accountability)
+            collection = scope.overview.collection(name)
+            if collection is None:
+                from authgate.access.grants import collection_forbidden
+
+                raise collection_forbidden(name)
+            result: dict[str, Any] = {}
+            for action in ("update", "delete", "share"):
+                if scope.permissions.admin:
+                    allowed = True
+                elif not scope.permissions.rows(name, action):
+                    allowed = False
+                elif key is None or collection.singleton:
+                    allowed = True
+                else:
+                    typed = typed_key(collection, key)
+                    allowed = typed is not None and self._visible(
+                        conn, scope, collection, action, typed
+                    )
+                entry: dict[str, Any] = {"access": allowed}
+                if collection.singleton and action == "update":
+                    grant = (
+                        scope.grant(name, action)
+                        if allowed and not scope.permissions.admin
+                        else None
+                    )
+                    entry["presets"] = dict(grant.presets) if grant else {}
+                    entry["fields"] = (
+                        sorted({f for c in grant.cases for f in c.fields}) if grant else ["*"]
+                    )
+                result[action] = entry
+            return result
+
+        return await self.db.read(work)
+
+    def _visible(
+        self, conn: Connection, scope: Scope, collection: Collection, action: str, key: Any
+    ) -> bool:
+        from authgate.query.compile import Compiler
+
+        grant = scope.grant(collection.name, action)
+        compiler = Compiler(scope.overview, self.db.dialect, scope.context, scope.read_lookup)
+        table = compiler.alias(collection.name)
+        statement = (
+            select(func.count()).select_from(table).where(table.c[collection.primary_key] == key)
+        )
+        rule = compiler.row_rule(grant, None, collection, table)
+        if rule is not None:
+            statement = statement.where(rule)
+        return bool(conn.execute(statement, scope.context.parameters()).scalar_one())
+
     async def read_one(
         self,
         accountability: Accountability,

@@ -129,10 +129,10 @@ def validate(
 ) -> None:
     """Raises the failures (one ``AuthError``, or an ``ErrorGroup`` of several)."""
     failures: list[AuthError] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     for rule in rules:
         for failure in failures_of(rule, payload, creating=creating):
-            mark = (str(failure.extensions.get("field")), str(failure.extensions.get("type")))
+            mark = str(failure.extensions.get("field"))  # the first problem of each field
             if mark not in seen:
                 seen.add(mark)
                 failures.append(failure)

@@ -79,4 +79,4 @@ def decode_row(node: Node, row: Mapping[str, Any]) -> dict[str, Any]:
             out[link.name] = decode_value(link.field, value) if link.child is None else None
         else:
             out[link.name] = decode_row(link.child, value)
-    return out
+    return {name: out[name] for name in node.order if name in out} if node.order else out

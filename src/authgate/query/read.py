@@ -266,6 +266,7 @@ class Reader:
             statement = statement.where(and_(*conditions))
         if groups:
             statement = statement.group_by(*[table.c[n] for n in groups])
+            statement = statement.order_by(*[table.c[n] for n in groups])
             limit = self._limit(query)
             if limit != -1:
                 statement = statement.limit(limit)

@@ -25,6 +25,7 @@ class Node:
     path: str | None = None
     scalars: list[tuple[str, Field]] = field(default_factory=list)
     relations: list[Link] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # output keys in the order asked for
 
     @property
     def requested(self) -> list[str]:
@@ -142,4 +143,6 @@ def build_tree(
     if not node.scalars and not node.relations:
         primary = collection.primary
         node.scalars.append((primary.name, primary))
+    chosen = {name for name, _ in node.scalars} | {link.name for link in node.relations}
+    node.order = [name for name in direct if name in chosen] or [collection.primary_key]
     return node

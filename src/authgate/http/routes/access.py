@@ -1,0 +1,165 @@
+"""``/roles``, ``/policies``, ``/access``, ``/permissions`` and what callers may ask about
+themselves: ``/roles/me``, ``/policies/me/globals``, ``/permissions/me``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from authgate.access import policy
+from authgate.access.permissions import APP_MINIMAL, permissions_for
+from authgate.access.repo import load_access_facts
+from authgate.errors import forbidden
+from authgate.http import context
+from authgate.http.responses import data, json_response
+from authgate.http.routes.items import item_routes
+from authgate.query.evaluate import matches
+from authgate.query.params import Query
+
+_ACTIONS = ("create", "read", "update", "delete", "share")
+
+
+async def policies_me_globals(request: Request) -> Response:
+    services = context.services(request)
+    accountability = context.accountability(request)
+    if accountability.user is None and accountability.role is None:
+        return data({"app_access": False})
+
+    def work(conn: Connection) -> dict[str, bool]:
+        facts = load_access_facts(conn, user=accountability.user, role=accountability.role)
+        admin, app = policy.global_flags(facts, accountability.ip)
+        return {
+            "app_access": app,
+            "admin_access": admin,
+            "enforce_tfa": policy.enforces_tfa(facts, accountability.ip),
+        }
+
+    return data(await services.db.read(work))
+
+
+async def roles_me(request: Request) -> Response:
+    services = context.services(request)
+    accountability = context.accountability(request)
+    if accountability.user is None and accountability.role is None:
+        raise forbidden()
+    if not accountability.roles:
+        return data([])
+    try:
+        rows = await services.items.read_many_keys(
+            accountability, "directus_roles", list(accountability.roles), context.query(request)
+        )
+    except Exception as error:  # a caller who may not read roles gets their ids (Directus)
+        from authgate.errors import AuthError
+
+        if not isinstance(error, AuthError) or error.code.value != "FORBIDDEN":
+            raise
+        rows = [{"id": role} for role in accountability.roles]
+    return data(rows)
+
+
+async def permissions_me(request: Request) -> Response:
+    services = context.services(request)
+    accountability = context.accountability(request)
+    if accountability.user is None and accountability.role is None and accountability.share is None:
+        raise forbidden()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        scope = services.items.scope(conn, accountability)
+        summary: dict[str, Any] = {}
+        if scope.permissions.admin:
+            for name in sorted(scope.overview.collections):
+                summary[name] = {
+                    action: {"access": "full", "fields": ["*"], "presets": {}}
+                    for action in _ACTIONS
+                }
+            return summary
+        names = {collection for collection, _ in scope.permissions.index}
+        if accountability.app:
+            names |= {row.collection for row in APP_MINIMAL}
+        for name in sorted(names):
+            entry: dict[str, Any] = {}
+            for action in _ACTIONS:
+                rows = scope.permissions.rows(name, action)
+                if not rows:
+                    entry[action] = {"access": "none"}
+                    continue
+                fields: list[str] = []
+                presets: dict[str, Any] = {}
+                for row in rows:
+                    fields += [f for f in row.fields if f not in fields]
+                    presets.update(row.presets or {})
+                full = any(not row.permissions for row in rows)
+                entry[action] = {
+                    "access": "full" if full else "partial",
+                    "fields": ["*"] if "*" in fields else fields,
+                    "presets": presets,
+                }
+            summary[name] = entry
+        return summary
+
+    return data(await services.db.read(work))
+
+
+async def permissions_me_item(request: Request) -> Response:
+    services = context.services(request)
+    accountability = context.accountability(request)
+    if accountability.user is None and accountability.role is None:
+        raise forbidden()
+    collection = request.path_params["collection"]
+    key = request.path_params.get("key")
+    result = await services.items.item_permissions(accountability, collection, key)
+    return data(result)
+
+
+async def list_permissions(request: Request) -> Response:
+    """``GET /permissions``: never paginated; app-access callers (administrators included)
+    also see the built-in app permissions, marked ``system``, as Directus lists them."""
+    services = context.services(request)
+    accountability = context.accountability(request)
+    query = replace(context.query(request), limit=-1)
+    result = await services.items.read(accountability, "directus_permissions", query)
+    rows = list(result.data)
+    if accountability.app:
+        for row in APP_MINIMAL:
+            item = {
+                "collection": row.collection,
+                "action": row.action,
+                "permissions": row.permissions,
+                "validation": row.validation,
+                "presets": row.presets,
+                "fields": list(row.fields),
+                "policy": None,
+                "system": True,
+            }
+            if not query.filter or matches(query.filter, item):
+                rows.append(item)
+    body: dict[str, Any] = {"data": rows}
+    if result.meta is not None:
+        body["meta"] = result.meta
+    return json_response(body)
+
+
+def _with_list_override(routes: list[Route]) -> list[Route]:
+    return [Route("/permissions", list_permissions, methods=["GET", "SEARCH"])] + [
+        r for r in routes if not (r.path == "/permissions" and "GET" in (r.methods or set()))
+    ]
+
+
+routes = [
+    Route("/roles/me", roles_me, methods=["GET"]),
+    Route("/policies/me/globals", policies_me_globals, methods=["GET"]),
+    Route("/permissions/me", permissions_me, methods=["GET"]),
+    Route("/permissions/me/{collection}", permissions_me_item, methods=["GET"]),
+    Route("/permissions/me/{collection}/{key}", permissions_me_item, methods=["GET"]),
+    *item_routes("/roles", "directus_roles"),
+    *item_routes("/policies", "directus_policies"),
+    *item_routes("/access", "directus_access"),
+    *_with_list_override(item_routes("/permissions", "directus_permissions")),
+]
+
+__all__ = ["Query", "permissions_for", "routes"]

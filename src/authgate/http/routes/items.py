@@ -1,0 +1,157 @@
+"""Item routes, the same for ``/items/<collection>`` and for the system collections that are
+plain item collections in Directus (``/roles``, ``/policies``, ``/access``, ``/permissions``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from authgate.errors import forbidden, invalid_payload, route_not_found
+from authgate.http import context
+from authgate.http.responses import data, json_response, no_content
+from authgate.query.params import Query, parse_query
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _collection(request: Request, fixed: str | None) -> str:
+    if fixed is not None:
+        return fixed
+    name: str = request.path_params["collection"]
+    if name.startswith("directus_"):
+        raise forbidden()  # system collections have their own routes
+    return name
+
+
+async def _singleton(request: Request, name: str) -> bool:
+    services = context.services(request)
+    return await services.items.is_singleton(context.accountability(request), name)
+
+
+async def _keys_from(request: Request, name: str, payload: Any) -> list[Any]:
+    if not isinstance(payload, dict):
+        raise invalid_payload('"value" must be of type object')
+    has_keys, has_query = "keys" in payload, "query" in payload
+    if has_keys == has_query:
+        raise invalid_payload('Either "keys" or "query" is required')
+    if has_keys:
+        keys = payload["keys"]
+        if not isinstance(keys, list):
+            raise invalid_payload('"keys" must be an array')
+        return keys
+    if not isinstance(payload["query"], dict):
+        raise invalid_payload('"query" must be an object')
+    query: Query = parse_query(payload["query"])
+    services = context.services(request)
+    return await services.items.keys_for_query(context.accountability(request), name, query)
+
+
+async def read_back(request: Request, name: str, keys: list[Any], *, single: bool) -> Response:
+    services = context.services(request)
+    result = await services.items.read_back(
+        context.accountability(request), name, keys, context.query(request), single=single
+    )
+    return no_content() if result is None else data(result)
+
+
+def item_routes(prefix: str, fixed: str | None = None) -> list[Route]:
+    async def read_many(request: Request) -> Response:
+        services = context.services(request)
+        name = _collection(request, fixed)
+        accountability = context.accountability(request)
+        query = context.query(request)
+        if await _singleton(request, name):
+            return data(await services.items.read_singleton(accountability, name, query))
+        result = await services.items.read(accountability, name, query)
+        body: dict[str, Any] = {"data": result.data}
+        if result.meta is not None:
+            body["meta"] = result.meta
+        return json_response(body)
+
+    async def read_one(request: Request) -> Response:
+        services = context.services(request)
+        name = _collection(request, fixed)
+        item = await services.items.read_one(
+            context.accountability(request),
+            name,
+            request.path_params["key"],
+            context.query(request),
+        )
+        return data(item)
+
+    async def create(request: Request) -> Response:
+        services = context.services(request)
+        name = _collection(request, fixed)
+        if await _singleton(request, name):
+            raise route_not_found(request.url.path)
+        payload = context.body(request)
+        if not isinstance(payload, dict | list):
+            raise invalid_payload('"value" must be of type object')
+        keys = await services.items.create(context.accountability(request), name, payload)
+        return await read_back(request, name, keys, single=isinstance(payload, dict))
+
+    async def update_many(request: Request) -> Response:
+        services = context.services(request)
+        name = _collection(request, fixed)
+        accountability = context.accountability(request)
+        payload = context.body(request)
+        if await _singleton(request, name):
+            await services.items.upsert_singleton(accountability, name, payload)
+            return data(
+                await services.items.read_singleton(
+                    accountability, name, context.query(request), fresh=True
+                )
+            )
+        if isinstance(payload, list):
+            keys = await services.items.update_each(accountability, name, payload)
+            return await read_back(request, name, keys, single=False)
+        keys = await _keys_from(request, name, payload)
+        if not isinstance(payload.get("data"), dict):
+            raise invalid_payload('"data" is required')
+        keys = await services.items.update(accountability, name, keys, payload["data"])
+        return await read_back(request, name, keys, single=False)
+
+    async def update_one(request: Request) -> Response:
+        services = context.services(request)
+        name = _collection(request, fixed)
+        keys = await services.items.update(
+            context.accountability(request),
+            name,
+            [request.path_params["key"]],
+            context.body(request),
+        )
+        return await read_back(request, name, keys, single=True)
+
+    async def delete_many(request: Request) -> Response:
+        services = context.services(request)
+        name = _collection(request, fixed)
+        payload = context.body(request)
+        keys = payload if isinstance(payload, list) else await _keys_from(request, name, payload)
+        await services.items.delete(context.accountability(request), name, keys)
+        return no_content()
+
+    async def delete_one(request: Request) -> Response:
+        services = context.services(request)
+        name = _collection(request, fixed)
+        await services.items.delete(
+            context.accountability(request), name, [request.path_params["key"]]
+        )
+        return no_content()
+
+    base = prefix if fixed is not None else f"{prefix}/{{collection}}"
+    return [
+        Route(base, read_many, methods=["GET", "SEARCH"]),
+        Route(base, create, methods=["POST"]),
+        Route(base, update_many, methods=["PATCH"]),
+        Route(base, delete_many, methods=["DELETE"]),
+        Route(f"{base}/{{key}}", read_one, methods=["GET"]),
+        Route(f"{base}/{{key}}", update_one, methods=["PATCH"]),
+        Route(f"{base}/{{key}}", delete_one, methods=["DELETE"]),
+    ]
+
+
+routes = item_routes("/items")
