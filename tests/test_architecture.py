@@ -34,10 +34,11 @@ def test_randomness_comes_only_from_secrets() -> None:
         f"{path.relative_to(SOURCE)}:{node.lineno}"
         for path, tree in _modules()
         for node in ast.walk(tree)
-        if (isinstance(node, ast.Import | ast.ImportFrom)
-        and any(alias.name == "random" for alias in node.names))
-        or (isinstance(node, ast.ImportFrom)
-        and node.module == "random")
+        if (
+            isinstance(node, ast.Import | ast.ImportFrom)
+            and any(alias.name == "random" for alias in node.names)
+        )
+        or (isinstance(node, ast.ImportFrom) and node.module == "random")
     ]
     assert offenders == []
 

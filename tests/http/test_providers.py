@@ -20,7 +20,10 @@ def test_the_list_names_each_provider(harness: Harness) -> None:
     session_only = harness.client.get("/auth?sessionOnly")
 
     assert everything.json() == {
-        "data": [{"name": "staff", "label": "Staff", "driver": "local"}, {"name": "github", "driver": "oauth2", "icon": "github"}],
+        "data": [
+            {"name": "staff", "label": "Staff", "driver": "local"},
+            {"name": "github", "driver": "oauth2", "icon": "github"},
+        ],
         "disableDefault": True,
     }
     assert [p["name"] for p in session_only.json()["data"]] == ["staff"]
@@ -29,7 +32,9 @@ def test_the_list_names_each_provider(harness: Harness) -> None:
 def test_the_default_login_is_off(harness: Harness) -> None:
     user = harness.create_user()
 
-    response = harness.client.post("/auth/login", json={"email": user["email"], "password": PASSWORD})
+    response = harness.client.post(
+        "/auth/login", json={"email": user["email"], "password": PASSWORD}
+    )
 
     assert response.status_code == 404
     assert response.json()["errors"][0]["extensions"]["code"] == "ROUTE_NOT_FOUND"
@@ -39,9 +44,15 @@ def test_a_local_provider_signs_in_its_own_users_only(harness: Harness) -> None:
     staff = harness.create_user(unique_email(), provider="staff")
     default = harness.create_user()
 
-    own = harness.client.post("/auth/login/staff", json={"email": staff["email"], "password": PASSWORD})
-    other = harness.client.post("/auth/login/staff", json={"email": default["email"], "password": PASSWORD})
-    unknown = harness.client.post("/auth/login/nope", json={"email": staff["email"], "password": PASSWORD})
+    own = harness.client.post(
+        "/auth/login/staff", json={"email": staff["email"], "password": PASSWORD}
+    )
+    other = harness.client.post(
+        "/auth/login/staff", json={"email": default["email"], "password": PASSWORD}
+    )
+    unknown = harness.client.post(
+        "/auth/login/nope", json={"email": staff["email"], "password": PASSWORD}
+    )
 
     assert own.status_code == 200 and "access_token" in own.json()["data"]
     assert other.status_code == 401

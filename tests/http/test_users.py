@@ -55,7 +55,9 @@ def test_fields_selects(harness: Harness) -> None:
 
 
 def test_unknown_fields_are_forbidden_even_to_admins(harness: Harness) -> None:
-    listing = harness.client.get("/users", params={"fields": "id,nonexistent"}, headers=harness.admin)
+    listing = harness.client.get(
+        "/users", params={"fields": "id,nonexistent"}, headers=harness.admin
+    )
     me = harness.client.get("/users/me", params={"fields": "id,nonexistent"}, headers=harness.admin)
 
     message = (
@@ -69,7 +71,9 @@ def test_unknown_fields_are_forbidden_even_to_admins(harness: Harness) -> None:
 
 
 def test_relational_fields_read_through_to_the_role(harness: Harness) -> None:
-    response = harness.client.get("/users/me", params={"fields": "email,role.name,role.id"}, headers=harness.admin)
+    response = harness.client.get(
+        "/users/me", params={"fields": "email,role.name,role.id"}, headers=harness.admin
+    )
 
     data = response.json()["data"]
     assert data["role"]["name"] == "Administrator"

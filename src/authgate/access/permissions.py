@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from threading import Lock
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -78,8 +79,8 @@ _APP_SETTINGS_FIELDS = [
 
 
 def _system(
-    collection: str, action: str, rule: dict | None, fields: Sequence[str]
-) -> PermissionRow:  # type: ignore[type-arg]
+    collection: str, action: str, rule: dict[str, Any] | None, fields: Sequence[str]
+) -> PermissionRow:
     return PermissionRow(collection, action, rule, None, None, tuple(fields), None, None, True)
 
 

@@ -44,7 +44,9 @@ class _AccessModelRules:
     ) -> None:
         return None
 
-    def snapshot(self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str) -> Any:
+    def before_write(
+        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
+    ) -> Any:
         return count_active_admins(conn) if self.guards_admins and action != "create" else None
 
     def after_write(
@@ -83,16 +85,10 @@ class RolesRules(_AccessModelRules):
                 select(roles.c.parent).where(roles.c.id == current)
             ).scalar_one_or_none()
 
-    def after_write(
-        self,
-        conn: Connection,
-        scope: Scope,
-        keys: Sequence[Any],
-        values: Mapping[str, Any],
-        *,
-        action: str,
-        before: Any,
-    ) -> None:
+    def before_write(
+        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
+    ) -> Any:
+        before = super().before_write(conn, scope, keys, action=action)
         if action == "delete":
             # Directus: the role's access rows go, its users are suspended and unlinked, its
             # children lose their parent.
@@ -102,7 +98,7 @@ class RolesRules(_AccessModelRules):
                 .where(users.c.role.in_(list(keys)))
                 .values(role=None, status=Status.SUSPENDED.value)
             )
-        super().after_write(conn, scope, keys, values, action=action, before=before)
+        return before
 
 
 class PoliciesRules(_AccessModelRules):

@@ -59,7 +59,7 @@ def guarded(run: Any, collection: Collection, values: Mapping[str, Any]) -> Any:
 
 
 def revision(collection: Collection, values: Mapping[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for name, value in values.items():
         described = collection.field(name)
         if described is not None and described.concealed and value is not None:

@@ -49,8 +49,11 @@ class CollectionRules(Protocol):
         """Inside the transaction, before the row is written; may change ``values``."""
         ...
 
-    def snapshot(self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str) -> Any:
-        """Inside the transaction, before anything changes; handed to ``after_write``."""
+    def before_write(
+        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
+    ) -> Any:
+        """Inside the transaction, before anything changes (the place for cascades that must
+        run before the rows go); its result is handed to ``after_write``."""
         ...
 
     def after_write(

@@ -18,21 +18,21 @@ from authgate.access.model import Accountability
 from authgate.access.permissions import PermissionCache, permissions_for
 from authgate.activity import repo as activity
 from authgate.clock import Clock
-from authgate.errors import AuthError, forbidden, invalid_payload
+from authgate.errors import forbidden, invalid_payload
+from authgate.items.reading import ItemReads
 from authgate.items.relations import deselect, write_children, write_related
 from authgate.items.rows import coerce_values, guarded, only_columns, revision, stamp, typed_key
 from authgate.items.scope import CollectionRules, Scope, forbidden_action
 from authgate.items.validation import schema_rules, validate
 from authgate.query.filter import FilterContext
-from authgate.query.params import Query
-from authgate.query.read import Reader, ReadResult
+from authgate.query.read import Reader
 from authgate.schema.cache import SchemaCache
 from authgate.schema.model import Collection
 from authgate.storage.db import Database
 from authgate.storage.epoch import current_epoch
 
 
-class ItemsService:
+class ItemsService(ItemReads):
     def __init__(
         self,
         *,
@@ -94,202 +94,6 @@ class ItemsService:
 
             raise collection_forbidden(name)
         return found
-
-    # ------------------------------------------------------------------- reads
-
-    def read_in(
-        self,
-        conn: Connection,
-        scope: Scope,
-        name: str,
-        query: Query,
-        *,
-        key: Any = None,
-        keys: Sequence[Any] | None = None,
-    ) -> ReadResult:
-        collection = self.collection(scope, name)
-        return self.reader.read(
-            conn,
-            scope.overview,
-            collection,
-            query,
-            scope.read_lookup,
-            scope.context,
-            cache_key=scope.permissions.cache_key,
-            key=key,
-            keys=keys,
-        )
-
-    async def read(
-        self, accountability: Accountability, name: str, query: Query, *, fresh: bool = False
-    ) -> ReadResult:
-        def work(conn: Connection) -> ReadResult:
-            return self.read_in(conn, self.scope(conn, accountability, fresh=fresh), name, query)
-
-        return await self.db.read(work)
-
-    async def is_singleton(self, accountability: Accountability, name: str) -> bool:
-        def work(conn: Connection) -> bool:
-            scope = self.scope(conn, accountability)
-            found = scope.overview.collection(name)
-            if found is None:
-                from authgate.access.grants import collection_forbidden
-
-                raise collection_forbidden(name)
-            return found.singleton
-
-        return await self.db.read(work)
-
-    async def read_singleton(
-        self, accountability: Accountability, name: str, query: Query, *, fresh: bool = False
-    ) -> dict[str, Any]:
-        """The one item, or (when there is none yet) its fields as defaults."""
-
-        def work(conn: Connection) -> dict[str, Any]:
-            scope = self.scope(conn, accountability, fresh=fresh)
-            collection = self.collection(scope, name)
-            limited = Query(fields=query.fields, alias=query.alias, deep=query.deep, limit=1)
-            rows = self.read_in(conn, scope, name, limited).data
-            if rows:
-                return rows[0]
-            grant = scope.grant(name, "read")
-            return {
-                f.name: None
-                for f in collection.columns
-                if grant is None or grant.allows_field(f.name)
-            }
-
-        return await self.db.read(work)
-
-    async def item_permissions(
-        self, accountability: Accountability, name: str, key: Any
-    ) -> dict[str, Any]:
-        """``/permissions/me/<collection>/<key>``: may the caller update, delete, share it?"""
-
-        def work(conn: Connection) -> dict[str, Any]:
-            scope = self.scope(conn, accountability)
-            collection = scope.overview.collection(name)
-            if collection is None:
-                from authgate.access.grants import collection_forbidden
-
-                raise collection_forbidden(name)
-            result: dict[str, Any] = {}
-            for action in ("update", "delete", "share"):
-                if scope.permissions.admin:
-                    allowed = True
-                elif not scope.permissions.rows(name, action):
-                    allowed = False
-                elif key is None or collection.singleton:
-                    allowed = True
-                else:
-                    typed = typed_key(collection, key)
-                    allowed = typed is not None and self._visible(
-                        conn, scope, collection, action, typed
-                    )
-                entry: dict[str, Any] = {"access": allowed}
-                if collection.singleton and action == "update":
-                    grant = (
-                        scope.grant(name, action)
-                        if allowed and not scope.permissions.admin
-                        else None
-                    )
-                    entry["presets"] = dict(grant.presets) if grant else {}
-                    entry["fields"] = (
-                        sorted({f for c in grant.cases for f in c.fields}) if grant else ["*"]
-                    )
-                result[action] = entry
-            return result
-
-        return await self.db.read(work)
-
-    def _visible(
-        self, conn: Connection, scope: Scope, collection: Collection, action: str, key: Any
-    ) -> bool:
-        from authgate.query.compile import Compiler
-
-        grant = scope.grant(collection.name, action)
-        compiler = Compiler(scope.overview, self.db.dialect, scope.context, scope.read_lookup)
-        table = compiler.alias(collection.name)
-        statement = (
-            select(func.count()).select_from(table).where(table.c[collection.primary_key] == key)
-        )
-        rule = compiler.row_rule(grant, None, collection, table)
-        if rule is not None:
-            statement = statement.where(rule)
-        return bool(conn.execute(statement, scope.context.parameters()).scalar_one())
-
-    async def read_one(
-        self,
-        accountability: Accountability,
-        name: str,
-        key: Any,
-        query: Query,
-        *,
-        fresh: bool = False,
-    ) -> dict[str, Any]:
-        def work(conn: Connection) -> dict[str, Any]:
-            scope = self.scope(conn, accountability, fresh=fresh)
-            collection = self.collection(scope, name)
-            typed = typed_key(collection, key)
-            if typed is None:
-                raise forbidden()
-            rows = self.read_in(conn, scope, name, query, key=typed).data
-            if not rows:
-                raise forbidden()
-            return rows[0]
-
-        return await self.db.read(work)
-
-    async def read_many_keys(
-        self, accountability: Accountability, name: str, keys: Sequence[Any], query: Query
-    ) -> list[dict[str, Any]]:
-        def work(conn: Connection) -> list[dict[str, Any]]:
-            scope = self.scope(conn, accountability, fresh=True)
-            collection = self.collection(scope, name)
-            typed = [typed_key(collection, k) for k in keys]
-            limited = Query(fields=query.fields, alias=query.alias, deep=query.deep, limit=-1)
-            rows = self.read_in(
-                conn, scope, name, limited, keys=[k for k in typed if k is not None]
-            ).data
-            primary = collection.primary_key
-            order = {str(k): i for i, k in enumerate(typed)}
-            return sorted(rows, key=lambda row: order.get(str(row.get(primary)), 0))
-
-        return await self.db.read(work)
-
-    async def read_back(
-        self,
-        accountability: Accountability,
-        name: str,
-        keys: Sequence[Any],
-        query: Query,
-        *,
-        single: bool,
-    ) -> Any:
-        """What a write answers: the items as the caller may now read them; ``None`` (204)
-        when the caller may not read them."""
-        try:
-            if single:
-                return await self.read_one(accountability, name, keys[0], query, fresh=True)
-            return await self.read_many_keys(accountability, name, keys, query)
-        except AuthError as error:
-            if error.code.value == "FORBIDDEN":
-                return None
-            raise
-
-    async def keys_for_query(
-        self, accountability: Accountability, name: str, query: Query
-    ) -> list[Any]:
-        def work(conn: Connection) -> list[Any]:
-            scope = self.scope(conn, accountability)
-            collection = self.collection(scope, name)
-            restricted = Query(
-                fields=(collection.primary_key,), filter=query.filter, search=query.search, limit=-1
-            )
-            rows = self.read_in(conn, scope, name, restricted).data
-            return [row[collection.primary_key] for row in rows]
-
-        return await self.db.read(work)
 
     # ------------------------------------------------------------------ writes
 
@@ -441,7 +245,7 @@ class ItemsService:
         hooks = self.rules.get(collection.name)
         before = None
         if hooks is not None:
-            before = hooks.snapshot(conn, scope, [], action="create")
+            before = hooks.before_write(conn, scope, [], action="create")
             hooks.check(conn, scope, key, values, creating=True)
         table = scope.overview.table(collection.name)
         insert_row = insert(table).values(**values).returning(table.c[collection.primary_key])
@@ -480,7 +284,7 @@ class ItemsService:
         primary = table.c[collection.primary_key]
         existing = [row[0] for row in conn.execute(select(primary).where(primary.in_(list(keys))))]
         hooks = self.rules.get(collection.name)
-        before = hooks.snapshot(conn, scope, existing, action="update") if hooks else None
+        before = hooks.before_write(conn, scope, existing, action="update") if hooks else None
         for key in existing:
             own = dict(values)
             if hooks is not None:
@@ -506,7 +310,7 @@ class ItemsService:
         if not existing:
             return
         hooks = self.rules.get(collection.name)
-        before = hooks.snapshot(conn, scope, existing, action="delete") if hooks else None
+        before = hooks.before_write(conn, scope, existing, action="delete") if hooks else None
         for relation in scope.overview.relations:
             if relation.one_collection == collection.name and relation.one_filter is None:
                 deselect(conn, scope, relation, existing)

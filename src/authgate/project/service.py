@@ -10,7 +10,8 @@ from sqlalchemy import Connection
 
 from authgate.access.model import Accountability
 from authgate.errors import failed_validation, invalid_payload
-from authgate.items.service import ItemsService, Scope
+from authgate.items.scope import Scope
+from authgate.items.service import ItemsService
 from authgate.project.model import compile_policy
 from authgate.query.params import Query
 
@@ -45,7 +46,9 @@ class ProjectRules:
     ) -> None:
         return None
 
-    def snapshot(self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str) -> Any:
+    def before_write(
+        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
+    ) -> Any:
         return None
 
     def after_write(

@@ -363,7 +363,7 @@ class Compiler:
             readable = [f.name for f in node.collection.fields if node.grant.allows_field(f.name)]
         fields = [f for f in node.collection.columns if f.searchable]
         probe = Collection(node.collection.name, tuple(fields), node.collection.primary_key)
-        return scalar.compile_search(term, probe, table, readable)
+        return scalar.compile_search(term, probe, table, readable)  # type: ignore[arg-type]
 
 
 def _child_path(node: Node, link: Link) -> str:

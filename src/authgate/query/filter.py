@@ -208,7 +208,7 @@ def _allowed_operators(field: Field) -> frozenset[str]:
 
 def _operator_clause(
     field: Field, column: Any, operator: str, operand: Any, context: FilterContext
-) -> ColumnElement[bool]:
+) -> Any:
     if operator not in _allowed_operators(field):
         raise invalid_query(
             f'"{field.type}" field type does not contain the "{operator}" filter operator'

@@ -27,7 +27,7 @@ from authgate.query.tree import GrantLookup, Node, build_tree
 from authgate.schema.model import Collection
 from authgate.schema.overview import SchemaOverview
 
-_AGGREGATES = {
+_AGGREGATES: dict[str, Any] = {
     "count": lambda c: func.count(c),
     "countDistinct": lambda c: func.count(c.distinct()),
     "countAll": lambda _c: func.count(),
@@ -125,7 +125,7 @@ class Reader:
                         self._plans.popitem(last=False)
         parameters = {**context.parameters(), "pk": key}
         rows = conn.execute(plan.statement, parameters).mappings().all()
-        data = [decode_row(plan.node, row) for row in rows]
+        data = [decode_row(plan.node, dict(row)) for row in rows]
         meta = None
         if query.meta:
             meta = {}

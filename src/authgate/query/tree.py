@@ -5,7 +5,8 @@ refused exactly like a forbidden one)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from authgate.access.grants import Grant, fields_forbidden
@@ -23,9 +24,9 @@ class Node:
     collection: Collection
     grant: Grant | None
     path: str | None = None
-    scalars: list[tuple[str, Field]] = field(default_factory=list)
-    relations: list[Link] = field(default_factory=list)
-    order: list[str] = field(default_factory=list)  # output keys in the order asked for
+    scalars: list[tuple[str, Field]] = dataclass_field(default_factory=list)
+    relations: list[Link] = dataclass_field(default_factory=list)
+    order: list[str] = dataclass_field(default_factory=list)  # output keys in the order asked for
 
     @property
     def requested(self) -> list[str]:
@@ -40,7 +41,7 @@ class Link:
     relation: Relation
     kind: str  # "m2o" | "o2m"
     child: Node | None  # None: only the key(s), no nested object
-    deep: Mapping[str, Any] = field(default_factory=dict)
+    deep: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
 
 def _join(path: str | None, name: str) -> str:

@@ -67,10 +67,8 @@ def create_table(conn: Connection, name: str, fields: list[Mapping[str, Any]]) -
     columns = []
     uniques = []
     for item in fields:
-        if (
-            item.get("type") == "alias"
-            or (item.get("schema") is None
-            and item.get("type") == "alias")
+        if item.get("type") == "alias" or (
+            item.get("schema") is None and item.get("type") == "alias"
         ):
             continue
         schema = item.get("schema") or {}

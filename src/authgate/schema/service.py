@@ -80,9 +80,8 @@ class SchemaService:
     ) -> Any:
         def work(conn: Connection) -> Any:
             overview, perms = self._readable(conn, accountability)
-            chosen = (
-                [overview.collections[collection]] if collection in overview.collections else []
-            )
+            found_one = overview.collections.get(collection) if collection is not None else None
+            chosen = [found_one] if found_one is not None else []
             if collection is not None and not chosen:
                 raise collection_forbidden(collection)
             if collection is None:
@@ -159,9 +158,10 @@ class SchemaService:
                 },
                 *fields,
             ]
-        return await self._admin_write(
+        created: str = await self._admin_write(
             accountability, self._create_collection, name, fields, meta, schema is not None
         )
+        return created
 
     def _create_collection(
         self,
@@ -262,7 +262,8 @@ class SchemaService:
             )
             return name
 
-        return await self._admin_write(accountability, work)
+        created: str = await self._admin_write(accountability, work)
+        return created
 
     async def update_field(
         self, accountability: Accountability, collection: str, name: str, payload: Any

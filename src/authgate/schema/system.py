@@ -40,6 +40,7 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("directus_roles", "parent", "directus_roles", "children"),
     Relation("directus_access", "role", "directus_roles", "policies", "policy", "sort", "delete"),
     Relation("directus_access", "user", "directus_users", "policies", "policy", "sort", "delete"),
+    Relation("directus_access", "policy", "directus_policies", None),
     Relation(
         "directus_access",
         "policy",

@@ -17,7 +17,7 @@ from authgate.access.model import Accountability
 from authgate.crypto import Keys
 from authgate.emails import is_valid_email
 from authgate.errors import failed_validation, invalid_payload, record_not_unique, unprocessable
-from authgate.items.service import Scope
+from authgate.items.scope import Scope
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import check_password_policy
@@ -80,7 +80,9 @@ class UsersRules:
         if email and repo.email_taken(conn, email, except_id=None if creating else key):
             raise record_not_unique("directus_users", "email", f"[{email.lower()}]")
 
-    def snapshot(self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str) -> Any:
+    def before_write(
+        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
+    ) -> Any:
         return count_active_admins(conn) if action != "create" else None
 
     def after_write(

@@ -1,0 +1,477 @@
+"""Permissions on the data API, for every kind of caller: private by default, the public
+policy, item rules, field cases, validation, presets, and hiding what may not be seen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.data.conftest import Caller, World
+
+
+def forbidden_collection(name: str, where: str = "root") -> str:
+    return f'You don\'t have permission to access collection "{name}" or it does not exist. Queried in {where}.'
+
+
+def status(world: World, caller: Caller, method: str, path: str, **kwargs: Any) -> int:
+    code: int = world.as_(caller, method, path, **kwargs).status_code
+    return code
+
+
+def test_everything_is_private_by_default(world: World, articles: list[dict]) -> None:
+    for caller in (world.app, world.api, world.roleless, world.anonymous):
+        response = world.as_(caller, "GET", "/items/articles")
+
+        assert response.status_code == 403, caller.name
+        assert response.json()["errors"][0]["message"] == forbidden_collection("articles")
+
+
+def test_the_public_policy_opens_data_to_anonymous_and_roleless_callers_only(
+    world: World, articles: list[dict]
+) -> None:
+    from authgate.access.model import PUBLIC_POLICY_ID
+
+    granted = world.grant(
+        PUBLIC_POLICY_ID,
+        "articles",
+        "read",
+        permissions={"status": {"_eq": "published"}},
+        fields=["id", "title"],
+    )
+    try:
+        anonymous = world.as_(world.anonymous, "GET", "/items/articles", params={"sort": "title"})
+        roleless = world.as_(world.roleless, "GET", "/items/articles", params={"sort": "title"})
+        with_role = world.as_(world.app, "GET", "/items/articles")
+    finally:
+        world.revoke(granted)
+    after = world.as_(world.anonymous, "GET", "/items/articles")
+
+    assert anonymous.json() == {
+        "data": [
+            {"id": articles[0]["id"], "title": "Alpha"},
+            {"id": articles[2]["id"], "title": "Gamma"},
+        ]
+    }
+    assert roleless.json() == anonymous.json()
+    assert with_role.status_code == 403
+    assert after.status_code == 403
+
+
+def test_item_rules_with_the_current_user(world: World) -> None:
+    rule = world.grant(
+        world.app_policy, "articles", "read", permissions={"owner": {"_eq": "$CURRENT_USER"}}
+    )
+    create = world.grant(world.app_policy, "articles", "create")
+    try:
+        mine = world.as_(world.app, "POST", "/items/articles", json={"title": "Mine"}).json()[
+            "data"
+        ]
+        theirs = world.as_(world.admin, "POST", "/items/articles", json={"title": "Theirs"}).json()[
+            "data"
+        ]
+        listed = world.as_(world.app, "GET", "/items/articles", params={"fields": "title"})
+        other = world.as_(world.app, "GET", f"/items/articles/{theirs['id']}")
+    finally:
+        world.revoke(rule)
+        world.revoke(create)
+        world.as_(world.admin, "DELETE", "/items/articles", json=[mine["id"], theirs["id"]])
+
+    assert mine["owner"] == world.app.user_id
+    assert listed.json() == {"data": [{"title": "Mine"}]}
+    assert other.status_code == 403
+    assert other.json()["errors"][0]["message"] == "You don't have permission to access this."
+
+
+def test_field_cases_null_fields_on_rows_only_other_rules_show(
+    world: World, articles: list[dict]
+) -> None:
+    public = world.grant(
+        world.app_policy,
+        "articles",
+        "read",
+        permissions={"status": {"_eq": "published"}},
+        fields=["id", "title", "status"],
+    )
+    ratings = world.grant(
+        world.app_policy,
+        "articles",
+        "read",
+        permissions={"rating": {"_gte": 3}},
+        fields=["id", "title", "rating"],
+    )
+    try:
+        response = world.as_(
+            world.app,
+            "GET",
+            "/items/articles",
+            params={"fields": "title,status,rating", "sort": "title"},
+        )
+        only_status = world.as_(
+            world.app, "GET", "/items/articles", params={"fields": "title,status", "sort": "title"}
+        )
+    finally:
+        world.revoke(public)
+        world.revoke(ratings)
+
+    assert response.json()["data"] == [
+        {"title": "Alpha", "status": "published", "rating": 5},
+        {"title": "Beta", "status": None, "rating": 3},
+        {"title": "Gamma", "status": "published", "rating": None},
+    ]
+    # Which rows come back depends on the fields asked for (both rules grant title).
+    assert [a["title"] for a in only_status.json()["data"]] == ["Alpha", "Beta", "Gamma"]
+
+
+def test_named_forbidden_fields_are_refused_and_star_shrinks(
+    world: World, articles: list[dict]
+) -> None:
+    rule = world.grant(world.app_policy, "articles", "read", fields=["id", "title"])
+    try:
+        star = world.as_(world.app, "GET", "/items/articles", params={"limit": "1"})
+        named = world.as_(
+            world.app, "GET", "/items/articles", params={"fields": "title,body,rating"}
+        )
+        filtered = world.as_(
+            world.app, "GET", "/items/articles", params={"filter": '{"rating":{"_gt":1}}'}
+        )
+        searched = world.as_(world.app, "GET", "/items/articles", params={"search": "words"})
+    finally:
+        world.revoke(rule)
+
+    assert list(star.json()["data"][0]) == ["id", "title"]
+    assert named.status_code == 403
+    assert named.json()["errors"][0]["message"] == (
+        'You don\'t have permission to access fields "body", "rating" in collection "articles" or they do not exist. Queried in root.'
+    )
+    assert filtered.status_code == 403
+    assert searched.json()["data"] == []  # search never looks at fields the caller may not read
+
+
+def test_related_collections_need_their_own_read_permission(
+    world: World, articles: list[dict]
+) -> None:
+    rule = world.grant(world.app_policy, "articles", "read")
+    try:
+        denied = world.as_(
+            world.app, "GET", "/items/articles", params={"fields": "title,author.name"}
+        )
+        authors = world.grant(
+            world.app_policy, "authors", "read", permissions={"name": {"_eq": "Ann"}}
+        )
+        allowed = world.as_(
+            world.app,
+            "GET",
+            "/items/articles",
+            params={"fields": "title,author.name", "sort": "title"},
+        )
+        world.revoke(authors)
+    finally:
+        world.revoke(rule)
+
+    assert denied.json()["errors"][0]["message"] == forbidden_collection("authors", '"author"')
+    assert allowed.json()["data"] == [
+        {"title": "Alpha", "author": {"name": "Ann"}},
+        {"title": "Beta", "author": None},  # Bob is not visible
+        {"title": "Gamma", "author": None},
+    ]
+
+
+def test_create_with_presets_validation_and_field_limits(world: World) -> None:
+    create = world.grant(
+        world.app_policy,
+        "articles",
+        "create",
+        fields=["title", "rating", "status"],
+        presets={"status": "review"},
+        validation={"rating": {"_lte": 5}},
+    )
+    second_rule = world.grant(
+        world.app_policy,
+        "articles",
+        "create",
+        fields=["title"],
+        validation={"title": {"_nempty": True}},
+    )
+    read = world.grant(world.app_policy, "articles", "read")
+    try:
+        created = world.as_(
+            world.app, "POST", "/items/articles", json={"title": "Fine", "rating": 4}
+        )
+        too_high = world.as_(
+            world.app, "POST", "/items/articles", json={"title": "Bad", "rating": 9}
+        )
+        empty_title = world.as_(
+            world.app, "POST", "/items/articles", json={"title": "", "rating": 2}
+        )
+        body = world.as_(
+            world.app, "POST", "/items/articles", json={"title": "X", "body": "not allowed"}
+        )
+    finally:
+        for permission in (create, second_rule, read):
+            world.revoke(permission)
+    created_item = created.json()["data"]
+    world.as_(world.admin, "DELETE", f"/items/articles/{created_item['id']}")
+
+    assert created_item["status"] == "review"
+    assert too_high.status_code == 400
+    assert too_high.json()["errors"][0] == {
+        "message": 'Validation failed for field "rating". Value has to be less than or equal to "5".',
+        "extensions": {
+            "field": "rating",
+            "type": "lte",
+            "path": [],
+            "valid": 5,
+            "code": "FAILED_VALIDATION",
+        },
+    }
+    assert (
+        empty_title.json()["errors"][0]["extensions"]["field"] == "title"
+    )  # rules of both rows apply
+    assert body.status_code == 403
+
+
+def test_a_write_the_caller_may_not_read_back_answers_204(world: World) -> None:
+    create = world.grant(world.app_policy, "articles", "create")
+    try:
+        response = world.as_(world.app, "POST", "/items/articles", json={"title": "Blind"})
+    finally:
+        world.revoke(create)
+    created = world.as_(
+        world.admin,
+        "GET",
+        "/items/articles",
+        params={"filter": '{"title":{"_eq":"Blind"}}', "fields": "id"},
+    ).json()["data"]
+    world.as_(world.admin, "DELETE", "/items/articles", json=[c["id"] for c in created])
+
+    assert response.status_code == 204
+    assert len(created) == 1
+
+
+def test_update_and_delete_check_every_target(world: World, articles: list[dict]) -> None:
+    update = world.grant(
+        world.app_policy,
+        "articles",
+        "update",
+        permissions={"status": {"_eq": "draft"}},
+        fields=["title"],
+    )
+    delete = world.grant(
+        world.app_policy, "articles", "delete", permissions={"status": {"_eq": "draft"}}
+    )
+    read = world.grant(world.app_policy, "articles", "read")
+    draft, published = articles[1]["id"], articles[0]["id"]
+    try:
+        ok = world.as_(world.app, "PATCH", f"/items/articles/{draft}", json={"title": "Beta 2"})
+        refused = world.as_(
+            world.app,
+            "PATCH",
+            "/items/articles",
+            json={"keys": [draft, published], "data": {"title": "Nope"}},
+        )
+        field = world.as_(world.app, "PATCH", f"/items/articles/{draft}", json={"rating": 1})
+        gone = world.as_(world.app, "DELETE", f"/items/articles/{published}")
+    finally:
+        for permission in (update, delete, read):
+            world.revoke(permission)
+
+    assert ok.json()["data"]["title"] == "Beta 2"
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["message"] == (
+        'You don\'t have permission to perform "update" for collection "articles" or it does not exist.'
+    )
+    assert field.status_code == 403
+    assert gone.status_code == 403
+    unchanged = world.as_(
+        world.admin, "GET", f"/items/articles/{published}", params={"fields": "title"}
+    )
+    assert unchanged.json()["data"]["title"] == "Alpha"
+
+
+def test_field_granted_only_on_some_targets(world: World, articles: list[dict]) -> None:
+    base = world.grant(world.app_policy, "articles", "update", fields=["title"])
+    rating = world.grant(
+        world.app_policy,
+        "articles",
+        "update",
+        permissions={"status": {"_eq": "draft"}},
+        fields=["rating"],
+    )
+    try:
+        response = world.as_(
+            world.app,
+            "PATCH",
+            "/items/articles",
+            json={"keys": [articles[0]["id"], articles[1]["id"]], "data": {"rating": 2}},
+        )
+    finally:
+        world.revoke(base)
+        world.revoke(rating)
+
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["message"] == (
+        'You don\'t have permissions to perform "update" for the field(s) "rating" in collection "articles" or it does not exist.'
+    )
+
+
+def test_policies_reach_through_the_role_tree(world: World, articles: list[dict]) -> None:
+    harness = world.harness
+    parent = world.as_(
+        world.admin,
+        "POST",
+        "/roles",
+        json={"name": "Parent", "policies": [{"policy": {"name": "Parent policy"}}]},
+    ).json()["data"]
+    child = world.as_(
+        world.admin, "POST", "/roles", json={"name": "Child", "parent": parent["id"]}
+    ).json()["data"]
+    access = world.as_(
+        world.admin, "GET", "/access", params={"filter": f'{{"role":{{"_eq":"{parent["id"]}"}}}}'}
+    ).json()["data"][0]
+    world.grant(access["policy"], "articles", "read", fields=["title"])
+    from tests.conftest import PASSWORD, unique_email
+
+    email = unique_email()
+    harness.create_user(email, role=child["id"])
+    response = harness.client.get(
+        "/items/articles", params={"sort": "title"}, headers=harness.bearer(email, PASSWORD)
+    )
+
+    assert [a["title"] for a in response.json()["data"]] == ["Alpha", "Beta", "Gamma"]
+    cycle = world.as_(world.admin, "PATCH", f"/roles/{parent['id']}", json={"parent": child["id"]})
+    itself = world.as_(
+        world.admin, "PATCH", f"/roles/{parent['id']}", json={"parent": parent["id"]}
+    )
+    assert (
+        cycle.json()["errors"][0]["message"]
+        == "Invalid payload. A role cannot have a parent that is already a descendant of itself."
+    )
+    assert (
+        itself.json()["errors"][0]["message"]
+        == "Invalid payload. A role cannot be a parent of itself."
+    )
+
+
+def test_ip_access_policies_apply_only_from_their_networks(
+    world: World, articles: list[dict]
+) -> None:
+    policy = world.as_(
+        world.admin,
+        "POST",
+        "/policies",
+        json={
+            "name": "Office only",
+            "ip_access": ["10.0.0.0/8"],
+            "roles": [{"role": world.app.role}],
+        },
+    ).json()["data"]
+    world.grant(policy["id"], "articles", "read")
+    try:
+        response = world.as_(world.app, "GET", "/items/articles")
+    finally:
+        world.as_(world.admin, "DELETE", f"/policies/{policy['id']}")
+    bad = world.as_(
+        world.admin, "POST", "/policies", json={"name": "Bad", "ip_access": ["10.0.0.*"]}
+    )
+
+    assert response.status_code == 403  # requests come from 127.0.0.1
+    assert bad.json()["errors"][0]["message"] == (
+        "Invalid payload. IP Access contains an incorrect value. Valid values are: IP addresses, IP ranges and CIDR blocks."
+    )
+
+
+def test_schema_changes_are_for_administrators(world: World) -> None:
+    for caller in (world.app, world.api, world.anonymous):
+        assert status(world, caller, "POST", "/collections", json={"collection": "sneaky"}) == 403
+        assert (
+            status(world, caller, "POST", "/fields/articles", json={"field": "x", "type": "string"})
+            == 403
+        )
+
+
+def test_fields_and_collections_are_listed_under_read_permissions(world: World) -> None:
+    rule = world.grant(world.api_policy, "articles", "read", fields=["id", "title"])
+    try:
+        collections = world.as_(world.api, "GET", "/collections").json()["data"]
+        fields = world.as_(world.api, "GET", "/fields/articles").json()["data"]
+        authors = world.as_(world.api, "GET", "/fields/authors")
+    finally:
+        world.revoke(rule)
+
+    assert [c["collection"] for c in collections] == ["articles"]
+    assert [f["field"] for f in fields] == ["id", "title"]
+    assert authors.status_code == 403
+
+
+def test_permissions_me_and_globals(world: World) -> None:
+    rule = world.grant(
+        world.app_policy,
+        "articles",
+        "read",
+        permissions={"status": {"_eq": "published"}},
+        fields=["id", "title"],
+    )
+    try:
+        mine = world.as_(world.app, "GET", "/permissions/me").json()["data"]
+        anonymous = world.as_(world.anonymous, "GET", "/permissions/me")
+    finally:
+        world.revoke(rule)
+    globals_app = world.as_(world.app, "GET", "/policies/me/globals").json()["data"]
+    globals_anon = world.as_(world.anonymous, "GET", "/policies/me/globals").json()["data"]
+    roles = world.as_(world.app, "GET", "/roles/me", params={"fields": "name"}).json()["data"]
+
+    assert mine["articles"]["read"] == {
+        "access": "partial",
+        "fields": ["id", "title"],
+        "presets": {},
+    }
+    assert mine["articles"]["update"] == {"access": "none"}
+    assert anonymous.status_code == 403
+    assert globals_app == {"app_access": True, "admin_access": False, "enforce_tfa": False}
+    assert globals_anon == {"app_access": False}
+    assert roles == [{"name": "Editors"}]
+
+
+def test_permission_lists_include_the_built_in_app_rows(world: World) -> None:
+    rows = world.as_(world.admin, "GET", "/permissions", params={"limit": "1"}).json()["data"]
+
+    system = [r for r in rows if r.get("system")]
+    assert any(r["collection"] == "directus_users" and r["action"] == "read" for r in system)
+    assert len(rows) > 1  # never paginated
+
+
+def test_the_last_admin_survives_access_model_changes(world: World) -> None:
+    admin_role = world.as_(world.admin, "GET", "/users/me", params={"fields": "role"}).json()[
+        "data"
+    ]["role"]
+    admin_access = world.as_(
+        world.admin,
+        "GET",
+        "/access",
+        params={"filter": f'{{"role":{{"_eq":"{admin_role}"}}}}', "fields": "id,policy"},
+    ).json()["data"][0]
+
+    unlink = world.as_(world.admin, "DELETE", f"/access/{admin_access['id']}")
+    demote = world.as_(
+        world.admin, "PATCH", f"/policies/{admin_access['policy']}", json={"admin_access": False}
+    )
+    drop_role = world.as_(world.admin, "DELETE", f"/roles/{admin_role}")
+
+    for response in (unlink, demote, drop_role):
+        assert response.status_code == 422, response.text
+    assert world.as_(world.admin, "GET", "/users/me").status_code == 200
+
+
+def test_deleting_a_role_suspends_its_users(world: World) -> None:
+    harness = world.harness
+    role = world.as_(world.admin, "POST", "/roles", json={"name": "Temporary"}).json()["data"]
+    from tests.conftest import unique_email
+
+    user = harness.create_user(unique_email(), role=role["id"])
+
+    response = world.as_(world.admin, "DELETE", f"/roles/{role['id']}")
+
+    assert response.status_code == 204
+    after = world.as_(
+        world.admin, "GET", f"/users/{user['id']}", params={"fields": "role,status"}
+    ).json()["data"]
+    assert after == {"role": None, "status": "suspended"}
