@@ -91,7 +91,9 @@ def write_children(
         if not isinstance(item, dict):
             raise invalid_payload(f'"{name}" items must be objects')
         service.require(scope, child.name, "create")
-        service.create_in(conn, scope, child, {**item, back: parent})
+        created = service.create_in(conn, scope, child, {**item, back: parent})
+        if keep is not None:
+            keep.append(created)
     for item in updates:
         key = typed_key(child, item.get(child.primary_key)) if isinstance(item, dict) else None
         if key is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from authgate.errors import invalid_payload, not_null_violation, value_too_long
@@ -19,6 +19,31 @@ def _timestamp(field: Field, value: Any) -> datetime:
     except ValueError:
         raise invalid_payload(f'"{field.name}" must be a valid date') from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _local_datetime(field: Field, value: Any) -> datetime:
+    """A ``dateTime`` has no zone: an offset given is folded into UTC and dropped."""
+    moment = _timestamp(field, value)
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _date(field: Field, value: Any) -> date:
+    if not isinstance(value, str):
+        raise invalid_payload(f'"{field.name}" must be a date')
+    try:
+        # Directus accepts a full timestamp for a date field and keeps the day.
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise invalid_payload(f'"{field.name}" must be a valid date') from None
+
+
+def _time(field: Field, value: Any) -> time:
+    if not isinstance(value, str):
+        raise invalid_payload(f'"{field.name}" must be a time')
+    try:
+        return time.fromisoformat(value.strip()).replace(tzinfo=None)
+    except ValueError:
+        raise invalid_payload(f'"{field.name}" must be a valid time') from None
 
 
 def _text(collection: Collection, field: Field, value: Any) -> Any:
@@ -74,7 +99,9 @@ _COERCE: Mapping[str, Callable[[Collection, Field, Any], Any]] = {
     "boolean": _boolean,
     "uuid": _uuid,
     "timestamp": lambda _c, field, value: _timestamp(field, value),
-    "dateTime": lambda _c, field, value: _timestamp(field, value),
+    "dateTime": lambda _c, field, value: _local_datetime(field, value),
+    "date": lambda _c, field, value: _date(field, value),
+    "time": lambda _c, field, value: _time(field, value),
     "csv": _csv,
 }
 
