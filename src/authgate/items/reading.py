@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 class ItemReads:
-    """Mixed into ``ItemsService``; relies on its ``db``, ``reader``, ``scope`` and ``collection``."""
+    """Mixed into ``ItemsService``; relies on its ``db``, ``reader``, ``scope`` and
+    ``collection``."""
 
     db: Database
     reader: Reader

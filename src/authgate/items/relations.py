@@ -68,22 +68,7 @@ def write_children(
             raise invalid_payload(f'"{name}" needs arrays in "create", "update" and "delete"')
         keep = None
     elif isinstance(value, list):
-        creates = [
-            v
-            for v in value
-            if isinstance(v, dict) and typed_key(child, v.get(child.primary_key)) is None
-        ]
-        updates = [
-            v
-            for v in value
-            if isinstance(v, dict) and typed_key(child, v.get(child.primary_key)) is not None
-        ]
-        linked = [typed_key(child, v) for v in value if not isinstance(v, dict)]
-        keep = [u[child.primary_key] for u in updates] + [k for k in linked if k is not None]
-        for key in linked:
-            if key is not None:
-                service.require(scope, child.name, "update")
-                service.update_in(conn, scope, child, [key], {back: parent})
+        creates, updates, keep = _full_list(service, conn, scope, child, back, parent, value)
         deletes = []
     else:
         raise invalid_payload(f'"{name}" must be an array or a change set')
@@ -106,21 +91,62 @@ def write_children(
         service.require(scope, child.name, "delete")
         service.delete_in(conn, scope, child, [k for k in keys if k is not None])
     if keep is not None:
-        table = scope.overview.table(child.name)
-        primary = table.c[child.primary_key]
-        gone = [
-            row[0]
-            for row in conn.execute(
-                select(primary).where(table.c[back] == parent, primary.not_in(keep or [None]))
-            )
-        ]
-        if gone:
-            if relation.one_deselect_action == "delete":
-                service.require(scope, child.name, "delete")
-                service.delete_in(conn, scope, child, gone)
-            else:
-                service.require(scope, child.name, "update")
-                service.update_in(conn, scope, child, gone, {back: None})
+        _unlink_others(service, conn, scope, relation, child, parent, keep)
+
+
+def _full_list(
+    service: ItemsService,
+    conn: Connection,
+    scope: Scope,
+    child: Collection,
+    back: str,
+    parent: Any,
+    value: list[Any],
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """A full o2m list split into new items, edited items and the keys to keep; bare keys
+    are linked here."""
+    primary = child.primary_key
+    creates = [v for v in value if isinstance(v, dict) and typed_key(child, v.get(primary)) is None]
+    updates = [
+        v for v in value if isinstance(v, dict) and typed_key(child, v.get(primary)) is not None
+    ]
+    linked = [typed_key(child, v) for v in value if not isinstance(v, dict)]
+    keep = [u[primary] for u in updates] + [k for k in linked if k is not None]
+    for key in linked:
+        if key is not None:
+            service.require(scope, child.name, "update")
+            service.update_in(conn, scope, child, [key], {back: parent})
+    return creates, updates, keep
+
+
+def _unlink_others(
+    service: ItemsService,
+    conn: Connection,
+    scope: Scope,
+    relation: Relation,
+    child: Collection,
+    parent: Any,
+    keep: list[Any],
+) -> None:
+    """Children of ``parent`` not in ``keep`` are deselected: deleted or nullified, per the
+    relation."""
+    back = relation.many_field
+    table = scope.overview.table(child.name)
+    primary = table.c[child.primary_key]
+    gone = [
+        row[0]
+        for row in conn.execute(
+            select(primary).where(table.c[back] == parent, primary.not_in(keep or [None]))
+        )
+    ]
+    if not gone:
+        return
+    if relation.one_deselect_action == "delete":
+        service.require(scope, child.name, "delete")
+        service.delete_in(conn, scope, child, gone)
+    else:
+        service.require(scope, child.name, "update")
+        service.update_in(conn, scope, child, gone, {back: None})
 
 
 def deselect(conn: Connection, scope: Scope, relation: Relation, parents: Sequence[Any]) -> None:

@@ -33,9 +33,9 @@ def stamp(scope: Scope, collection: Collection, values: dict[str, Any], *, creat
     user, role, now = scope.accountability.user, scope.accountability.role, scope.now
     for described in collection.columns:
         specials, name = described.specials, described.name
-        if creating and described.primary_key and name not in values:
-            if "uuid" in specials or described.type == "uuid":
-                values[name] = str(uuid.uuid4())
+        generated = "uuid" in specials or described.type == "uuid"
+        if creating and described.primary_key and name not in values and generated:
+            values[name] = str(uuid.uuid4())
         if creating and "user-created" in specials:
             values[name] = user
         if creating and "role-created" in specials:

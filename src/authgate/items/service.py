@@ -160,7 +160,8 @@ class ItemsService(ItemReads):
     async def update_each(
         self, accountability: Accountability, name: str, items: Sequence[Any]
     ) -> list[Any]:
-        """``PATCH /items/c`` with ``[{pk, ...}, ...]``: each item its own changes, one transaction."""
+        """``PATCH /items/c`` with ``[{pk, ...}, ...]``: each item its own changes, in one
+        transaction."""
         self._check_batch(len(items))
         hint = await self._hint(name)
         prepared = [

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, select, true
+from sqlalchemy import Connection, RowMapping, Select, and_, bindparam, func, select, true
 
 from authgate.access.grants import Grant, fields_forbidden
 from authgate.errors import invalid_query
@@ -231,26 +231,7 @@ class Reader:
         grant = grants(collection.name, None)
         table = compiler.alias(collection.name)
         assert query.aggregate is not None
-        columns: list[Any] = []
-        layout: list[tuple[str, str | None, str]] = []  # (operation, field or None, label)
-        for operation, targets in query.aggregate.items():
-            if operation not in _AGGREGATES:
-                raise invalid_query(f'"{operation}" is not an aggregate function')
-            names = (
-                targets if isinstance(targets, list) else [t for t in str(targets).split(",") if t]
-            )
-            for name in names:
-                if name == "*" or operation == "countAll":
-                    if operation not in ("count", "countAll"):
-                        raise invalid_query(f'"{operation}" needs a field, not "*"')
-                    label = f"{operation}__all"
-                    columns.append(func.count().label(label))
-                    layout.append((operation, None, label))
-                    continue
-                _readable(collection, grant, name)
-                label = f"{operation}__{name}"
-                columns.append(_AGGREGATES[operation](table.c[name]).label(label))
-                layout.append((operation, name, label))
+        columns, layout = _aggregate_columns(collection, grant, table, query.aggregate)
         groups = list(query.group_by or ())
         for name in groups:
             _readable(collection, grant, name)
@@ -271,19 +252,50 @@ class Reader:
             if limit != -1:
                 statement = statement.limit(limit)
         rows = conn.execute(statement, context.parameters()).mappings().all()
-        data = []
-        for row in rows:
-            item: dict[str, Any] = {}
-            for operation, name, label in layout:
-                value = _number(row[label])
-                if name is None:
-                    item[operation] = value
-                else:
-                    item.setdefault(operation, {})[name] = value
-            for name in groups:
-                item[name] = decode_value(collection.by_name[name], row[f"group__{name}"])
-            data.append(item)
+        data = [_aggregate_item(collection, row, layout, groups) for row in rows]
         return ReadResult(data)
+
+
+Layout = list[tuple[str, str | None, str]]  # (operation, field or None for "*", column label)
+
+
+def _aggregate_columns(
+    collection: Collection, grant: Grant | None, table: Any, aggregate: Mapping[str, Any]
+) -> tuple[list[Any], Layout]:
+    columns: list[Any] = []
+    layout: Layout = []
+    for operation, targets in aggregate.items():
+        if operation not in _AGGREGATES:
+            raise invalid_query(f'"{operation}" is not an aggregate function')
+        names = targets if isinstance(targets, list) else [t for t in str(targets).split(",") if t]
+        for name in names:
+            if name == "*" or operation == "countAll":
+                if operation not in ("count", "countAll"):
+                    raise invalid_query(f'"{operation}" needs a field, not "*"')
+                label = f"{operation}__all"
+                columns.append(func.count().label(label))
+                layout.append((operation, None, label))
+                continue
+            _readable(collection, grant, name)
+            label = f"{operation}__{name}"
+            columns.append(_AGGREGATES[operation](table.c[name]).label(label))
+            layout.append((operation, name, label))
+    return columns, layout
+
+
+def _aggregate_item(
+    collection: Collection, row: RowMapping, layout: Layout, groups: list[str]
+) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for operation, name, label in layout:
+        value = _number(row[label])
+        if name is None:
+            item[operation] = value
+        else:
+            item.setdefault(operation, {})[name] = value
+    for name in groups:
+        item[name] = decode_value(collection.by_name[name], row[f"group__{name}"])
+    return item
 
 
 def _readable(collection: Collection, grant: Grant | None, name: str) -> None:

@@ -61,25 +61,15 @@ def related_collection(
     return None
 
 
-def build_tree(
+def _group_requested(
     overview: SchemaOverview,
     collection: Collection,
+    grant: Grant | None,
     requested: Sequence[str],
-    grants: GrantLookup,
-    *,
-    alias: Mapping[str, str] | None = None,
-    deep: Mapping[str, Any] | None = None,
-    path: str | None = None,
-    depth: int = 0,
-    max_depth: int = 10,
-) -> Node:
-    if depth > max_depth:
-        raise invalid_query(f"Max relational depth ({max_depth}) exceeded")
-    grant = grants(collection.name, path)
-    node = Node(collection, grant, path)
-    alias = alias or {}
-    deep = deep or {}
-    # Group "a.b.c" by "a"; "*" expands here, "*.x" applies x under every relation.
+    alias: Mapping[str, str],
+) -> dict[str, list[str]]:
+    """``a.b.c`` grouped under ``a``; ``*`` expands to the readable fields and ``*.x`` asks
+    for ``x`` under every relation."""
     direct: dict[str, list[str]] = {}
     wildcard_children: list[str] = []
     for item in requested:
@@ -98,6 +88,28 @@ def build_tree(
         for name, children in direct.items():
             if related_collection(overview, collection.name, alias.get(name, name)):
                 children.extend(wildcard_children)
+    return direct
+
+
+def build_tree(
+    overview: SchemaOverview,
+    collection: Collection,
+    requested: Sequence[str],
+    grants: GrantLookup,
+    *,
+    alias: Mapping[str, str] | None = None,
+    deep: Mapping[str, Any] | None = None,
+    path: str | None = None,
+    depth: int = 0,
+    max_depth: int = 10,
+) -> Node:
+    if depth > max_depth:
+        raise invalid_query(f"Max relational depth ({max_depth}) exceeded")
+    grant = grants(collection.name, path)
+    node = Node(collection, grant, path)
+    alias = alias or {}
+    deep = deep or {}
+    direct = _group_requested(overview, collection, grant, requested, alias)
     refused: list[str] = []
     for out_name, children in direct.items():
         name = alias.get(out_name, out_name)

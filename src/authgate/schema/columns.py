@@ -90,6 +90,20 @@ def ddl_type(
     return value_type(kind, max_length=max_length, precision=precision, scale=scale)
 
 
+_REFLECTED: tuple[tuple[type[TypeEngine[Any]], FieldType], ...] = (
+    (DateTime, "dateTime"),
+    (Boolean, "boolean"),
+    (BigInteger, "bigInteger"),
+    (Integer, "integer"),
+    (Float, "float"),
+    (Date, "date"),
+    (Time, "time"),
+    (JSONType, "json"),
+    (Text, "text"),
+    (String, "string"),
+)
+
+
 def field_type(column: TypeEngine[Any], specials: frozenset[str], dialect: str) -> FieldType:
     """The Directus type of a reflected column."""
     if "hash" in specials:
@@ -103,26 +117,16 @@ def field_type(column: TypeEngine[Any], specials: frozenset[str], dialect: str) 
         if dialect == "postgresql":
             return "timestamp" if getattr(column, "timezone", False) else "dateTime"
         return "timestamp"
-    if isinstance(column, DateTime):
-        return "dateTime"
-    if isinstance(column, Boolean):
-        return "boolean"
-    if isinstance(column, BigInteger):
-        return "bigInteger"
-    if isinstance(column, Integer):
-        return "integer"
     if isinstance(column, Numeric) and not isinstance(column, Float):
         return "decimal"
-    if isinstance(column, Float) or name in ("REAL", "DOUBLE", "DOUBLE_PRECISION"):
+    if name in ("REAL", "DOUBLE", "DOUBLE_PRECISION"):
         return "float"
-    if isinstance(column, Date):
-        return "date"
-    if isinstance(column, Time):
-        return "time"
-    if isinstance(column, JSONType) or name in ("JSON", "JSONB"):
+    if name in ("JSON", "JSONB"):
         return "json"
-    if isinstance(column, Text) or name in ("TEXT", "CLOB"):
+    if name in ("TEXT", "CLOB"):
         return "text"
-    if isinstance(column, String):
-        return "string"
+    # Most specific first: BigInteger is an Integer, Text is a String.
+    for kind, field in _REFLECTED:
+        if isinstance(column, kind):
+            return field
     return "text"

@@ -4,6 +4,7 @@ plain item collections in Directus (``/roles``, ``/policies``, ``/access``, ``/p
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -58,99 +59,106 @@ async def read_back(request: Request, name: str, keys: list[Any], *, single: boo
     return no_content() if result is None else data(result)
 
 
-def item_routes(prefix: str, fixed: str | None = None) -> list[Route]:
-    async def read_many(request: Request) -> Response:
-        services = context.services(request)
-        name = _collection(request, fixed)
-        accountability = context.accountability(request)
-        query = context.query(request)
-        if await _singleton(request, name):
-            return data(await services.items.read_singleton(accountability, name, query))
-        result = await services.items.read(accountability, name, query)
-        body: dict[str, Any] = {"data": result.data}
-        if result.meta is not None:
-            body["meta"] = result.meta
-        return json_response(body)
+async def _read_many(fixed: str | None, request: Request) -> Response:
+    services = context.services(request)
+    name = _collection(request, fixed)
+    accountability = context.accountability(request)
+    query = context.query(request)
+    if await _singleton(request, name):
+        return data(await services.items.read_singleton(accountability, name, query))
+    result = await services.items.read(accountability, name, query)
+    body: dict[str, Any] = {"data": result.data}
+    if result.meta is not None:
+        body["meta"] = result.meta
+    return json_response(body)
 
-    async def read_one(request: Request) -> Response:
-        services = context.services(request)
-        name = _collection(request, fixed)
-        item = await services.items.read_one(
-            context.accountability(request),
-            name,
-            request.path_params["key"],
-            context.query(request),
-        )
-        return data(item)
 
-    async def create(request: Request) -> Response:
-        services = context.services(request)
-        name = _collection(request, fixed)
-        if await _singleton(request, name):
-            raise route_not_found(request.url.path)
-        payload = context.body(request)
-        if not isinstance(payload, dict | list):
-            raise invalid_payload('"value" must be of type object')
-        keys = await services.items.create(context.accountability(request), name, payload)
-        return await read_back(request, name, keys, single=isinstance(payload, dict))
+async def _read_one(fixed: str | None, request: Request) -> Response:
+    services = context.services(request)
+    name = _collection(request, fixed)
+    item = await services.items.read_one(
+        context.accountability(request),
+        name,
+        request.path_params["key"],
+        context.query(request),
+    )
+    return data(item)
 
-    async def update_many(request: Request) -> Response:
-        services = context.services(request)
-        name = _collection(request, fixed)
-        accountability = context.accountability(request)
-        payload = context.body(request)
-        if await _singleton(request, name):
-            await services.items.upsert_singleton(accountability, name, payload)
-            return data(
-                await services.items.read_singleton(
-                    accountability, name, context.query(request), fresh=True
-                )
+
+async def _create(fixed: str | None, request: Request) -> Response:
+    services = context.services(request)
+    name = _collection(request, fixed)
+    if await _singleton(request, name):
+        raise route_not_found(request.url.path)
+    payload = context.body(request)
+    if not isinstance(payload, dict | list):
+        raise invalid_payload('"value" must be of type object')
+    keys = await services.items.create(context.accountability(request), name, payload)
+    return await read_back(request, name, keys, single=isinstance(payload, dict))
+
+
+async def _update_many(fixed: str | None, request: Request) -> Response:
+    services = context.services(request)
+    name = _collection(request, fixed)
+    accountability = context.accountability(request)
+    payload = context.body(request)
+    if await _singleton(request, name):
+        await services.items.upsert_singleton(accountability, name, payload)
+        return data(
+            await services.items.read_singleton(
+                accountability, name, context.query(request), fresh=True
             )
-        if isinstance(payload, list):
-            keys = await services.items.update_each(accountability, name, payload)
-            return await read_back(request, name, keys, single=False)
-        keys = await _keys_from(request, name, payload)
-        if not isinstance(payload.get("data"), dict):
-            raise invalid_payload('"data" is required')
-        keys = await services.items.update(accountability, name, keys, payload["data"])
+        )
+    if isinstance(payload, list):
+        keys = await services.items.update_each(accountability, name, payload)
         return await read_back(request, name, keys, single=False)
+    keys = await _keys_from(request, name, payload)
+    if not isinstance(payload.get("data"), dict):
+        raise invalid_payload('"data" is required')
+    keys = await services.items.update(accountability, name, keys, payload["data"])
+    return await read_back(request, name, keys, single=False)
 
-    async def update_one(request: Request) -> Response:
-        services = context.services(request)
-        name = _collection(request, fixed)
-        keys = await services.items.update(
-            context.accountability(request),
-            name,
-            [request.path_params["key"]],
-            context.body(request),
-        )
-        return await read_back(request, name, keys, single=True)
 
-    async def delete_many(request: Request) -> Response:
-        services = context.services(request)
-        name = _collection(request, fixed)
-        payload = context.body(request)
-        keys = payload if isinstance(payload, list) else await _keys_from(request, name, payload)
-        await services.items.delete(context.accountability(request), name, keys)
-        return no_content()
+async def _update_one(fixed: str | None, request: Request) -> Response:
+    services = context.services(request)
+    name = _collection(request, fixed)
+    keys = await services.items.update(
+        context.accountability(request),
+        name,
+        [request.path_params["key"]],
+        context.body(request),
+    )
+    return await read_back(request, name, keys, single=True)
 
-    async def delete_one(request: Request) -> Response:
-        services = context.services(request)
-        name = _collection(request, fixed)
-        await services.items.delete(
-            context.accountability(request), name, [request.path_params["key"]]
-        )
-        return no_content()
 
+async def _delete_many(fixed: str | None, request: Request) -> Response:
+    services = context.services(request)
+    name = _collection(request, fixed)
+    payload = context.body(request)
+    keys = payload if isinstance(payload, list) else await _keys_from(request, name, payload)
+    await services.items.delete(context.accountability(request), name, keys)
+    return no_content()
+
+
+async def _delete_one(fixed: str | None, request: Request) -> Response:
+    services = context.services(request)
+    name = _collection(request, fixed)
+    await services.items.delete(context.accountability(request), name, [request.path_params["key"]])
+    return no_content()
+
+
+def item_routes(prefix: str, fixed: str | None = None) -> list[Route]:
+    """The items endpoints under ``prefix``: ``/items/{collection}`` or, with ``fixed``, a
+    system collection's own path."""
     base = prefix if fixed is not None else f"{prefix}/{{collection}}"
     return [
-        Route(base, read_many, methods=["GET", "SEARCH"]),
-        Route(base, create, methods=["POST"]),
-        Route(base, update_many, methods=["PATCH"]),
-        Route(base, delete_many, methods=["DELETE"]),
-        Route(f"{base}/{{key}}", read_one, methods=["GET"]),
-        Route(f"{base}/{{key}}", update_one, methods=["PATCH"]),
-        Route(f"{base}/{{key}}", delete_one, methods=["DELETE"]),
+        Route(base, partial(_read_many, fixed), methods=["GET", "SEARCH"]),
+        Route(base, partial(_create, fixed), methods=["POST"]),
+        Route(base, partial(_update_many, fixed), methods=["PATCH"]),
+        Route(base, partial(_delete_many, fixed), methods=["DELETE"]),
+        Route(f"{base}/{{key}}", partial(_read_one, fixed), methods=["GET"]),
+        Route(f"{base}/{{key}}", partial(_update_one, fixed), methods=["PATCH"]),
+        Route(f"{base}/{{key}}", partial(_delete_one, fixed), methods=["DELETE"]),
     ]
 
 
