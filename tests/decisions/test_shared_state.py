@@ -135,3 +135,42 @@ def test_rate_limits_are_shared(pair: tuple[TestClient, TestClient]) -> None:
 
     assert statuses[:40] == [200] * 40
     assert statuses[40] == 429
+
+
+def test_data_model_and_permission_changes_reach_every_instance(
+    pair: tuple[TestClient, TestClient],
+) -> None:
+    """Each instance caches the schema and the permission rows by the shared epoch: a change
+    made through one must take effect on the other at its very next request."""
+    one, two = pair
+    address = _as("192.0.2.4")
+    admin = {**ADMIN, **address}
+    one.post(
+        "/collections",
+        json={"collection": "shared_notes", "fields": [{"field": "body", "type": "string"}]},
+        headers=admin,
+    )
+    try:
+        one.post("/items/shared_notes", json={"body": "hello"}, headers=admin)
+        before_grant = two.get("/items/shared_notes", headers=address)  # caches public rows
+        granted = one.post(
+            "/permissions",
+            json={
+                "policy": "abf8a154-5b1c-4a46-ac9c-7300570f4f17",
+                "collection": "shared_notes",
+                "action": "read",
+                "fields": ["body"],
+            },
+            headers=admin,
+        ).json()["data"]
+        after_grant = two.get("/items/shared_notes", params={"fields": "body"}, headers=address)
+        one.delete(f"/permissions/{granted['id']}", headers=admin)
+        after_revoke = two.get("/items/shared_notes", headers=address)
+    finally:
+        two.delete("/collections/shared_notes", headers=admin)
+    gone = one.get("/items/shared_notes", headers=admin)
+
+    assert before_grant.status_code == 403
+    assert after_grant.json() == {"data": [{"body": "hello"}]}
+    assert after_revoke.status_code == 403
+    assert gone.status_code == 403  # dropped on two, unknown on one at once
