@@ -246,3 +246,60 @@ def test_invite_and_accept(node: str, server: Server) -> None:
     assert result["login"]["ok"] is True, result["login"]
     assert result["me"]["value"]["email"] == email
     assert _error(result["again"]) == (400, "INVALID_INVITE")
+
+
+def test_data_model_items_and_permissions(node: str, server: Server) -> None:
+    """Collections, fields, items and permissions driven by the SDK against a real server,
+    including the public policy granted read and then revoked."""
+    email = unique_email("sdk-writer")
+
+    result = run(node, "data-model", server.url, ADMIN_TOKEN, "sdk_notes", email, PASSWORD)
+
+    assert result["create_collection"]["ok"] is True, result["create_collection"]
+    assert result["create_collection"]["value"]["collection"] == "sdk_notes"
+    assert result["create_field"]["ok"] is True, result["create_field"]
+    assert result["fields"] == [
+        ["id", "integer"],
+        ["title", "string"],
+        ["owner", "uuid"],
+        ["rating", "integer"],
+    ]
+    assert [item["title"] for item in result["create_items"]["value"]] == ["low", "high", "mid"]
+    assert result["query"]["value"] == [{"title": "high"}, {"title": "mid"}]
+    assert result["aggregate"]["value"] == [{"count": 3, "max": {"rating": 5}}]
+    assert result["update"]["value"] == {"rating": 2}
+    assert _error(result["invalid"]) == (400, "FAILED_VALIDATION")
+
+    assert _error(result["anonymous_before"]) == (403, "FORBIDDEN")
+    assert result["grant"] == {"ok": True}
+    assert result["anonymous_granted"]["value"] == [
+        {"title": "high"},
+        {"title": "low"},
+        {"title": "mid"},
+    ]
+    assert _error(result["anonymous_hidden_field"]) == (403, "FORBIDDEN")
+    assert result["revoke"]["ok"] is True
+    assert _error(result["anonymous_revoked"]) == (403, "FORBIDDEN")
+
+    for step in ("role", "grant_create", "grant_read", "grant_update", "user"):
+        assert result[step] == {"ok": True}, (step, result[step])
+    assert result["writer_login"]["ok"] is True, result["writer_login"]
+    assert result["writer_create"]["value"]["title"] == "mine"
+    assert result["writer_reads"]["value"] == [{"title": "mine"}]
+    assert _error(result["writer_other"]) == (403, "FORBIDDEN")
+    assert _error(result["writer_update_other"]) == (403, "FORBIDDEN")
+    assert _error(result["writer_delete_own"]) == (403, "FORBIDDEN")  # no delete permission
+    assert result["writer_permissions"] == {
+        "create": "full",
+        "read": "partial",
+        "update": "partial",
+        "delete": "none",
+        "share": "none",
+    }
+    assert result["writer_globals"]["value"] == {
+        "app_access": True,
+        "admin_access": False,
+        "enforce_tfa": False,
+    }
+    assert result["cleanup"] == [True, True, True]
+    assert _error(result["after_drop"]) == (403, "FORBIDDEN")

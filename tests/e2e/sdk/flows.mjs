@@ -10,24 +10,46 @@
 //   node flows.mjs register-verify   <url> <token> <email> <password>
 //   node flows.mjs invite            <url> <admin-token> <email> <role>
 //   node flows.mjs invite-accept     <url> <token> <email> <password>
+//   node flows.mjs data-model        <url> <admin-token> <collection> <email> <password>
 //
 // Outcomes are recorded, never thrown: {ok: true, value} or {ok: false, status, code, message}.
 // The exit status is 0 whenever the JSON line was printed; assertions live on the Python side.
 
 import {
   acceptUserInvite,
+  aggregate,
   authentication,
+  createCollection,
   createDirectus,
+  createField,
+  createItem,
+  createItems,
+  createPermission,
+  createRole,
+  createUser,
+  deleteCollection,
+  deleteItem,
+  deletePermission,
+  deleteRole,
+  deleteUser,
   inviteUser,
   passwordRequest,
   passwordReset,
+  readFieldsByCollection,
+  readItem,
+  readItems,
   readMe,
+  readPolicyGlobals,
+  readUserPermissions,
   refresh,
   registerUser,
   registerUserVerify,
   rest,
   staticToken,
+  updateItem,
 } from '@directus/sdk';
+
+const PUBLIC_POLICY = 'abf8a154-5b1c-4a46-ac9c-7300570f4f17';
 
 // ------------------------------------------------------------------------------------------
 // A cookie jar per client: Node's fetch keeps no cookies, a browser would (credentials:
@@ -233,6 +255,104 @@ const commands = {
     const me = login.ok ? await outcome(after.request(readMe({ fields: ['id', 'email'] }))) : null;
     const again = await outcome(client.request(acceptUserInvite(token, password)));
     return { accept, login, me, again };
+  },
+
+  // The data model, items and permissions as an app built on the SDK sets them up: a
+  // collection with fields, items read with the query language, the public policy granted
+  // read and then revoked, and an app user who only sees the items it created.
+  async 'data-model'(url, adminToken, collection, email, password) {
+    const admin = createDirectus(url).with(staticToken(adminToken)).with(rest());
+    const { client: anonymous } = restClient(url);
+    const result = {};
+    result.create_collection = await outcome(
+      admin.request(
+        createCollection({
+          collection,
+          meta: { note: 'made by the SDK' },
+          schema: {},
+          fields: [
+            { field: 'id', type: 'integer', schema: { is_primary_key: true, has_auto_increment: true } },
+            { field: 'title', type: 'string', schema: { is_nullable: false } },
+            { field: 'owner', type: 'uuid', meta: { special: ['user-created'] }, schema: {} },
+          ],
+        }),
+      ),
+    );
+    result.create_field = await outcome(
+      admin.request(createField(collection, { field: 'rating', type: 'integer', schema: {} })),
+    );
+    const fields = await outcome(admin.request(readFieldsByCollection(collection)));
+    result.fields = fields.ok ? fields.value.map((f) => [f.field, f.type]) : fields;
+    result.create_items = await outcome(
+      admin.request(createItems(collection, [{ title: 'low', rating: 1 }, { title: 'high', rating: 5 }, { title: 'mid', rating: 3 }])),
+    );
+    result.query = await outcome(
+      admin.request(readItems(collection, { fields: ['title'], filter: { rating: { _gte: 3 } }, sort: ['-rating'] })),
+    );
+    result.aggregate = await outcome(
+      admin.request(aggregate(collection, { aggregate: { count: '*', max: 'rating' } })),
+    );
+    const first = result.create_items.ok ? result.create_items.value[0].id : null;
+    result.update = await outcome(admin.request(updateItem(collection, first, { rating: 2 }, { fields: ['rating'] })));
+    result.invalid = await outcome(admin.request(createItem(collection, { rating: 4 })));
+
+    result.anonymous_before = await outcome(anonymous.request(readItems(collection, { fields: ['title'] })));
+    const permission = await outcome(
+      admin.request(createPermission({ policy: PUBLIC_POLICY, collection, action: 'read', fields: ['title'] })),
+    );
+    result.grant = permission.ok ? { ok: true } : permission;
+    result.anonymous_granted = await outcome(
+      anonymous.request(readItems(collection, { fields: ['title'], sort: ['title'] })),
+    );
+    result.anonymous_hidden_field = await outcome(anonymous.request(readItems(collection, { fields: ['rating'] })));
+    result.revoke = await outcome(admin.request(deletePermission(permission.ok ? permission.value.id : 0)));
+    result.anonymous_revoked = await outcome(anonymous.request(readItems(collection, { fields: ['title'] })));
+
+    // An app user who reads and writes only its own items.
+    const role = await outcome(
+      admin.request(
+        createRole({
+          name: `SDK writers ${collection}`,
+          policies: [{ policy: { name: `SDK writers ${collection}`, app_access: true } }],
+        }, { fields: ['id', 'policies.policy'] }),
+      ),
+    );
+    result.role = role.ok ? { ok: true } : role;
+    const policy = role.ok ? role.value.policies[0].policy : null;
+    const own = { owner: { _eq: '$CURRENT_USER' } };
+    for (const action of ['create', 'read', 'update']) {
+      const granted = await outcome(
+        admin.request(
+          createPermission({ policy, collection, action, fields: ['*'], permissions: action === 'create' ? {} : own }),
+        ),
+      );
+      result[`grant_${action}`] = granted.ok ? { ok: true } : granted;
+    }
+    const user = await outcome(admin.request(createUser({ email, password, role: role.ok ? role.value.id : null })));
+    result.user = user.ok ? { ok: true } : user;
+    const { client: writer } = authClient(url, 'json');
+    result.writer_login = summary(await outcome(writer.login({ email, password }, { mode: 'json' })));
+    const mine = await outcome(writer.request(createItem(collection, { title: 'mine', rating: 4 })));
+    result.writer_create = mine;
+    result.writer_reads = await outcome(writer.request(readItems(collection, { fields: ['title'] })));
+    result.writer_other = await outcome(writer.request(readItem(collection, first)));
+    result.writer_update_other = await outcome(writer.request(updateItem(collection, first, { title: 'taken' })));
+    result.writer_delete_own = await outcome(writer.request(deleteItem(collection, mine.ok ? mine.value.id : 0)));
+    const permissions = await outcome(writer.request(readUserPermissions()));
+    result.writer_permissions = permissions.ok
+      ? Object.fromEntries(
+          Object.entries(permissions.value[collection] ?? {}).map(([action, p]) => [action, p.access]),
+        )
+      : permissions;
+    result.writer_globals = await outcome(writer.request(readPolicyGlobals()));
+
+    result.cleanup = [
+      await outcome(admin.request(deleteUser(user.ok ? user.value.id : '00000000-0000-0000-0000-000000000000'))),
+      await outcome(admin.request(deleteRole(role.ok ? role.value.id : '00000000-0000-0000-0000-000000000000'))),
+      await outcome(admin.request(deleteCollection(collection))),
+    ].map((r) => r.ok);
+    result.after_drop = await outcome(admin.request(readItems(collection)));
+    return result;
   },
 };
 
