@@ -308,3 +308,78 @@ def test_every_field_type_round_trips(world: World) -> None:
     assert {k: item[k] for k in payload} == expected
     assert float(item["d"]) == 12.5
     assert types == {"id": "integer", **{f["field"]: f["type"] for f in fields}}
+
+
+def test_a_field_type_change_that_the_rows_cannot_take_is_refused_whole(world: World) -> None:
+    admin(
+        world,
+        "POST",
+        "/collections",
+        json={
+            "collection": "retyped",
+            "fields": [{"field": "code", "type": "string", "schema": {}}],
+        },
+    )
+    try:
+        admin(world, "POST", "/items/retyped", json=[{"code": "12"}, {"code": "not a number"}])
+        changed = admin(
+            world, "PATCH", "/fields/retyped/code", json={"type": "integer", "schema": {}}
+        )
+        described = admin(world, "GET", "/fields/retyped/code").json()["data"]
+        rows = admin(
+            world, "GET", "/items/retyped", params={"fields": "code", "sort": "id"}
+        ).json()["data"]
+        shorter = admin(world, "PATCH", "/fields/retyped/code", json={"schema": {"max_length": 3}})
+        blank = admin(world, "POST", "/items/retyped", json={"code": None}).json()["data"]["id"]
+        refused_null = admin(
+            world, "PATCH", "/fields/retyped/code", json={"schema": {"is_nullable": False}}
+        )
+        admin(world, "DELETE", f"/items/retyped/{blank}")
+        not_null = admin(
+            world, "PATCH", "/fields/retyped/code", json={"schema": {"is_nullable": False}}
+        )
+        null_write = admin(world, "POST", "/items/retyped", json={"code": None})
+    finally:
+        admin(world, "DELETE", "/collections/retyped")
+
+    assert changed.status_code == 400, changed.text
+    assert changed.json()["errors"][0]["extensions"]["code"] in (
+        "INVALID_PAYLOAD",
+        "UNPROCESSABLE_CONTENT",
+    )
+    assert described["type"] == "string"
+    assert rows == [{"code": "12"}, {"code": "not a number"}]
+    assert shorter.status_code == 400, shorter.text  # "not a number" does not fit in 3
+    assert refused_null.json()["errors"][0]["extensions"]["code"] == "NOT_NULL_VIOLATION"
+    assert not_null.status_code == 200, not_null.text
+    assert null_write.json()["errors"][0]["extensions"]["code"] == "FAILED_VALIDATION"
+
+
+def test_a_field_type_change_converts_the_values(world: World) -> None:
+    admin(
+        world,
+        "POST",
+        "/collections",
+        json={
+            "collection": "converted",
+            "fields": [{"field": "n", "type": "string", "schema": {}}],
+        },
+    )
+    try:
+        admin(world, "POST", "/items/converted", json=[{"n": "12"}, {"n": "-3"}, {"n": None}])
+        changed = admin(world, "PATCH", "/fields/converted/n", json={"type": "integer"})
+        rows = admin(
+            world,
+            "GET",
+            "/items/converted",
+            params={"fields": "n", "sort": "id", "filter[n][_gt]": "0"},
+        ).json()["data"]
+        bad_schema = admin(
+            world, "PATCH", "/fields/converted/n", json={"schema": {"max_length": "ten"}}
+        )
+    finally:
+        admin(world, "DELETE", "/collections/converted")
+
+    assert changed.status_code == 200, changed.text
+    assert rows == [{"n": 12}]
+    assert bad_schema.status_code == 400

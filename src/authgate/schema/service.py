@@ -17,6 +17,7 @@ from authgate.query.decode import decode_value
 from authgate.schema import ddl
 from authgate.schema.model import FIELD_TYPES, Collection, Field
 from authgate.schema.overview import SchemaOverview
+from authgate.schema.retype import check_rows_fit
 from authgate.schema.system import COLLECTIONS as SYSTEM
 from authgate.storage.db import Database
 from authgate.storage.epoch import bump_epoch
@@ -35,6 +36,23 @@ def _check_name(kind: str, name: Any) -> str:
     if "/" in name or not _NAME.match(name):
         raise invalid_payload(f'"{name}" is not a valid {kind} name')
     return name
+
+
+def _column_changes(schema: Any) -> Mapping[str, Any]:
+    """The ``schema`` of a field change, its numbers and flags checked before any DDL."""
+    if schema is None:
+        return {}
+    if not isinstance(schema, dict):
+        raise invalid_payload('"schema" must be of type object')
+    for key in ("max_length", "numeric_precision", "numeric_scale"):
+        value = schema.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise invalid_payload(f'"schema.{key}" must be a number')
+        if isinstance(value, int) and value < 1 and key == "max_length":
+            raise invalid_payload('"schema.max_length" must be at least 1')
+    if not isinstance(schema.get("is_nullable", True), bool):
+        raise invalid_payload('"schema.is_nullable" must be a boolean')
+    return schema
 
 
 def _field_meta_row(collection: str, name: str, meta: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -279,6 +297,17 @@ class SchemaService:
                 raise fields_forbidden([name], collection)
             schema = payload.get("schema")
             kind = payload.get("type") or described.type
+            if not described.is_alias:
+                changes = _column_changes(schema)
+                check_rows_fit(
+                    conn,
+                    collection,
+                    name,
+                    old_kind=described.type,
+                    new_kind=kind,
+                    max_length=changes.get("max_length", described.max_length),
+                    nullable=bool(changes.get("is_nullable", described.nullable)),
+                )
             if isinstance(schema, dict) and schema and not described.is_alias:
                 ddl.alter_column(
                     conn, collection, name, kind, {"max_length": described.max_length, **schema}
