@@ -1,5 +1,5 @@
 """query/filter.py against query/evaluate.py: the compiled SQL and the in-memory evaluator
-must select the same rows for every Directus filter.
+must select the same rows for every Directus filter, on SQLite and on PostgreSQL.
 
 SQLite's ``LIKE`` ignores ASCII case, so the case-sensitive operators (``_contains``,
 ``_starts_with``, ``_ends_with`` and their negations) get lowercase operands and the rows hold
@@ -31,6 +31,7 @@ from authgate.errors import AuthError
 from authgate.query.evaluate import matches
 from authgate.query.filter import OPERATORS_BY_TYPE, FilterContext, compile_filter
 from authgate.schema.model import Collection, Field
+from tests.support.backends import postgres_database
 
 metadata = MetaData()
 things = Table(
@@ -163,12 +164,22 @@ def combined(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[d
 filters = st.recursive(st.one_of(explicit, implicit_eq, field_groups), combined, max_leaves=6)
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    db = create_engine("sqlite://")
-    metadata.create_all(db)
-    yield db
-    db.dispose()
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        db = create_engine("sqlite://")
+        metadata.create_all(db)
+        yield db
+        db.dispose()
+        return
+    with postgres_database() as env:
+        db = create_engine(
+            f"postgresql+psycopg://{env['DB_USER']}@{env['DB_HOST']}:{env['DB_PORT']}"
+            f"/{env['DB_DATABASE']}"
+        )
+        metadata.create_all(db)
+        yield db
+        db.dispose()
 
 
 def selected_ids(db: Engine, rows: list[dict[str, Any]], spec: Mapping[str, Any]) -> set[int]:
