@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from authgate.access.model import Accountability
 from authgate.errors import invalid_payload
-from authgate.items.scope import Scope
+from authgate.items.scope import CollectionRules, Scope
 from authgate.netaddr import is_valid_ip_access_entry
 from authgate.storage.epoch import bump_epoch
 from authgate.storage.tables import access, roles, users
@@ -29,20 +29,10 @@ _IP_ERROR = (
 )
 
 
-class _AccessModelRules:
+class _AccessModelRules(CollectionRules):
     """Shared: bump the epoch after every write, guard the last administrator."""
 
     guards_admins = True
-
-    async def prepare(
-        self, accountability: Accountability, payload: dict[str, Any], *, creating: bool
-    ) -> dict[str, Any]:
-        return payload
-
-    def check(
-        self, conn: Connection, scope: Scope, key: Any, values: dict[str, Any], *, creating: bool
-    ) -> None:
-        return None
 
     def before_write(
         self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str

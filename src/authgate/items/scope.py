@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -34,27 +34,28 @@ class Scope:
         return self.permissions.grant(collection, "read", path)
 
 
-class CollectionRules(Protocol):
-    """A system collection's own rules around the generic item writes."""
+class CollectionRules:
+    """A system collection's own rules around the generic item writes; each hook does nothing
+    here, and a collection overrides the ones it needs."""
 
     async def prepare(
         self, accountability: Accountability, payload: dict[str, Any], *, creating: bool
     ) -> dict[str, Any]:
         """Before the transaction (hashing, policy checks); returns the payload to write."""
-        ...
+        return payload
 
     def check(
         self, conn: Connection, scope: Scope, key: Any, values: dict[str, Any], *, creating: bool
     ) -> None:
         """Inside the transaction, before the row is written; may change ``values``."""
-        ...
+        return
 
     def before_write(
         self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
     ) -> Any:
         """Inside the transaction, before anything changes (the place for cascades that must
         run before the rows go); its result is handed to ``after_write``."""
-        ...
+        return None
 
     def after_write(
         self,
@@ -67,7 +68,7 @@ class CollectionRules(Protocol):
         before: Any,
     ) -> None:
         """Inside the transaction, after the rows were written (or before they are deleted)."""
-        ...
+        return
 
 
 def forbidden_action(action: str, collection: str) -> AuthError:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 from typing import Any
-
-from sqlalchemy import Connection
 
 from authgate.access.model import Accountability
 from authgate.errors import failed_validation, invalid_payload
-from authgate.items.scope import Scope
+from authgate.items.scope import CollectionRules
 from authgate.items.service import ItemsService
 from authgate.project.model import compile_policy
 from authgate.query.params import Query
@@ -18,7 +15,7 @@ from authgate.query.params import Query
 COLLECTION = "directus_settings"
 
 
-class ProjectRules:
+class ProjectRules(CollectionRules):
     """What Directus would store blindly and authgate refuses: unusable values."""
 
     async def prepare(
@@ -40,28 +37,6 @@ class ProjectRules:
         if email_filter is not None and not isinstance(email_filter, dict):
             raise invalid_payload('"public_registration_email_filter" must be a filter object')
         return payload
-
-    def check(
-        self, conn: Connection, scope: Scope, key: Any, values: dict[str, Any], *, creating: bool
-    ) -> None:
-        return None
-
-    def before_write(
-        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
-    ) -> Any:
-        return None
-
-    def after_write(
-        self,
-        conn: Connection,
-        scope: Scope,
-        keys: Sequence[Any],
-        values: Mapping[str, Any],
-        *,
-        action: str,
-        before: Any,
-    ) -> None:
-        return None
 
 
 class ProjectService:

@@ -157,10 +157,7 @@ class SessionService:
         if not await self.hasher.verify(user.password, password):
             raise AuthError(Code.INVALID_CREDENTIALS)
         if user.tfa_secret:
-            if not otp:
-                raise AuthError(Code.INVALID_OTP)
-            if not await self.otp.accept(user, otp, now=now):
-                raise AuthError(Code.INVALID_OTP)
+            await self._check_otp(user, otp, now)
         rehash = None
         if user.password and self.hasher.needs_rehash(user.password):
             rehash = await self.hasher.hash(password)
@@ -184,10 +181,7 @@ class SessionService:
                 raise AuthError(Code.INVALID_CREDENTIALS)
             now = self.clock.now()
             if user.tfa_secret:
-                if not otp:
-                    raise AuthError(Code.INVALID_OTP)
-                if not await self.otp.accept(user, otp, now=now):
-                    raise AuthError(Code.INVALID_OTP)
+                await self._check_otp(user, otp, now)
             tokens = self._issue(
                 user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now
             )
@@ -195,6 +189,11 @@ class SessionService:
             return tokens
 
         return await stalled(self.clock, self.settings.login_stall_time, work)
+
+    async def _check_otp(self, user: User, otp: str | None, now: datetime) -> None:
+        """A user with two-factor on needs a fresh code (each step is accepted once)."""
+        if not otp or not await self.otp.accept(user, otp, now=now):
+            raise AuthError(Code.INVALID_OTP)
 
     async def _count_attempt(
         self, user: User, settings: ProjectSettings, client: Client, now: datetime
@@ -229,7 +228,23 @@ class SessionService:
     def _issue(
         self, user: User, admin: bool, app: bool, enforce_tfa: bool, mode: Mode, now: datetime
     ) -> IssuedTokens:
-        refresh_token = crypto.random_token()
+        return self._tokens(
+            user, crypto.random_token(), admin, app, mode, now, enforce_tfa=enforce_tfa
+        )
+
+    def _tokens(
+        self,
+        user: User,
+        refresh_token: str,
+        admin: bool,
+        app: bool,
+        mode: Mode,
+        now: datetime,
+        *,
+        enforce_tfa: bool = False,
+    ) -> IssuedTokens:
+        """The access token (a session JWT in session mode) that goes with ``refresh_token``.
+        ``enforce_tfa`` is only ever set at login, as in Directus."""
         ttl = (
             self.settings.session_cookie_ttl
             if mode == "session"
@@ -356,25 +371,10 @@ class SessionService:
             )
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)
-        ttl = (
-            self.settings.session_cookie_ttl
-            if mode == "session"
-            else self.settings.access_token_ttl
-        )
-        access_token = jwt.issue_access_token(
-            self.secret,
-            user=user.id,
-            role=user.role,
-            app_access=app,
-            admin_access=admin,
-            now=now,
-            ttl=ttl,
-            session=successor if mode == "session" else None,
-        )
         # (Expired sessions are purged at login, as a whole, not here for one user: that
         # scan would grow with every rotation the user's tombstones remember.)
         users_repo.touch_last_access(conn, user.id, now)
-        return IssuedTokens(access_token, successor, int(ttl.total_seconds() * 1000), user.id)
+        return self._tokens(user, successor, admin, app, mode, now)
 
     # --------------------------------------------------------------- logout
 

@@ -17,7 +17,7 @@ from authgate.access.model import Accountability
 from authgate.crypto import Keys
 from authgate.emails import is_valid_email
 from authgate.errors import failed_validation, invalid_payload, record_not_unique, unprocessable
-from authgate.items.scope import Scope
+from authgate.items.scope import CollectionRules, Scope
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import check_password_policy
@@ -30,7 +30,7 @@ from authgate.users.model import DEFAULT_PROVIDER, Status
 _STATUSES = sorted(status.value for status in Status)
 
 
-class UsersRules:
+class UsersRules(CollectionRules):
     def __init__(self, *, db: Database, keys: Keys, hasher: PasswordHasher) -> None:
         self.db = db
         self.keys = keys
