@@ -22,7 +22,7 @@ from sqlalchemy import (
 
 from authgate.storage.tables import sessions, users
 from authgate.users.model import User
-from authgate.users.repo import user_from_row
+from authgate.users.repo import LOGIN_COLUMNS, user_from_row
 
 
 @dataclass(frozen=True)
@@ -173,16 +173,7 @@ def find_with_user(conn: Connection, token_hash: str) -> tuple[SessionRow, User]
             sessions.c.next_token,
             sessions.c.share,
             sessions.c.oauth_client,
-            users.c.id,
-            users.c.email,
-            users.c.password,
-            users.c.status,
-            users.c.role,
-            users.c.tfa_secret,
-            users.c.provider,
-            users.c.external_identifier,
-            users.c.first_name,
-            users.c.last_name,
+            *LOGIN_COLUMNS,
         )
         .join(users, users.c.id == sessions.c.user)
         .where(sessions.c.token == token_hash, sessions.c.oauth_client.is_(None))

@@ -213,17 +213,9 @@ class SessionService:
         raise AuthError(Code.INVALID_CREDENTIALS)
 
     def _suspend(self, conn: Connection, user: User, client: Client, now: datetime) -> None:
-        users_repo.set_columns(conn, user.id, {"status": Status.SUSPENDED.value})
+        actor = activity.Actor(user.id, client.ip, client.user_agent, client.origin)
+        users_repo.set_status(conn, user.id, Status.SUSPENDED, actor, now)
         repo.delete_for_user(conn, user.id)
-        activity.record(
-            conn,
-            action="update",
-            actor=activity.Actor(user.id, client.ip, client.user_agent, client.origin),
-            collection="directus_users",
-            item=user.id,
-            now=now,
-            delta={"status": Status.SUSPENDED.value},
-        )
 
     def _issue(
         self, user: User, admin: bool, app: bool, enforce_tfa: bool, mode: Mode, now: datetime

@@ -149,14 +149,6 @@ class Registration:
         user = repo.find_by_email(conn, email)
         if user is None or user.status != Status.UNVERIFIED:
             raise invalid_payload("Invalid verification code")
-        repo.set_columns(conn, user.id, {"status": Status.ACTIVE.value})
-        activity.record(
-            conn,
-            action="update",
-            actor=activity.Actor(user.id, client.ip, client.user_agent, client.origin),
-            collection="directus_users",
-            item=user.id,
-            now=now,
-            delta={"status": Status.ACTIVE.value},
-        )
+        actor = activity.Actor(user.id, client.ip, client.user_agent, client.origin)
+        repo.set_status(conn, user.id, Status.ACTIVE, actor, now)
         return user.id

@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from authgate.activity import repo as activity
 from authgate.errors import AuthError, invalid_foreign_key, record_not_unique
 from authgate.storage.tables import sessions, users
-from authgate.users.model import User
+from authgate.users.model import Status, User
 
-_LOGIN_COLUMNS = (
+# What a login, a refresh or a token check needs to know of a user.
+LOGIN_COLUMNS = (
     users.c.id,
     users.c.email,
     users.c.password,
@@ -33,8 +35,8 @@ def user_from_row(row: Any) -> User:
 
 
 # Hot statements are built once: building a statement costs more than running it.
-_BY_EMAIL = select(*_LOGIN_COLUMNS).where(func.lower(users.c.email) == bindparam("email"))
-_BY_ID = select(*_LOGIN_COLUMNS).where(users.c.id == bindparam("id"))
+_BY_EMAIL = select(*LOGIN_COLUMNS).where(func.lower(users.c.email) == bindparam("email"))
+_BY_ID = select(*LOGIN_COLUMNS).where(users.c.id == bindparam("id"))
 _BY_TOKEN = select(users.c.id, users.c.role).where(
     users.c.token == bindparam("token"), users.c.status == "active"
 )
@@ -70,6 +72,23 @@ def set_columns(conn: Connection, user_id: str, values: Mapping[str, Any]) -> No
         conn.execute(update(users).where(users.c.id == user_id).values(**values))
     except IntegrityError as exc:
         raise translate_integrity_error(exc, values) from None
+
+
+def set_status(
+    conn: Connection, user_id: str, status: Status, actor: activity.Actor, now: datetime
+) -> None:
+    """A status change made by the server itself (lockout, verification), with its activity
+    row: the user is both the actor and the item."""
+    set_columns(conn, user_id, {"status": status.value})
+    activity.record(
+        conn,
+        action="update",
+        actor=actor,
+        collection="directus_users",
+        item=user_id,
+        now=now,
+        delta={"status": status.value},
+    )
 
 
 def insert_user(conn: Connection, values: Mapping[str, Any]) -> None:
