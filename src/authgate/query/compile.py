@@ -97,9 +97,7 @@ class Compiler:
                 continue
             if key.startswith("_"):
                 raise invalid_query(f'"{key}" is not a valid filter operator here')
-            clauses.append(
-                self._field_condition(key, value, collection, table, grant, path, checked)
-            )
+            clauses.append(self._field_condition(key, value, collection, table, grant, path))
         if not clauses:
             return true()
         return clauses[0] if len(clauses) == 1 else and_(*clauses)
@@ -112,7 +110,6 @@ class Compiler:
         table: FromClause,
         grant: Grant | None,
         path: str | None,
-        checked: bool,
     ) -> ColumnElement[bool]:
         described = collection.field(name)
         if described is None or (grant is not None and not grant.allows_field(name)):
@@ -124,11 +121,13 @@ class Compiler:
             if related is None:
                 raise fields_forbidden([name], collection.name, path)
             return self._relational_condition(
-                name, value, collection, table, related, relation, kind, path, checked
+                name, value, collection, table, related, relation, kind, path, grant
             )
         if described.is_alias:
             raise fields_forbidden([name], collection.name, path)
-        return scalar.column_condition(described, table.c[name], value, self.context)
+        return scalar.column_condition(
+            described, self.guarded(collection, table, grant, name), value, self.context
+        )
 
     def _relational_condition(
         self,
@@ -140,8 +139,10 @@ class Compiler:
         relation: Any,
         kind: str,
         path: str | None,
-        checked: bool,
+        grant: Grant | None,
     ) -> ColumnElement[bool]:
+        """``grant``: the caller's on ``collection`` (None: unchecked, for permission rules)."""
+        checked = grant is not None
         child_path = f"{path}.{name}" if path else name
         inner = self.alias(related.name)
         if kind == "m2o":
@@ -149,7 +150,7 @@ class Compiler:
             # collection's item rules (Directus), but its fields must be readable.
             match = self.condition(value, related, inner, path=child_path, checked=checked)
             keys = select(inner.c[related.primary_key]).where(match)
-            return table.c[name].in_(keys)
+            return self.guarded(collection, table, grant, name).in_(keys)
         some, negate = value, False
         if "_some" in value or "_none" in value:
             negate = "_none" in value
@@ -180,14 +181,22 @@ class Compiler:
     # ----------------------------------------------------------------- columns
 
     def field_value(self, node: Node, table: FromClause, described: Field) -> ColumnElement[Any]:
-        column = table.c[described.name]
-        grant = node.grant
-        if grant is None or grant.unrestricted_for(described.name):
+        return self.guarded(node.collection, table, node.grant, described.name)
+
+    def guarded(
+        self, collection: Collection, table: FromClause, grant: Grant | None, name: str
+    ) -> ColumnElement[Any]:
+        """A field as this caller sees it: the column where every visible row shows it,
+        ``CASE WHEN <the rules granting it> THEN col END`` where only some do. Every use of a
+        field (select, filter, search, sort, aggregate, group) goes through here, so that a
+        value hidden on a row can't be inferred from any of them."""
+        column = table.c[name]
+        if grant is None or grant.unrestricted_for(name):
             return column
-        rules = grant.rules_for(described.name)
+        rules = grant.rules_for(name)
         if not rules:
             return literal(None)
-        conditions = [self.condition(rule, node.collection, table, checked=False) for rule in rules]
+        conditions = [self.condition(rule, collection, table, checked=False) for rule in rules]
         return case((or_(*conditions), column), else_=literal(None))
 
     def select_columns(self, node: Node, table: FromClause) -> list[ColumnElement[Any]]:
@@ -247,7 +256,7 @@ class Compiler:
         inner_select = (
             select(value.label("v"))
             .where(*conditions)
-            .order_by(*self._deep_order(deep, related, inner, relation))
+            .order_by(*self._deep_order(deep, related, inner, relation, grant))
             .correlate(table)
         )
         limit = _int(deep.get("_limit"), self.nested_limit)
@@ -260,12 +269,17 @@ class Compiler:
         return select(self.json_array(rows.c.v, nested=child is not None)).scalar_subquery()
 
     def _deep_order(
-        self, deep: Mapping[str, Any], related: Collection, table: FromClause, relation: Any
+        self,
+        deep: Mapping[str, Any],
+        related: Collection,
+        table: FromClause,
+        relation: Any,
+        grant: Grant | None,
     ) -> list[Any]:
         sort = deep.get("_sort")
         if sort:
             items = sort if isinstance(sort, list) else [s for s in str(sort).split(",") if s]
-            return self.order_by(items, related, table, None)
+            return self.order_by([str(i) for i in items], related, table, grant)
         if relation.sort_field and relation.sort_field in table.c:
             return [table.c[relation.sort_field], table.c[related.primary_key]]
         return [table.c[related.primary_key]]
@@ -337,8 +351,10 @@ class Compiler:
             raise fields_forbidden([head], collection.name, path)
         if grant is not None and not grant.allows_field(head):
             raise fields_forbidden([head], collection.name, path)
+        if described.concealed or described.type == "hash":
+            raise invalid_query(f'"{head}" is concealed and can\'t be sorted on')
         if not rest:
-            return table.c[head]
+            return self.guarded(collection, table, grant, head)
         link = related_collection(self.overview, collection.name, head)
         if link is None or link[1] != "m2o":
             raise invalid_query(f'"{dotted}" can only be sorted through many-to-one relations')
@@ -350,7 +366,7 @@ class Compiler:
         value = self._sort_expression(rest, related, inner, inner_grant, child_path)
         return (
             select(value)
-            .where(inner.c[related.primary_key] == table.c[head])
+            .where(inner.c[related.primary_key] == self.guarded(collection, table, grant, head))
             .correlate(table)
             .scalar_subquery()
         )
@@ -363,7 +379,13 @@ class Compiler:
             readable = [f.name for f in node.collection.fields if node.grant.allows_field(f.name)]
         fields = [f for f in node.collection.columns if f.searchable]
         probe = Collection(node.collection.name, tuple(fields), node.collection.primary_key)
-        return scalar.compile_search(term, probe, table, readable)  # type: ignore[arg-type]
+        return scalar.compile_search(
+            term,
+            probe,
+            table,  # type: ignore[arg-type]
+            readable,
+            value_of=lambda name: self.guarded(node.collection, table, node.grant, name),
+        )
 
 
 def _child_path(node: Node, link: Link) -> str:

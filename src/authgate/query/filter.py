@@ -7,15 +7,17 @@ number and ``"true"`` as a boolean.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, false, func, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from authgate.errors import forbidden, invalid_query
+from authgate.errors import AuthError, forbidden, invalid_query
 from authgate.query import variables
 from authgate.schema.model import Collection, Field
 
@@ -96,6 +98,9 @@ class FilterContext:
     policies: tuple[str, ...] = ()
     now: datetime | None = None
     parametrize: bool = False
+    # Variables compiled into the statement as values rather than bound parameters (lists,
+    # $NOW, paths): a statement holding any is this caller's alone and must not be reused.
+    inlined: list[str] = dataclass_field(default_factory=list, compare=False, hash=False)
 
     def parameters(self) -> dict[str, Any]:
         return {
@@ -232,6 +237,8 @@ def _operator_clause(
             return between if operator == "_between" else not_(between)
         return column.in_(cast) if operator == "_in" else not_(column.in_(cast))
     value = variables.resolve(operand, context)
+    if value is not operand:
+        context.inlined.append(operand)
     if isinstance(value, list | dict):
         raise invalid_query(f'"{operator}" has to be a single value')
     if isinstance(value, str) and value == "" and operator not in ("_eq", "_neq"):
@@ -253,11 +260,15 @@ def _boolean(operand: Any, operator: str) -> bool:
 def _list_operand(operand: Any, operator: str, context: FilterContext) -> list[Any]:
     if isinstance(operand, str):
         resolved = variables.resolve(operand, context)
+        if resolved is not operand:
+            context.inlined.append(operand)
         items = resolved if isinstance(resolved, list) else operand.split(",")
     elif isinstance(operand, list):
         items = []
         for item in operand:
             resolved = variables.resolve(item, context)
+            if resolved is not item:
+                context.inlined.append(str(item))
             items += resolved if isinstance(resolved, list) else [resolved]
     elif isinstance(operand, Mapping):
         items = list(operand.values())
@@ -275,10 +286,12 @@ def _cast(field: Field, value: Any) -> Any:
         return None
     kind = field.type
     try:
-        if kind in ("integer", "bigInteger"):
-            return int(value)
-        if kind in ("float", "decimal"):
-            return float(value)
+        if kind in ("integer", "bigInteger", "float", "decimal"):
+            return _number(kind, value)
+        if kind == "uuid":
+            if not isinstance(value, str) or not variables.is_uuid(value):
+                raise ValueError(value)
+            return value.lower()
         if kind == "boolean":
             if isinstance(value, bool):
                 return value
@@ -291,11 +304,29 @@ def _cast(field: Field, value: Any) -> Any:
             return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
         if kind == "time":
             return value if isinstance(value, time) else time.fromisoformat(str(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise invalid_query(f'"{value}" is not a valid value for field "{field.name}"') from None
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value) if not isinstance(value, str) else value
+
+
+# What the columns hold: a value outside is no value of the field (and PostgreSQL would fail
+# the whole statement on it).
+_INTEGER_RANGE = {"integer": 2**31, "bigInteger": 2**63}
+
+
+def _number(kind: str, value: Any) -> int | float:
+    """A number the column can hold (``ValueError`` otherwise)."""
+    if kind in _INTEGER_RANGE:
+        number = int(value)
+        if not -_INTEGER_RANGE[kind] <= number < _INTEGER_RANGE[kind]:
+            raise ValueError(value)
+        return number
+    real = float(value)
+    if not math.isfinite(real):
+        raise ValueError(value)
+    return real
 
 
 def _datetime(value: Any) -> datetime:
@@ -350,10 +381,16 @@ _BOOLEAN_BUILDERS: Mapping[str, Callable[[Any, bool], ColumnElement[bool]]] = {
 
 
 def compile_search(
-    term: str, collection: Collection, table: Table, readable: Sequence[str] | None = None
+    term: str,
+    collection: Collection,
+    table: Table,
+    readable: Sequence[str] | None = None,
+    *,
+    value_of: Callable[[str], Any] | None = None,
 ) -> ColumnElement[bool]:
     """Directus ``search``: case-insensitive substring on text fields, equality on numbers when
-    the term is a number and on UUIDs when it is one; concealed fields are never searched."""
+    the term is a number and on UUIDs when it is one; concealed fields are never searched.
+    ``value_of`` gives a field's value as the caller sees it (default: the column)."""
     clauses: list[ColumnElement[bool]] = []
     lowered = term.lower()
     for field in collection.columns:
@@ -361,15 +398,15 @@ def compile_search(
             continue
         if readable is not None and field.name not in readable:
             continue
-        column = table.c[field.name]
+        column = value_of(field.name) if value_of is not None else table.c[field.name]
         if field.type in ("string", "text", "csv"):
             clauses.append(_like(column, lowered, prefix="%", suffix="%", lower=True))
         elif field.type in ("integer", "bigInteger", "float", "decimal"):
             try:
-                number = float(term)
-            except ValueError:
-                continue
-            clauses.append(column == (int(number) if number.is_integer() else number))
+                number = _cast(field, term)
+            except AuthError:
+                continue  # not a number this field can hold: nothing to match
+            clauses.append(column == number)
         elif field.type == "uuid" and variables.is_uuid(term):
             clauses.append(column == term.lower())
     return or_(*clauses) if clauses else false()

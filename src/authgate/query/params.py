@@ -17,6 +17,14 @@ from authgate.errors import invalid_query
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _MAX_DEPTH = 10
 _ARRAY_LIMIT = 500
+# Bounds that keep one request from costing the server more than any real query needs: the
+# nesting of a JSON parameter, the conditions a filter may hold (SQLite refuses expressions
+# nested past 1000 levels, and OR chains nest), the values all its lists may hold (every one is
+# a bound parameter), and integers that fit the databases' 32-bit LIMIT/OFFSET.
+MAX_JSON_DEPTH = 32
+MAX_FILTER_CONDITIONS = 500
+MAX_FILTER_VALUES = 10_000
+MAX_INT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -81,17 +89,79 @@ def _listify(value: Any) -> Any:
     return {k: _listify(v) for k, v in value.items()}
 
 
+def _json(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise invalid_query(f'"{name}" is not valid JSON') from None
+
+
 def _as_object(name: str, value: Any) -> Mapping[str, Any] | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise invalid_query(f'"{name}" is not valid JSON') from None
+        value = _json(name, value)
     if not isinstance(value, dict):
         raise invalid_query(f'"{name}" has to be an object')
+    _check_depth(name, value)
     return value
+
+
+def _check_depth(name: str, value: Any) -> None:
+    """Refuses JSON nested deeper than ``MAX_JSON_DEPTH`` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise invalid_query(
+                f'"{name}" is nested too deeply (more than {MAX_JSON_DEPTH} levels)'
+            )
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def check_filter_size(spec: Mapping[str, Any]) -> None:
+    """Refuses a filter with more than ``MAX_FILTER_CONDITIONS`` field conditions or more than
+    ``MAX_FILTER_VALUES`` values in its lists."""
+    _check_depth("filter", spec)
+    conditions = values = 0
+    stack: list[Any] = [spec]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            values += len(node)
+            stack.extend(item for item in node if isinstance(item, dict | list))
+            continue
+        for key, child in node.items():
+            if not str(key).startswith("_"):
+                conditions += 1
+            if isinstance(child, dict | list):
+                stack.append(child)
+    if conditions > MAX_FILTER_CONDITIONS:
+        raise invalid_query(f'"filter" has more than {MAX_FILTER_CONDITIONS} conditions')
+    if values > MAX_FILTER_VALUES:
+        raise invalid_query(f'"filter" holds more than {MAX_FILTER_VALUES} values')
+
+
+def _check_deep(deep: Mapping[str, Any] | None) -> None:
+    """``deep`` maps relational fields to objects of ``_filter``, ``_sort``, ``_limit``,
+    ``_offset`` (and further relations)."""
+    if deep is None:
+        return
+    stack: list[Mapping[str, Any]] = [deep]
+    while stack:
+        node = stack.pop()
+        for key, value in node.items():
+            if key == "_filter":
+                if not isinstance(value, dict):
+                    raise invalid_query('"deep._filter" has to be an object')
+                check_filter_size(value)
+            elif key in ("_limit", "_offset"):
+                _as_int(f"deep.{key}", value, minimum=-1 if key == "_limit" else 0)
+            elif not key.startswith("_"):
+                if not isinstance(value, dict):
+                    raise invalid_query(f'"deep.{key}" has to be an object')
+                stack.append(value)
 
 
 def _as_list(value: Any) -> tuple[str, ...]:
@@ -104,9 +174,11 @@ def _as_list(value: Any) -> tuple[str, ...]:
         if value.startswith("["):
             try:
                 parsed = json.loads(value)
-            except ValueError:
-                parsed = None
+            except (ValueError, RecursionError):
+                raise invalid_query(f'"{value[:20]}" is not valid JSON') from None
             if isinstance(parsed, list):
+                if not all(isinstance(v, str | int) for v in parsed):
+                    raise invalid_query("A list parameter can only hold names")
                 return tuple(str(v).strip() for v in parsed if str(v).strip())
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return ()
@@ -115,12 +187,15 @@ def _as_list(value: Any) -> tuple[str, ...]:
 def _as_int(name: str, value: Any, *, minimum: int) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
+    if isinstance(value, bool):
         number = None
-    if number is None or number < minimum:
-        raise invalid_query(f'"{name}" has to be an integer of at least {minimum}')
+    else:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = None
+    if number is None or not minimum <= number <= MAX_INT:
+        raise invalid_query(f'"{name}" has to be an integer between {minimum} and {MAX_INT}')
     return number
 
 
@@ -142,17 +217,30 @@ def parse_query(params: Mapping[str, Any], *, limit_max: int | None = None) -> Q
     if alias is not None and not all(isinstance(v, str) for v in alias.values()):
         raise invalid_query('"alias" values have to be field names')
     fields = _as_list(params.get("fields")) or ("*",)
+    if len(fields) > _ARRAY_LIMIT:
+        raise invalid_query(f'"fields" can not hold more than {_ARRAY_LIMIT} names')
+    spec = _as_object("filter", params.get("filter"))
+    if spec is not None:
+        check_filter_size(spec)
+    deep = _as_object("deep", params.get("deep"))
+    _check_deep(deep)
+    aggregate = _as_object("aggregate", params.get("aggregate"))
+    if aggregate is not None and not all(
+        isinstance(v, str) or (isinstance(v, list) and all(isinstance(i, str) for i in v))
+        for v in aggregate.values()
+    ):
+        raise invalid_query('"aggregate" values have to be field names')
     return Query(
         fields=fields,
-        filter=_as_object("filter", params.get("filter")),
+        filter=spec,
         search=search.strip() if isinstance(search, str) and search.strip() else None,
         sort=_as_list(params.get("sort")) or None,
         limit=limit,
         offset=_as_int("offset", params.get("offset"), minimum=0),
         page=_as_int("page", params.get("page"), minimum=0),
         meta=meta,
-        aggregate=_as_object("aggregate", params.get("aggregate")),
+        aggregate=aggregate,
         group_by=_as_list(params.get("groupBy")) or None,
-        deep=_as_object("deep", params.get("deep")),
+        deep=deep,
         alias=alias,
     )

@@ -2,20 +2,31 @@
 (plus one per requested ``meta`` count), decoded to API values.
 
 Reads whose SQL does not depend on the caller's values (no filter or search; permission rules
-whose variables are bound parameters) are built once per grant set and reused: building a
-statement costs more than running it.
+whose variables all became bound parameters: none was compiled in as a value, see
+``FilterContext.inlined``) are built once per grant set and reused: building a statement costs
+more than running it.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, and_, bindparam, func, select, true
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    true,
+)
 
 from authgate.access.grants import Grant, fields_forbidden
 from authgate.errors import invalid_query
@@ -24,7 +35,7 @@ from authgate.query.decode import decode_row, decode_value
 from authgate.query.filter import FilterContext
 from authgate.query.params import Query
 from authgate.query.tree import GrantLookup, Node, build_tree
-from authgate.schema.model import Collection
+from authgate.schema.model import Collection, Field
 from authgate.schema.overview import SchemaOverview
 
 _AGGREGATES: dict[str, Any] = {
@@ -88,7 +99,7 @@ class Reader:
     ) -> ReadResult:
         """``key``: one item by primary key; ``keys``: only these items. ``cache_key``
         identifies the caller's grants (None: do not cache)."""
-        context = replace(context, parametrize=True)
+        context = replace(context, parametrize=True, inlined=[])
         if query.aggregate:
             return self._aggregate(conn, overview, collection, query, grants, context)
         plan_key = None
@@ -118,7 +129,7 @@ class Reader:
             plan = self._plan(
                 overview, collection, query, grants, context, key is not None, keys, limit_one
             )
-            if plan_key is not None:
+            if plan_key is not None and not context.inlined:
                 with self._lock:
                     self._plans[plan_key] = plan
                     while len(self._plans) > 1024:
@@ -231,11 +242,16 @@ class Reader:
         grant = grants(collection.name, None)
         table = compiler.alias(collection.name)
         assert query.aggregate is not None
-        columns, layout = _aggregate_columns(collection, grant, table, query.aggregate)
+
+        def value_of(name: str) -> Any:
+            # A field readable only on some rows counts as null on the others.
+            return compiler.guarded(collection, table, grant, name)
+
+        columns, layout = _aggregate_columns(collection, grant, value_of, query.aggregate)
         groups = list(query.group_by or ())
         for name in groups:
-            _readable(collection, grant, name)
-            columns.append(table.c[name].label(f"group__{name}"))
+            _groupable(collection, grant, name)
+            columns.append(value_of(name).label(f"group__{name}"))
         conditions = []
         rule = compiler.row_rule(grant, None, collection, table)
         if rule is not None:
@@ -246,8 +262,11 @@ class Reader:
         if conditions:
             statement = statement.where(and_(*conditions))
         if groups:
-            statement = statement.group_by(*[table.c[n] for n in groups])
-            statement = statement.order_by(*[table.c[n] for n in groups])
+            # By position: a guarded field is a CASE with its own bound parameters, and
+            # PostgreSQL would not see two renderings of it as the same expression.
+            first = len(columns) - len(groups) + 1
+            positions = [literal_column(str(first + i)) for i in range(len(groups))]
+            statement = statement.group_by(*positions).order_by(*positions)
             limit = self._limit(query)
             if limit != -1:
                 statement = statement.limit(limit)
@@ -258,9 +277,27 @@ class Reader:
 
 Layout = list[tuple[str, str | None, str]]  # (operation, field or None for "*", column label)
 
+_NUMERIC = frozenset({"integer", "bigInteger", "float", "decimal"})
+_ORDERED = _NUMERIC | {"string", "text", "csv", "timestamp", "dateTime", "date", "time"}
+# Which field types each function takes: the same set on every database (PostgreSQL has no
+# sum of text, max of a uuid or a boolean, or equality on json).
+_AGGREGATE_TYPES: dict[str, frozenset[str] | None] = {
+    "count": None,
+    "countDistinct": None,
+    "sum": _NUMERIC,
+    "sumDistinct": _NUMERIC,
+    "avg": _NUMERIC,
+    "avgDistinct": _NUMERIC,
+    "min": _ORDERED,
+    "max": _ORDERED,
+}
+
 
 def _aggregate_columns(
-    collection: Collection, grant: Grant | None, table: Any, aggregate: Mapping[str, Any]
+    collection: Collection,
+    grant: Grant | None,
+    value_of: Callable[[str], Any],
+    aggregate: Mapping[str, Any],
 ) -> tuple[list[Any], Layout]:
     columns: list[Any] = []
     layout: Layout = []
@@ -276,11 +313,35 @@ def _aggregate_columns(
                 columns.append(func.count().label(label))
                 layout.append((operation, None, label))
                 continue
-            _readable(collection, grant, name)
+            described = _readable(collection, grant, name)
+            _aggregable(described, operation)
             label = f"{operation}__{name}"
-            columns.append(_AGGREGATES[operation](table.c[name]).label(label))
+            columns.append(_AGGREGATES[operation](value_of(name)).label(label))
             layout.append((operation, name, label))
     return columns, layout
+
+
+def _aggregable(described: Field, operation: str) -> None:
+    """Concealed values never leave the server, not even as a minimum: only counted."""
+    if described.is_alias:
+        raise invalid_query(f'"{described.name}" holds no value to aggregate')
+    if (described.concealed or described.type == "hash") and operation != "count":
+        raise invalid_query(
+            f'"{operation}" can\'t be used on the concealed field "{described.name}"'
+        )
+    allowed = _AGGREGATE_TYPES[operation]
+    if operation == "countDistinct" and described.type == "json":
+        allowed = frozenset()
+    if allowed is not None and described.type not in allowed:
+        raise invalid_query(
+            f'"{operation}" can\'t be used on the {described.type} field "{described.name}"'
+        )
+
+
+def _groupable(collection: Collection, grant: Grant | None, name: str) -> None:
+    described = _readable(collection, grant, name)
+    if described.is_alias or described.concealed or described.type in ("hash", "json"):
+        raise invalid_query(f'"{name}" can\'t be used in "groupBy"')
 
 
 def _aggregate_item(
@@ -288,19 +349,26 @@ def _aggregate_item(
 ) -> dict[str, Any]:
     item: dict[str, Any] = {}
     for operation, name, label in layout:
-        value = _number(row[label])
         if name is None:
-            item[operation] = value
-        else:
-            item.setdefault(operation, {})[name] = value
+            item[operation] = _number(row[label])
+            continue
+        raw = row[label]
+        value = (
+            decode_value(collection.by_name[name], raw)
+            if operation in ("min", "max")
+            else _number(raw)
+        )
+        item.setdefault(operation, {})[name] = value
     for name in groups:
         item[name] = decode_value(collection.by_name[name], row[f"group__{name}"])
     return item
 
 
-def _readable(collection: Collection, grant: Grant | None, name: str) -> None:
-    if collection.field(name) is None or (grant is not None and not grant.allows_field(name)):
+def _readable(collection: Collection, grant: Grant | None, name: str) -> Field:
+    described = collection.field(name)
+    if described is None or (grant is not None and not grant.allows_field(name)):
         raise fields_forbidden([name], collection.name)
+    return described
 
 
 def _number(value: Any) -> Any:

@@ -14,6 +14,10 @@ from authgate.errors import invalid_query
 from authgate.schema.model import Collection, Field, Relation
 from authgate.schema.overview import SchemaOverview
 
+# Relations (each a correlated subquery) one read may ask for: `*.*.*` over a few relations
+# stays under it, `*.*.*.*.*` over self-relations would take the database minutes to plan.
+MAX_RELATIONS = 100
+
 # (collection, path) -> the caller's read grant there, or None when unrestricted (admin);
 # raises FORBIDDEN when the caller may not read the collection at all.
 GrantLookup = Callable[[str, str | None], Grant | None]
@@ -91,6 +95,19 @@ def _group_requested(
     return direct
 
 
+def _is_alias_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _spend(budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise invalid_query(
+            f"The query asks for more than {MAX_RELATIONS} related fields; name the ones you "
+            "need instead of nesting *"
+        )
+
+
 def build_tree(
     overview: SchemaOverview,
     collection: Collection,
@@ -102,9 +119,13 @@ def build_tree(
     path: str | None = None,
     depth: int = 0,
     max_depth: int = 10,
+    budget: list[int] | None = None,
 ) -> Node:
+    """``budget``: how many more relations the whole tree may hold (shared by the recursion;
+    each one is a subquery, and ``*.*.*`` multiplies them at every level)."""
     if depth > max_depth:
         raise invalid_query(f"Max relational depth ({max_depth}) exceeded")
+    budget = budget if budget is not None else [MAX_RELATIONS]
     grant = grants(collection.name, path)
     node = Node(collection, grant, path)
     alias = alias or {}
@@ -122,6 +143,7 @@ def build_tree(
             if described.is_alias and link is None:
                 continue  # presentation-only aliases hold no data
             if link is not None and link[1] == "o2m":
+                _spend(budget)
                 node.relations.append(
                     Link(out_name, described, link[0], "o2m", None, deep.get(out_name, {}))
                 )
@@ -129,24 +151,28 @@ def build_tree(
                 node.scalars.append((out_name, described))
             continue
         relation, kind, target = link
+        _spend(budget)
         child = None
         if children:
             target_collection = overview.collection(target)
             if target_collection is None:
                 refused.append(out_name)
                 continue
-            child_deep = {
-                k: v for k, v in (deep.get(out_name) or {}).items() if not k.startswith("_")
-            }
+            own_deep = deep.get(out_name) or {}
+            child_deep = {k: v for k, v in own_deep.items() if not k.startswith("_")}
+            nested_alias = own_deep.get("_alias")
             child = build_tree(
                 overview,
                 target_collection,
                 children,
                 grants,
+                # aliases inside a relation (what GraphQL aliases on nested fields become)
+                alias=nested_alias if _is_alias_map(nested_alias) else None,
                 deep=child_deep,
                 path=_join(path, out_name),
                 depth=depth + 1,
                 max_depth=max_depth,
+                budget=budget,
             )
         node.relations.append(
             Link(out_name, described, relation, kind, child, deep.get(out_name) or {})
