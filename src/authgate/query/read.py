@@ -265,7 +265,7 @@ class Reader:
             # By position: a guarded field is a CASE with its own bound parameters, and
             # PostgreSQL would not see two renderings of it as the same expression.
             first = len(columns) - len(groups) + 1
-            positions = [literal_column(str(first + i)) for i in range(len(groups))]
+            positions: list[Any] = [literal_column(str(first + i)) for i in range(len(groups))]
             statement = statement.group_by(*positions).order_by(*positions)
             limit = self._limit(query)
             if limit != -1:
