@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 from redis.asyncio import Redis
 
 from authgate.access.authenticate import Authenticator
@@ -22,6 +23,7 @@ from authgate.access.rules import AccessRules, PermissionsRules, PoliciesRules, 
 from authgate.clock import Clock, SystemClock
 from authgate.config import Settings, load_settings, read_environment
 from authgate.crypto import Keys
+from authgate.graphql.engine import GraphQLEngine
 from authgate.http.build import build_asgi
 from authgate.http.cors import Cors
 from authgate.http.pipeline import Pipeline
@@ -39,6 +41,9 @@ from authgate.mail.transports import (
 )
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectRules, ProjectService
+from authgate.providers.accounts import Accounts
+from authgate.providers.base import ProviderContext
+from authgate.providers.registry import Providers, build_providers
 from authgate.query.read import Reader
 from authgate.ratelimit.db_store import DatabaseStore
 from authgate.ratelimit.redis_store import RedisStore
@@ -73,6 +78,27 @@ def mail_transport(settings: Settings) -> Transport:
             email.outbox_dir,
         )
     return FolderTransport(email.outbox_dir)
+
+
+def sso_providers(
+    settings: Settings, clock: Clock, keys: Keys, db: Database, store: CounterStore
+) -> tuple[httpx2.AsyncClient, Providers]:
+    """The configured SSO providers (OpenID ones discovered now), and the HTTP client they
+    share for outbound calls (every call passes its own timeout)."""
+    http = httpx2.AsyncClient(follow_redirects=False)
+    context = ProviderContext(
+        settings=settings,
+        clock=clock,
+        keys=keys,
+        accounts=Accounts(db=db, keys=keys),
+        http=http,
+        store=store,
+    )
+    try:
+        return http, build_providers(settings.providers, context)
+    except BaseException:
+        db.engine.dispose()
+        raise
 
 
 def create_app(
@@ -111,6 +137,7 @@ def create_app(
     mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
     otp = OtpChecker(keys, shared_store)
     common: dict[str, Any] = {"db": db, "clock": clock}
+    http, providers = sso_providers(settings, clock, keys, db, shared_store)
     items = ItemsService(
         **common,
         reader=Reader(
@@ -138,7 +165,13 @@ def create_app(
         hasher=hasher,
         authenticator=Authenticator(db=db, clock=clock, keys=keys, secret=settings.secret.reveal()),
         sessions=SessionService(
-            **common, settings=settings, keys=keys, hasher=hasher, attempts=shared_store, otp=otp
+            **common,
+            settings=settings,
+            keys=keys,
+            hasher=hasher,
+            attempts=shared_store,
+            otp=otp,
+            provider_refresh=providers.refresh_user if settings.providers else None,
         ),
         users=UserService(db=db, items=items),
         items=items,
@@ -156,6 +189,8 @@ def create_app(
         outbox=outbox,
         cors=Cors(settings.cors),
         redis=redis,
+        graphql=GraphQLEngine(settings.graphql),
+        providers=providers,
     )
 
     async def verify_mail_setup() -> None:
@@ -172,6 +207,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
         await services.outbox.start()
+        await providers.start()
         checks = []
         if settings.email.transport == "smtp" and settings.email.verify_setup:
             checks.append(asyncio.create_task(verify_mail_setup()))
@@ -180,6 +216,8 @@ def create_app(
         finally:
             for check in checks:
                 check.cancel()
+            await providers.close()
+            await http.aclose()
             await services.outbox.close()
             for store in {id(shared_store): shared_store, id(limit_store): limit_store}.values():
                 await store.close()

@@ -27,6 +27,8 @@ Catalogue (status, when it is raised):
 * ``REQUESTS_EXCEEDED`` 429: a rate limit; carries ``Retry-After``.
 * ``INVALID_PROVIDER_CONFIG`` 503, ``SERVICE_UNAVAILABLE`` 503: the server or an upstream is
   not able to answer now (``SERVICE_UNAVAILABLE`` carries ``Retry-After`` when overloaded).
+* ``GRAPHQL_VALIDATION`` 400: a GraphQL document that does not parse, does not fit the caller's
+  schema or exceeds a limit (``errors`` lists the GraphQL errors).
 * ``INTERNAL_SERVER_ERROR`` 500: anything unexpected; the real cause is only logged.
 """
 
@@ -59,6 +61,7 @@ class Code(StrEnum):
     REQUESTS_EXCEEDED = "REQUESTS_EXCEEDED"
     INVALID_PROVIDER_CONFIG = "INVALID_PROVIDER_CONFIG"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    GRAPHQL_VALIDATION = "GRAPHQL_VALIDATION"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -84,6 +87,7 @@ STATUS: Final[Mapping[Code, int]] = {
     Code.REQUESTS_EXCEEDED: 429,
     Code.INVALID_PROVIDER_CONFIG: 503,
     Code.SERVICE_UNAVAILABLE: 503,
+    Code.GRAPHQL_VALIDATION: 400,
     Code.INTERNAL_SERVER_ERROR: 500,
 }
 
@@ -98,6 +102,7 @@ MESSAGES: Final[Mapping[Code, str]] = {
     Code.INVALID_PROVIDER: "Invalid provider.",
     Code.INVALID_INVITE: "This invite is no longer valid.",
     Code.INVALID_PROVIDER_CONFIG: "Invalid config.",
+    Code.GRAPHQL_VALIDATION: "GraphQL validation error.",
     Code.INTERNAL_SERVER_ERROR: "An unexpected error occurred.",
 }
 

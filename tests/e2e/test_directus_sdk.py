@@ -303,3 +303,34 @@ def test_data_model_items_and_permissions(node: str, server: Server) -> None:
     }
     assert result["cleanup"] == [True, True, True]
     assert _error(result["after_drop"]) == (403, "FORBIDDEN")
+
+
+def test_graphql_login_refresh_logout_and_users_me(node: str, server: Server) -> None:
+    """The SDK's ``graphql()`` composable with ``authentication('json')`` on
+    ``/graphql/system``: the auth mutations, ``users_me`` with the token they returned, and
+    the errors a GraphQL client sees (HTTP 200, the code in ``extensions``)."""
+    email = unique_email("sdk-graphql")
+    client = server.client()
+    role = client.post(
+        "/roles",
+        json={"name": email, "policies": [{"policy": {"name": email, "app_access": True}}]},
+        headers=server.admin,
+    )
+    assert role.status_code == 200, role.text
+    user = server.create_user(email, PASSWORD, role=role.json()["data"]["id"])
+
+    result = run(node, "graphql", server.url, email, PASSWORD)
+
+    expected = {"ok": True, "has_access_token": True, "has_refresh_token": True}
+    assert result["login"] == {**expected, "expires": "900000"}, result["login"]
+    assert result["me"] == {"ok": True, "value": {"users_me": {"id": user["id"], "email": email}}}
+    assert result["refresh"] == {**expected, "expires": "900000"}, result["refresh"]
+    assert result["rotated"] is True
+    assert result["repeat_gets_the_same_successor"] is True
+    assert result["me_after_refresh"]["value"]["users_me"]["id"] == user["id"]
+    assert result["logout"] == {"ok": True, "value": {"auth_logout": True}}
+    assert _error(result["refresh_after_logout"]) == (200, "INVALID_CREDENTIALS")
+    assert result["me_anonymous"] == {"ok": True, "value": {"users_me": None}}
+    assert _error(result["wrong_password"]) == (200, "INVALID_CREDENTIALS")
+    assert result["set_cookies"] == 0  # json mode: no cookie at all
+    assert result["statuses"] == [200]

@@ -11,6 +11,12 @@ ENV = {
     "AUTH_GITHUB_DRIVER": "oauth2",
     "AUTH_GITHUB_ICON": "github",
     "AUTH_GITHUB_MODE": "cookie",
+    # A complete oauth2 configuration (a missing key stops the start); never contacted here.
+    "AUTH_GITHUB_CLIENT_ID": "client",
+    "AUTH_GITHUB_CLIENT_SECRET": "secret",
+    "AUTH_GITHUB_AUTHORIZE_URL": "https://github.example/login/oauth/authorize",
+    "AUTH_GITHUB_ACCESS_URL": "https://github.example/login/oauth/access_token",
+    "AUTH_GITHUB_PROFILE_URL": "https://github.example/user",
     "AUTH_DISABLE_DEFAULT": "true",
 }
 

@@ -30,6 +30,7 @@ CATALOGUE = {
     "REQUESTS_EXCEEDED": 429,
     "INVALID_PROVIDER_CONFIG": 503,
     "SERVICE_UNAVAILABLE": 503,
+    "GRAPHQL_VALIDATION": 400,
     "INTERNAL_SERVER_ERROR": 500,
 }
 
@@ -44,6 +45,7 @@ FIXED_MESSAGES = {
     "INVALID_PROVIDER": "Invalid provider.",
     "INVALID_INVITE": "This invite is no longer valid.",
     "INVALID_PROVIDER_CONFIG": "Invalid config.",
+    "GRAPHQL_VALIDATION": "GraphQL validation error.",
     "INTERNAL_SERVER_ERROR": "An unexpected error occurred.",
 }
 

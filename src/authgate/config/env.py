@@ -149,9 +149,20 @@ def _not_json(name: str) -> Any:
 
 
 # Provider keys Directus never guesses (its env type map): DNs hold commas, passwords may look
-# like numbers, and COOKIE_SECURE is a boolean whatever it looks like.
-_PROVIDER_STRINGS = ("BIND_DN", "USER_DN", "GROUP_DN", "BIND_PASSWORD")
+# like numbers, and COOKIE_SECURE is a boolean whatever it looks like. Client ids and secrets
+# too (authgate's own): a numeric id or a secret with a comma must reach the provider as typed.
+_PROVIDER_STRINGS = (
+    "BIND_DN",
+    "USER_DN",
+    "GROUP_DN",
+    "BIND_PASSWORD",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+)
 _PROVIDER_BOOLEANS = ("COOKIE_SECURE",)
+# Documents kept as typed: SAML's SP_*/IDP_* settings (metadata XML, PEM keys) and LDAP's
+# CLIENT__TLS_OPTIONS__* (PEM) may hold commas, which the guessing would split into a list.
+_PROVIDER_TEXT_PREFIXES = ("SP_", "IDP_", "CLIENT__TLS_OPTIONS__")
 
 
 def cast_provider_option(key: str, raw: str) -> Any:
@@ -160,7 +171,7 @@ def cast_provider_option(key: str, raw: str) -> Any:
     kind, value = strip_prefix(raw)
     if kind is not None:
         return cast_as(kind, value)
-    if key in _PROVIDER_STRINGS:
+    if key in _PROVIDER_STRINGS or key.upper().startswith(_PROVIDER_TEXT_PREFIXES):
         return value
     if key in _PROVIDER_BOOLEANS:
         return value.strip().lower() in ("true", "1")

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from authgate.config.env import ConfigError, Reader, cast_provider_option
+from authgate.config.graphql import GraphQLSettings, graphql_settings
 
 SameSite = Literal["lax", "strict", "none"]
 
@@ -210,6 +211,7 @@ class Settings:
     project_name: str | None = None
     root_redirect: str | None = "./admin"
     healthcheck_enabled: bool = True
+    graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
 
 
 _PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -293,6 +295,7 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         project_name=env.optional_string("PROJECT_NAME"),
         root_redirect=_root_redirect(env),
         healthcheck_enabled=env.boolean("HEALTHCHECK_ENABLED", True),
+        graphql=graphql_settings(env),
     )
 
 

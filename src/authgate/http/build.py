@@ -10,8 +10,9 @@ from starlette.routing import Router
 
 from authgate.errors import route_not_found
 from authgate.http.pipeline import Pipeline
-from authgate.http.routes import access, auth, items, pages, schema, server, users
+from authgate.http.routes import access, auth, graphql, items, schema, server, sso, users
 from authgate.http.services import Services
+from authgate.pages import routes as pages
 
 
 async def _not_found(scope: Any, receive: Any, send: Any) -> None:
@@ -24,7 +25,9 @@ def build_asgi(
     router = Router(
         routes=[
             *server.routes,
+            *graphql.routes,  # early: a hot path, two exact paths that overlap nothing
             *auth.routes,
+            *sso.routes,
             *users.routes,
             *access.routes,
             *schema.routes,
@@ -35,4 +38,4 @@ def build_asgi(
         default=_not_found,
         lifespan=lifespan,
     )
-    return Pipeline(router, services)
+    return Pipeline(router, services, pages=pages.area)

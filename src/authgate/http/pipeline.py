@@ -44,6 +44,19 @@ _BASE_HEADERS = [
 _TOO_MANY_TOKENS = "The request uses more than one method for including an access token"
 
 
+@dataclass(frozen=True)
+class PageArea:
+    """Paths served as HTML pages (``/admin``): their errors render as pages (``None`` for an
+    unexpected one), and a session cookie that no longer authenticates makes the request
+    anonymous (the page offers to sign in again) instead of failing with a JSON error."""
+
+    prefix: str
+    render_error: Callable[[AuthError | None], Response]
+
+    def owns(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+
 @dataclass
 class RequestState:
     """What the pipeline learned about a request; handlers read it from ``scope["state"]``."""
@@ -56,6 +69,7 @@ class RequestState:
     ip: str | None
     user_agent: str | None
     origin: str | None
+    stale_cookie: bool = False  # a page request whose session cookie failed; the page clears it
 
 
 def parse_cookies(header: str | None) -> dict[str, str]:
@@ -72,10 +86,11 @@ def parse_cookies(header: str | None) -> dict[str, str]:
 
 
 class Pipeline:
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: Services, pages: PageArea | None = None) -> None:
         self.app = app
         self.services = services
         self.settings = services.settings
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,16 +105,19 @@ class Pipeline:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), *extra]
+                own = message.get("headers", [])
+                # A response's own header wins (the pages send their own CSP).
+                present = {name.lower() for name, _ in own}
+                message["headers"] = [*own, *(h for h in extra if h[0] not in present)]
             await send(message)
 
         try:
             await self._handle(scope, receive, send_with_headers, headers)
         except AuthError as error:
-            await self._respond(render_error(error), scope, receive, send_with_headers)
+            await self._respond(self._render(error, scope), scope, receive, send_with_headers)
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            await self._respond(render_unexpected(), scope, receive, send_with_headers)
+            await self._respond(self._render(None, scope), scope, receive, send_with_headers)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
@@ -114,6 +132,11 @@ class Pipeline:
         self, response: Response, scope: Scope, receive: Receive, send: Send
     ) -> None:
         await response(scope, receive, send)
+
+    def _render(self, error: AuthError | None, scope: Scope) -> Response:
+        if self.pages is not None and self.pages.owns(scope["path"]):
+            return self.pages.render_error(error)
+        return render_unexpected() if error is None else render_error(error)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         method = scope["method"]
@@ -162,6 +185,11 @@ class Pipeline:
         try:
             accountability = await self.services.authenticator.authenticate(token, origin)
         except AuthError as error:
+            if source == "cookie" and self.pages is not None and self.pages.owns(path):
+                state.stale_cookie = True
+                scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
+                await self._route(scope, _replay(raw_body), send)
+                return
             response = render_error(error)
             if source == "cookie" and error.code in (Code.INVALID_CREDENTIALS, Code.INVALID_TOKEN):
                 clear_cookie(response, self.settings.session_cookie)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
@@ -10,11 +10,13 @@ from authgate.access.authenticate import Authenticator
 from authgate.clock import Clock
 from authgate.config.settings import Settings
 from authgate.crypto import Keys
+from authgate.graphql.engine import GraphQLEngine
 from authgate.http.cors import Cors
 from authgate.items.service import ItemsService
 from authgate.mail.outbox import Outbox
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectService
+from authgate.providers.registry import Providers
 from authgate.ratelimit.requests import RequestLimits
 from authgate.schema.service import SchemaService
 from authgate.sessions.service import SessionService
@@ -47,3 +49,5 @@ class Services:
     outbox: Outbox
     cors: Cors
     redis: Redis | None = None
+    providers: Providers = field(default_factory=Providers)  # SSO (AUTH_PROVIDERS)
+    graphql: GraphQLEngine | None = None  # /graphql and /graphql/system

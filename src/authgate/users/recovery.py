@@ -89,6 +89,8 @@ class PasswordRecovery:
         )
 
     async def reset(self, token: str, password: str, client: Client) -> None:
+        if not password:
+            raise invalid_payload('"password" field is required')
         now = self.clock.now()
         claims = jwt.verify_scoped(
             token, self.settings.secret.reveal(), now=now, scope=jwt.SCOPE_PASSWORD_RESET

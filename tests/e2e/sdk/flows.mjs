@@ -11,6 +11,7 @@
 //   node flows.mjs invite            <url> <admin-token> <email> <role>
 //   node flows.mjs invite-accept     <url> <token> <email> <password>
 //   node flows.mjs data-model        <url> <admin-token> <collection> <email> <password>
+//   node flows.mjs graphql           <url> <email> <password>
 //
 // Outcomes are recorded, never thrown: {ok: true, value} or {ok: false, status, code, message}.
 // The exit status is 0 whenever the JSON line was printed; assertions live on the Python side.
@@ -32,6 +33,7 @@ import {
   deletePermission,
   deleteRole,
   deleteUser,
+  graphql,
   inviteUser,
   passwordRequest,
   passwordReset,
@@ -354,6 +356,70 @@ const commands = {
     result.after_drop = await outcome(admin.request(readItems(collection)));
     return result;
   },
+};
+
+// ------------------------------------------------------------------------------------------
+// GraphQL: the SDK's graphql() composable on /graphql/system, with authentication('json')
+// holding the access token the auth_* mutations return, as an app built on GraphQL does.
+
+const GQL_LOGIN = `mutation Login($email: String!, $password: String!) {
+  auth_login(email: $email, password: $password) { access_token refresh_token expires }
+}`;
+const GQL_REFRESH = `mutation Refresh($token: String) {
+  auth_refresh(refresh_token: $token) { access_token refresh_token expires }
+}`;
+const GQL_LOGOUT = `mutation Logout($token: String) { auth_logout(refresh_token: $token) }`;
+const GQL_ME = `query { users_me { id email } }`;
+
+function graphqlClient(url) {
+  const cookies = cookieJarFetch();
+  const client = createDirectus(url, { globals: { fetch: cookies.fetch } })
+    .with(authentication('json', { autoRefresh: false }))
+    .with(graphql());
+  return { client, cookies };
+}
+
+function tokensSummary(data, field) {
+  if (!data.ok) return data;
+  const value = data.value[field];
+  return {
+    ok: true,
+    has_access_token: typeof value.access_token === 'string' && value.access_token.length > 0,
+    has_refresh_token: typeof value.refresh_token === 'string' && value.refresh_token.length > 0,
+    expires: value.expires,
+  };
+}
+
+commands.graphql = async (url, email, password) => {
+  const { client, cookies } = graphqlClient(url);
+  const system = (query, variables = {}) => outcome(client.query(query, variables, 'system'));
+  const result = {};
+
+  const login = await system(GQL_LOGIN, { email, password });
+  result.login = tokensSummary(login, 'auth_login');
+  if (login.ok) await client.setToken(login.value.auth_login.access_token);
+  result.me = await system(GQL_ME);
+
+  const firstRefresh = login.ok ? login.value.auth_login.refresh_token : null;
+  const refreshed = await system(GQL_REFRESH, { token: firstRefresh });
+  result.refresh = tokensSummary(refreshed, 'auth_refresh');
+  const secondRefresh = refreshed.ok ? refreshed.value.auth_refresh.refresh_token : null;
+  result.rotated = secondRefresh !== null && secondRefresh !== firstRefresh;
+  // authgate's decision 3: a repeat within the grace period gets the same successor.
+  const repeated = await system(GQL_REFRESH, { token: firstRefresh });
+  result.repeat_gets_the_same_successor =
+    repeated.ok && repeated.value.auth_refresh.refresh_token === secondRefresh;
+  if (refreshed.ok) await client.setToken(refreshed.value.auth_refresh.access_token);
+  result.me_after_refresh = await system(GQL_ME);
+
+  result.logout = await system(GQL_LOGOUT, { token: secondRefresh });
+  result.refresh_after_logout = await system(GQL_REFRESH, { token: secondRefresh });
+  await client.setToken(null);
+  result.me_anonymous = await system(`query { users_me { id } }`);
+  result.wrong_password = await system(GQL_LOGIN, { email, password: `${password}-not-it` });
+  result.set_cookies = cookies.log.setCookies.length;
+  result.statuses = [...new Set(cookies.log.responses.map((r) => r.status))];
+  return result;
 };
 
 const [command, ...args] = process.argv.slice(2);

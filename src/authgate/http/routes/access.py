@@ -3,7 +3,6 @@ themselves: ``/roles/me``, ``/policies/me/globals``, ``/permissions/me``."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -11,14 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.access import policy
+from authgate.access.me import policy_globals, read_permissions
 from authgate.access.permissions import APP_MINIMAL, permissions_for
-from authgate.access.repo import load_access_facts
 from authgate.errors import forbidden
 from authgate.http import context
 from authgate.http.responses import data, json_response
 from authgate.http.routes.items import item_routes
-from authgate.query.evaluate import matches
 from authgate.query.params import Query
 
 _ACTIONS = ("create", "read", "update", "delete", "share")
@@ -29,17 +26,7 @@ async def policies_me_globals(request: Request) -> Response:
     accountability = context.accountability(request)
     if accountability.user is None and accountability.role is None:
         return data({"app_access": False})
-
-    def work(conn: Connection) -> dict[str, bool]:
-        facts = load_access_facts(conn, user=accountability.user, role=accountability.role)
-        admin, app = policy.global_flags(facts, accountability.ip)
-        return {
-            "app_access": app,
-            "admin_access": admin,
-            "enforce_tfa": policy.enforces_tfa(facts, accountability.ip),
-        }
-
-    return data(await services.db.read(work))
+    return data(await services.db.read(policy_globals, accountability))
 
 
 async def roles_me(request: Request) -> Response:
@@ -121,24 +108,8 @@ async def list_permissions(request: Request) -> Response:
     also see the built-in app permissions, marked ``system``, as Directus lists them."""
     services = context.services(request)
     accountability = context.accountability(request)
-    query = replace(context.query(request), limit=-1)
-    result = await services.items.read(accountability, "directus_permissions", query)
-    rows = list(result.data)
-    if accountability.app:
-        for row in APP_MINIMAL:
-            item = {
-                "collection": row.collection,
-                "action": row.action,
-                "permissions": row.permissions,
-                "validation": row.validation,
-                "presets": row.presets,
-                "fields": list(row.fields),
-                "policy": None,
-                "system": True,
-            }
-            if not query.filter or matches(query.filter, item):
-                rows.append(item)
-    body: dict[str, Any] = {"data": rows}
+    result = await read_permissions(services.items, accountability, context.query(request))
+    body: dict[str, Any] = {"data": result.data}
     if result.meta is not None:
         body["meta"] = result.meta
     return json_response(body)

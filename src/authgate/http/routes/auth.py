@@ -9,21 +9,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.errors import AuthError, invalid_payload, route_not_found
+from authgate.errors import AuthError, Code, invalid_payload, route_not_found
 from authgate.http import context
 from authgate.http.responses import clear_cookie, data, json_response, no_content, set_cookie
 from authgate.http.validate import Rule, validate
-from authgate.sessions.service import IssuedTokens, Mode
-from authgate.tokens import jwt
+from authgate.sessions.delivery import MISSING_REFRESH, MODES, deliver, presented_refresh_token
+from authgate.sessions.service import IssuedTokens, Mode, stalled
 
-_MODES = ("cookie", "json", "session")
+_MODES = MODES
 _LOGIN = {
     "email": Rule("email", required=True),
     "password": Rule(required=True),
     "mode": Rule(choices=_MODES),
     "otp": Rule(allow_empty=True),
 }
-_MISSING_REFRESH = "The refresh token is required in either the payload or cookie"
+_LDAP_LOGIN = {
+    "identifier": Rule(required=True),
+    "password": Rule(required=True),
+    "mode": Rule(choices=_MODES),
+    "otp": Rule(allow_empty=True),
+}
+_MISSING_REFRESH = MISSING_REFRESH
 
 
 def tokens_response(
@@ -32,17 +38,14 @@ def tokens_response(
     """Login and refresh answers, by mode: the refresh token in the body (json), in the
     refresh cookie (cookie), or everything in the session cookie (session)."""
     services = context.services(request)
-    now = services.clock.now()
-    payload: dict[str, Any] = {"expires": tokens.expires_ms}
-    if mode == "json":
-        payload["refresh_token"] = tokens.refresh_token
-    if mode != "session" or always_access:
-        payload["access_token"] = tokens.access_token
-    response = data(payload)
-    if mode == "cookie":
-        set_cookie(response, services.settings.refresh_cookie, tokens.refresh_token, now)
-    elif mode == "session":
-        set_cookie(response, services.settings.session_cookie, tokens.access_token, now)
+    delivery = deliver(tokens, mode, always_access=always_access)
+    response = data(delivery.payload)
+    if delivery.cookie is not None:
+        settings = services.settings
+        config = (
+            settings.refresh_cookie if delivery.cookie == "refresh" else settings.session_cookie
+        )
+        set_cookie(response, config, delivery.cookie_value, services.clock.now())
     return response
 
 
@@ -57,6 +60,8 @@ async def login(request: Request) -> Response:
         provider = "default"
     else:
         configured = {p.name: p for p in services.settings.providers}.get(name)
+        if configured is not None and configured.driver == "ldap":
+            return await _ldap_login(request, configured.name)
         if configured is None or configured.driver != "local":
             raise route_not_found(request.url.path)
         provider = configured.name
@@ -78,6 +83,37 @@ async def login(request: Request) -> Response:
     return tokens_response(request, tokens, mode)
 
 
+async def _ldap_login(request: Request, name: str) -> Response:
+    """``POST /auth/login/<name>`` of an ``ldap`` provider: ``identifier`` and ``password``
+    checked against the directory, then the login pipeline (two-factor with ``otp``). The
+    answer carries the access token in every mode (spec §6.7.4)."""
+    services = context.services(request)
+    provider = services.providers.credentials(name)
+    if provider is None:
+        raise AuthError(Code.INVALID_PROVIDER_CONFIG)
+    body = context.body(request)
+    try:
+        validate(body, _LDAP_LOGIN)
+    except AuthError:
+        await asyncio.sleep(services.settings.login_stall_time.total_seconds())
+        raise
+    mode: Mode = body.get("mode", "json")
+
+    async def work() -> IssuedTokens:
+        user_id = await provider.authenticate(body["identifier"], body["password"])
+        return await services.sessions.login_verified(
+            user_id,
+            otp=body.get("otp") or None,
+            mode=mode,
+            client=context.client(request),
+            provider=name,
+        )
+
+    # A refused directory login is stalled like any failed login.
+    tokens = await stalled(services.clock, services.settings.login_stall_time, work)
+    return tokens_response(request, tokens, mode, always_access=True)
+
+
 def _refresh_source(request: Request) -> tuple[Mode | str, str | None]:
     """Directus's mode rules: ``mode`` if given, else json when the body has a token, else
     cookie; the token comes from the body, the refresh cookie, or the session cookie's JWT."""
@@ -88,22 +124,14 @@ def _refresh_source(request: Request) -> tuple[Mode | str, str | None]:
     mode = body.get("mode")
     if mode is None:
         mode = "json" if body.get("refresh_token") else "cookie"
-    cookies = context.state(request).cookies
-    token: Any = None
-    if mode == "json":
-        token = body.get("refresh_token")
-    elif mode == "cookie":
-        token = cookies.get(services.settings.refresh_cookie.name)
-    elif mode == "session":
-        session_cookie = cookies.get(services.settings.session_cookie.name)
-        if session_cookie:
-            claims = jwt.verify(
-                session_cookie, services.settings.secret.reveal(), now=services.clock.now()
-            )
-            token = claims.get("session")
-    if token is not None and not isinstance(token, str):
-        token = str(token)
-    return mode, token or None
+    token = presented_refresh_token(
+        mode,
+        body.get("refresh_token"),
+        context.state(request).cookies,
+        services.settings,
+        services.clock.now(),
+    )
+    return mode, token
 
 
 async def refresh(request: Request) -> Response:
@@ -113,8 +141,8 @@ async def refresh(request: Request) -> Response:
         raise invalid_payload(_MISSING_REFRESH)
     if mode not in _MODES:
         raise invalid_payload(_MISSING_REFRESH)
-    tokens = await services.sessions.refresh(token, mode=mode, client=context.client(request))  # type: ignore[arg-type]
-    return tokens_response(request, tokens, mode)  # type: ignore[arg-type]
+    tokens = await services.sessions.refresh(token, mode=mode, client=context.client(request))
+    return tokens_response(request, tokens, mode)
 
 
 async def logout(request: Request) -> Response:
@@ -148,7 +176,7 @@ async def password_reset(request: Request) -> Response:
     body = context.body(request)
     if not isinstance(body, dict) or not isinstance(body.get("token"), str):
         raise invalid_payload('"token" field is required')
-    if not isinstance(body.get("password"), str) or not body["password"]:
+    if not isinstance(body.get("password"), str):
         raise invalid_payload('"password" field is required')
     await services.recovery.reset(body["token"], body["password"], context.client(request))
     return no_content()

@@ -9,25 +9,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from authgate.errors import AuthError, Code, forbidden, invalid_payload
-from authgate.http import context
+from authgate.http import context, payloads
 from authgate.http.responses import data, json_response, no_content
-from authgate.http.validate import Rule, validate
+from authgate.http.validate import validate
 from authgate.query.params import Query, parse_query
 from authgate.users.registration import Registrant
 
-_REGISTER = {
-    "email": Rule("email", required=True),
-    "password": Rule(required=True),
-    "verification_url": Rule("uri"),
-    "first_name": Rule(),
-    "last_name": Rule(),
-}
-_INVITE = {
-    "email": Rule("email-or-list", required=True),
-    "role": Rule("uuid4", required=True),
-    "invite_url": Rule("uri"),
-}
-_ACCEPT = {"token": Rule(required=True), "password": Rule(required=True)}
+_REGISTER = payloads.REGISTER
+_INVITE = payloads.INVITE
+_ACCEPT = payloads.ACCEPT_INVITE
 
 
 async def read_me(request: Request) -> Response:

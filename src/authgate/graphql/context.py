@@ -1,0 +1,80 @@
+"""What a resolver gets: the services REST uses, the caller, and a place for the cookies the
+HTTP answer must set or clear (the GraphQL package never touches a response itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypeAlias
+
+from graphql import GraphQLResolveInfo
+
+from authgate.access.model import Accountability
+from authgate.clock import Clock
+from authgate.config.settings import Settings
+from authgate.items.service import ItemsService
+from authgate.project.service import ProjectService
+from authgate.ratelimit.requests import RequestLimits
+from authgate.sessions.service import Client, SessionService
+from authgate.storage.db import Database
+from authgate.users.invites import Invitations
+from authgate.users.recovery import PasswordRecovery
+from authgate.users.registration import Registration
+from authgate.users.service import UserService
+from authgate.users.tfa import TwoFactor
+
+CookieKind = Literal["refresh", "session"]
+# What a resolver is handed: its ``context`` is the RequestContext below.
+Info: TypeAlias = "GraphQLResolveInfo[RequestContext]"
+
+
+class ServiceBundle(Protocol):
+    """The services of the application (``http.services.Services`` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def items(self) -> ItemsService: ...
+    @property
+    def users(self) -> UserService: ...
+    @property
+    def sessions(self) -> SessionService: ...
+    @property
+    def recovery(self) -> PasswordRecovery: ...
+    @property
+    def registration(self) -> Registration: ...
+    @property
+    def invitations(self) -> Invitations: ...
+    @property
+    def tfa(self) -> TwoFactor: ...
+    @property
+    def project(self) -> ProjectService: ...
+    @property
+    def limits(self) -> RequestLimits: ...
+
+
+@dataclass
+class RequestContext:
+    services: ServiceBundle
+    accountability: Accountability
+    client: Client
+    cookies: Mapping[str, str]  # the request's cookies
+    set_cookies: list[tuple[CookieKind, str]] = field(default_factory=list)
+    cleared_cookies: list[CookieKind] = field(default_factory=list)
+
+    def set_cookie(self, kind: CookieKind, value: str) -> None:
+        self.set_cookies.append((kind, value))
+
+    def clear_present_cookies(self) -> None:
+        """Logout clears each of the two cookies the request carried."""
+        settings = self.services.settings
+        for kind, config in (
+            ("refresh", settings.refresh_cookie),
+            ("session", settings.session_cookie),
+        ):
+            if config.name in self.cookies:
+                self.cleared_cookies.append(kind)  # type: ignore[arg-type]

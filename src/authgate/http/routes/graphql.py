@@ -1,0 +1,97 @@
+"""``/graphql`` (the project's collections) and ``/graphql/system`` (authentication and the
+system collections): the transport around ``graphql/engine.py``. ``POST`` takes
+``{query, variables, operationName}``; ``GET`` the same as query parameters (queries only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
+from authgate.graphql.context import CookieKind
+from authgate.graphql.engine import GraphQLRequest
+from authgate.graphql.schema import Scope
+from authgate.http import context
+from authgate.http.responses import clear_cookie, json_response, set_cookie
+
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "SEARCH"]
+
+
+def _variables(raw: Any) -> Any:
+    """Variables may come as a JSON text (always, in a GET)."""
+    if isinstance(raw, str):
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise invalid_query("Variables are invalid JSON") from None
+    return raw
+
+
+def _received(request: Request) -> GraphQLRequest:
+    if request.method == "GET":
+        params = request.query_params
+        return GraphQLRequest(
+            params.get("query"),
+            _variables(params.get("variables")),
+            params.get("operationName") or None,
+            "GET",
+        )
+    if request.method != "POST":
+        raise AuthError(
+            Code.METHOD_NOT_ALLOWED,
+            "GraphQL only supports GET and POST requests.",
+            extensions={"allowed": ["GET", "POST"], "current": request.method},
+            headers={"Allow": "GET, POST"},
+        )
+    body = context.body(request)
+    if not isinstance(body, dict):
+        raise invalid_payload("Batched GraphQL requests are not supported")
+    return GraphQLRequest(
+        body.get("query"), _variables(body.get("variables")), body.get("operationName"), "POST"
+    )
+
+
+async def _serve(scope: Scope, request: Request) -> Response:
+    services = context.services(request)
+    engine = services.graphql
+    if engine is None:
+        raise route_not_found(request.url.path)
+    outcome = await engine.run(
+        services,
+        scope,
+        _received(request),
+        context.accountability(request),
+        context.client(request),
+        context.state(request).cookies,
+    )
+    response = json_response(outcome.body)
+    settings = services.settings
+    configs: dict[CookieKind, Any] = {
+        "refresh": settings.refresh_cookie,
+        "session": settings.session_cookie,
+    }
+    for kind, value in outcome.context.set_cookies:
+        set_cookie(response, configs[kind], value, services.clock.now())
+    for kind in outcome.context.cleared_cookies:
+        clear_cookie(response, configs[kind])
+    return response
+
+
+async def items_endpoint(request: Request) -> Response:
+    return await _serve("items", request)
+
+
+async def system_endpoint(request: Request) -> Response:
+    return await _serve("system", request)
+
+
+routes = [
+    Route("/graphql", items_endpoint, methods=_METHODS),
+    Route("/graphql/system", system_endpoint, methods=_METHODS),
+]

@@ -1,0 +1,640 @@
+"""SAML against a real IdP (Debian's SimpleSAMLphp, run by ``peers/saml_idp/peer.py``), signing
+with its own freshly generated RSA key: the SP metadata, the redirect to the IdP, login of a
+new and of a returning user, RelayState, tokens as JSON, logout through the IdP; and what is
+refused: a tampered or foreign signature, an expired assertion, a replayed response, another
+audience, an unsolicited response, a wrapped second assertion, XML with a DTD."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+import uuid
+import zlib
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2 as httpx
+import pytest
+from lxml import etree
+from signxml import XMLSigner
+from starlette.testclient import TestClient
+
+from authgate import totp
+from authgate.app import create_app
+from authgate.config.env import read_environment
+from authgate.mail.outbox import MemoryOutbox
+from tests.sso.conftest import APP_ORIGIN, SsoApp, sso_app
+from tests.sso.peers.saml_idp.browser import (
+    NS,
+    Later,
+    Person,
+    Posted,
+    assertion_of,
+    attribute_value,
+)
+from tests.sso.peers.saml_idp.peer import (
+    EMAIL,
+    GIVEN_NAME,
+    IDENTIFIER,
+    SURNAME,
+    KeyPair,
+    SamlIdp,
+    installed,
+    make_key_pair,
+)
+from tests.support.backends import BACKENDS
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEFAULT_ROLE = "6c2d8e4f-1a3b-4c5d-9e0f-000000000001"
+PASSWORD = "idp-Passw0rd"
+ALLOWED = "http://app.example.com/after"
+PROVIDERS = ("saml", "closed", "cookies", "respsigned", "wantsigned", "signing", "other")
+OTHER_ENTITY = f"{APP_ORIGIN}/other-sp"
+
+
+# ------------------------------------------------------------------------------ the peer
+
+
+@pytest.fixture(scope="session")
+def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdp]:
+    missing = installed()
+    if missing:
+        message = f"SimpleSAMLphp is not installed ({', '.join(missing)}): apt-get install simplesamlphp php-cli php-xml"
+        if IN_CI:
+            pytest.fail(f"{message} (required under CI=true)", pytrace=False)
+        pytest.skip(message)
+    server = SamlIdp.create(tmp_path_factory.mktemp("saml-idp"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sp_keys() -> KeyPair:
+    return make_key_pair("authgate test SP")
+
+
+def entity(name: str) -> str:
+    return f"{APP_ORIGIN}/auth/login/{name}/metadata"
+
+
+def endpoint(name: str, action: str) -> str:
+    return f"{APP_ORIGIN}/auth/login/{name}/{action}"
+
+
+def other_sp_metadata() -> str:
+    """SP metadata given as XML (``SP_metadata``): an SP whose ACS is the "saml" provider's."""
+    return (
+        '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+        f'entityID="{OTHER_ENTITY}"><md:SPSSODescriptor '
+        'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+        f'Location="{endpoint("saml", "acs")}" index="0"/>'
+        "</md:SPSSODescriptor><md:Organization>"
+        '<md:OrganizationName xml:lang="en">Example, Inc.</md:OrganizationName>'
+        '<md:OrganizationDisplayName xml:lang="en">Example,  Inc.</md:OrganizationDisplayName>'
+        '<md:OrganizationURL xml:lang="en">https://example.com/</md:OrganizationURL>'
+        "</md:Organization></md:EntityDescriptor>"
+    )
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(
+    request: pytest.FixtureRequest,
+    idp: SamlIdp,
+    sp_keys: KeyPair,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SsoApp]:
+    for name in PROVIDERS[:-1]:
+        idp.register_sp(
+            entity(name),
+            endpoint(name, "acs"),
+            slo_url=endpoint(name, "logout"),
+            sign_response=name in ("respsigned", "wantsigned"),
+            sign_assertion=name not in ("respsigned", "wantsigned"),
+            request_signing_cert=sp_keys.cert_base64 if name == "signing" else None,
+        )
+    idp.register_sp(OTHER_ENTITY, endpoint("saml", "acs"))
+    metadata = idp.metadata()
+    env = {"AUTH_PROVIDERS": ",".join(PROVIDERS)}
+    for name in PROVIDERS:
+        prefix = f"AUTH_{name.upper()}_"
+        env.update(
+            {
+                prefix + "DRIVER": "saml",
+                prefix + "IDP_metadata": metadata,
+                prefix + "ALLOW_PUBLIC_REGISTRATION": "true",
+                prefix + "DEFAULT_ROLE_ID": DEFAULT_ROLE,
+            }
+        )
+    env.update(
+        {
+            "AUTH_SAML_LABEL": "Company SAML",
+            "AUTH_SAML_REDIRECT_ALLOW_LIST": ALLOWED,
+            "AUTH_CLOSED_ALLOW_PUBLIC_REGISTRATION": "false",
+            "AUTH_COOKIES_MODE": "cookie",
+            "AUTH_WANTSIGNED_SP_wantAssertionsSigned": "true",
+            "AUTH_SIGNING_SP_privateKey": sp_keys.key_pem,
+            "AUTH_SIGNING_SP_signingCert": sp_keys.cert_pem,
+            "AUTH_SIGNING_SP_authnRequestsSigned": "true",
+            "AUTH_OTHER_SP_metadata": other_sp_metadata(),
+        }
+    )
+    tmp = tmp_path_factory.mktemp(f"saml-{request.param}")
+    # One provider reads the IdP metadata from a file (``_FILE``), as a deployment would.
+    (tmp / "idp.xml").write_text(metadata)
+    del env["AUTH_COOKIES_IDP_metadata"]
+    env["AUTH_COOKIES_IDP_metadata_FILE"] = str(tmp / "idp.xml")
+    # As the server reads its environment: ``_FILE`` variables become their files' contents.
+    with sso_app(read_environment(env, cwd=tmp), request.param, tmp) as running:
+        running.create_role(DEFAULT_ROLE, "Default")
+        yield running
+
+
+@pytest.fixture
+def people(idp: SamlIdp, app: SsoApp) -> Iterator[Any]:
+    made: list[Person] = []
+
+    def make(**attributes: Any) -> Person:
+        login = f"p{uuid.uuid4().hex[:10]}"
+        values = {
+            IDENTIFIER: attributes.pop("identifier", f"ID-{login}"),
+            EMAIL: attributes.pop("email", f"{login}@example.com"),
+            GIVEN_NAME: attributes.pop("given_name", "Grace"),
+            SURNAME: attributes.pop("surname", "Hopper"),
+            **attributes,
+        }
+        idp.add_user(login, PASSWORD, **{k: v for k, v in values.items() if v is not None})
+        person = Person(app, login, PASSWORD)
+        made.append(person)
+        return person
+
+    yield make
+    for person in made:
+        person.close()
+
+
+def reason(response: httpx.Response) -> str | None:
+    values = parse_qs(urlsplit(response.headers.get("location", "")).query).get("reason")
+    return values[0] if values else None
+
+
+def refusal_logged(caplog: pytest.LogCaptureFixture, words: str) -> bool:
+    return any(words in record.getMessage() for record in caplog.records)
+
+
+# ------------------------------------------------------------------- metadata and start
+
+
+def test_the_sp_metadata_describes_this_service_provider(app: SsoApp) -> None:
+    response = app.client.get("/auth/login/saml/metadata")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/xml")
+    root = etree.fromstring(response.content)
+    assert root.get("entityID") == entity("saml")
+    acs = root.find("md:SPSSODescriptor/md:AssertionConsumerService", NS)
+    assert acs is not None and acs.get("Location") == endpoint("saml", "acs")
+    slo = root.find("md:SPSSODescriptor/md:SingleLogoutService", NS)
+    assert slo is not None and slo.get("Location") == endpoint("saml", "logout")
+
+
+def test_configured_sp_metadata_is_published_as_it_is(app: SsoApp) -> None:
+    response = app.client.get("/auth/login/other/metadata")
+
+    assert response.text == other_sp_metadata()  # its commas survived the env casting
+
+
+def test_a_signing_sp_publishes_its_certificate(app: SsoApp, sp_keys: KeyPair) -> None:
+    root = etree.fromstring(app.client.get("/auth/login/signing/metadata").content)
+
+    descriptor = root.find("md:SPSSODescriptor", NS)
+    assert descriptor is not None and descriptor.get("AuthnRequestsSigned") == "true"
+    cert = descriptor.find("md:KeyDescriptor/ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS)
+    assert cert is not None and cert.text == sp_keys.cert_base64
+
+
+def test_the_start_redirects_to_the_idp_with_an_authn_request(app: SsoApp, idp: SamlIdp) -> None:
+    response = app.client.get("/auth/login/saml", params={"redirect": "/app"})
+
+    assert response.status_code == 302
+    target = urlsplit(response.headers["location"])
+    query = {k: v[0] for k, v in parse_qs(target.query).items()}
+    assert f"{target.scheme}://{target.netloc}{target.path}" == idp.sso_url
+    assert query["RelayState"] == "/app"
+    request = etree.fromstring(zlib.decompress(base64.b64decode(query["SAMLRequest"]), -15))
+    assert request.tag == f"{{{NS['samlp']}}}AuthnRequest"
+    assert request.get("AssertionConsumerServiceURL") == endpoint("saml", "acs")
+    assert request.get("Destination") == idp.sso_url
+    assert request.findtext("saml:Issuer", namespaces=NS) == entity("saml")
+
+
+@pytest.mark.parametrize(
+    "redirect", ["https://evil.example/x", "//evil.example", f"{ALLOWED}.evil.example"]
+)
+def test_a_disallowed_redirect_is_refused_at_the_start(app: SsoApp, redirect: str) -> None:
+    response = app.client.get("/auth/login/saml", params={"redirect": redirect})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_PAYLOAD"
+
+
+# ------------------------------------------------------------------------------- login
+
+
+def test_a_new_user_signs_in_and_is_created(app: SsoApp, people: Any) -> None:
+    person = people(identifier="Mixed-Case-ID", given_name="Ada", surname="Lovelace")
+
+    response = person.post(person.start("saml", redirect="/app"))
+
+    assert response.status_code == 302, response.text
+    assert response.headers["location"] == "/app"
+    cookie = app.settings.session_cookie.name
+    assert cookie in response.cookies
+    user = app.me({cookie: response.cookies[cookie]})
+    assert user["external_identifier"] == "mixed-case-id"  # stored lower-cased, as Directus does
+    assert (user["first_name"], user["last_name"]) == ("Ada", "Lovelace")
+    assert user["email"] == f"{person.login}@example.com"
+    assert (user["provider"], user["role"]) == ("saml", DEFAULT_ROLE)
+
+
+def test_a_returning_user_is_the_same_user_and_is_not_updated(
+    app: SsoApp, idp: SamlIdp, people: Any
+) -> None:
+    person = people(given_name="First")
+    cookie = app.settings.session_cookie.name
+    first = person.post(person.start("saml", redirect="/app"))
+    idp.users[person.login]["attributes"][GIVEN_NAME] = ["Changed"]
+    idp.add_user(person.login, PASSWORD, **idp.users[person.login]["attributes"])
+
+    again = person.post(person.start("saml", redirect="/app"))  # the IdP session answers
+
+    before = app.me({cookie: first.cookies[cookie]})
+    after = app.me({cookie: again.cookies[cookie]})
+    assert before["id"] == after["id"]
+    assert after["first_name"] == "First"  # SAML never updates a known user
+
+
+def test_an_absolute_relay_state_on_the_allow_list_is_followed(app: SsoApp, people: Any) -> None:
+    person = people()
+
+    response = person.post(person.start("saml", redirect=ALLOWED + "?x=1"))
+
+    assert response.status_code == 302
+    assert response.headers["location"] == ALLOWED + "?x=1"
+
+
+def test_without_relay_state_the_tokens_are_answered_as_json(app: SsoApp, people: Any) -> None:
+    person = people()
+
+    response = person.post(person.start("saml"))
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert set(data) == {"access_token", "refresh_token", "expires"}
+    refreshed = app.client.post("/auth/refresh", json={"refresh_token": data["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+
+
+def test_cookie_mode_sets_the_refresh_cookie(app: SsoApp, people: Any) -> None:
+    person = people()
+
+    response = person.post(person.start("cookies", redirect="/app"))
+
+    assert response.status_code == 302
+    assert app.settings.refresh_cookie.name in response.cookies
+    assert app.settings.session_cookie.name not in response.cookies
+
+
+def test_unknown_users_are_refused_without_public_registration(app: SsoApp, people: Any) -> None:
+    person = people()
+
+    response = person.post(person.start("closed", redirect="/app"))
+
+    assert response.status_code == 302
+    assert response.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert app.user_by_identifier(f"id-{person.login}") is None
+
+
+def test_an_email_of_another_account_is_invalid_provider(app: SsoApp, people: Any) -> None:
+    email = f"taken-{uuid.uuid4().hex[:8]}@example.com"
+    created = app.client.post(
+        "/users", json={"email": email, "password": "Local-pw-1"}, headers=app.admin
+    )
+    assert created.status_code in (200, 204), created.text
+    person = people(email=email)
+
+    response = person.post(person.start("saml", redirect="/app"))
+
+    assert reason(response) == "INVALID_PROVIDER"
+
+
+def test_a_response_signed_as_a_whole_is_accepted(app: SsoApp, people: Any) -> None:
+    person = people()
+    posted = person.start("respsigned", redirect="/app")
+    root = etree.fromstring(posted.xml)
+
+    response = person.post(posted)
+
+    assert root.find("ds:Signature", NS) is not None
+    assert root.find("saml:Assertion/ds:Signature", NS) is None
+    assert response.status_code == 302 and reason(response) is None
+
+
+def test_want_assertions_signed_refuses_an_unsignedassertion_of(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = people()
+
+    response = person.post(person.start("wantsigned", redirect="/app"))
+
+    assert reason(response) == "INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "WantAssertionsSigned")
+
+
+def test_signed_authn_requests_are_accepted_by_the_idp(app: SsoApp, people: Any) -> None:
+    person = people()
+    start = app.client.get("/auth/login/signing", params={"redirect": "/app"})
+    query = parse_qs(urlsplit(start.headers["location"]).query)
+
+    response = person.post(person.to_idp(start.headers["location"]))
+
+    assert "Signature" in query and query["SigAlg"] == [
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    ]
+    assert response.status_code == 302 and reason(response) is None  # the IdP checked it
+
+
+# --------------------------------------------------------------------------- refused
+
+
+def test_a_tampered_assertion_fails_its_signature(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = people()
+    posted = person.start("saml", redirect="/app")
+    root, assertion = assertion_of(posted.xml)
+    attribute_value(assertion, EMAIL).text = "admin@example.com"
+
+    response = person.post(posted.with_xml(etree.tostring(root)))
+
+    assert response.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "signature is not valid")
+    assert app.user_by_identifier(f"id-{person.login}") is None
+
+
+def test_an_assertion_signed_by_another_key_is_refused(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = people()
+    posted = person.start("saml", redirect="/app")
+    root, assertion = assertion_of(posted.xml)
+    signature = assertion.find("ds:Signature", NS)
+    assert signature is not None
+    assertion.remove(signature)
+    attacker = make_key_pair("not the IdP")
+    signed = XMLSigner(
+        signature_algorithm="rsa-sha256",
+        digest_algorithm="sha256",
+        c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
+    ).sign(
+        assertion,
+        key=attacker.key_pem.encode(),
+        cert=attacker.cert_pem,
+        reference_uri=assertion.get("ID"),
+    )
+    root.replace(assertion, signed)
+
+    response = person.post(posted.with_xml(etree.tostring(root)))
+
+    assert reason(response) == "INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "signature is not valid")
+
+
+def test_a_second_unsigned_assertion_wrapped_in_is_refused(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = people()
+    posted = person.start("saml", redirect="/app")
+    root, assertion = assertion_of(posted.xml)
+    evil = etree.fromstring(etree.tostring(assertion))
+    evil.remove(evil.find("ds:Signature", NS))
+    evil.set("ID", "_evil")
+    attribute_value(evil, IDENTIFIER).text = "someone-else"
+    root.insert(0, evil)
+
+    response = person.post(posted.with_xml(etree.tostring(root)))
+
+    assert reason(response) == "INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "exactly one assertion")
+
+
+def test_an_expired_assertion_is_refused(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = people()
+    posted = person.start("saml", redirect="/app")
+    conditions = assertion_of(posted.xml)[1].find("saml:Conditions", NS)
+    assert conditions is not None
+    provider = app.app.services.providers.get("saml")
+    # Past the assertion's NotOnOrAfter (+ the allowed skew), within the request's lifetime.
+    monkeypatch.setattr(
+        provider,
+        "context",
+        dataclasses.replace(provider.context, clock=Later(timedelta(minutes=7))),
+    )
+
+    response = person.post(posted)
+
+    assert reason(response) == "INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "has expired")
+
+
+def test_a_replayed_response_is_refused(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = people()
+    posted = person.start("saml", redirect="/app")
+
+    first = person.post(posted)
+    second = person.post(posted)
+
+    assert first.status_code == 302 and reason(first) is None
+    assert second.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "replay")
+
+
+def test_another_instance_finishes_a_login_but_refuses_its_replay(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = people()
+    posted = person.start("saml", redirect="/app")  # started on the first instance
+    # A second instance on the same database (and, for PostgreSQL, the same Redis).
+    second = create_app(app.settings, outbox=MemoryOutbox())
+    acs = posted.action.removeprefix(APP_ORIGIN)
+    with TestClient(second, base_url=APP_ORIGIN, follow_redirects=False) as other:
+        finished = other.post(acs, data=posted.fields)
+    replayed = person.post(posted)  # back on the first instance
+
+    assert finished.status_code == 302 and reason(finished) is None
+    assert replayed.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "replay")
+
+
+def test_a_response_for_another_audience_is_refused(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = people()
+    # "other" is another SP whose ACS is this provider's: the IdP sends its response here.
+    posted = person.start("other", redirect="/app")
+
+    response = person.post(posted)
+
+    assert posted.action == endpoint("saml", "acs")
+    assert reason(response) == "INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "another audience")
+
+
+def test_an_unsolicited_response_is_refused(
+    app: SsoApp, idp: SamlIdp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = people()
+    initiated = f"{idp.sso_url}?spentityid={entity('saml')}&RelayState=/app"
+
+    response = person.post(person.to_idp(initiated))
+
+    assert response.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "unsolicited")
+
+
+def test_a_relay_state_changed_to_a_foreign_site_is_refused(app: SsoApp, people: Any) -> None:
+    person = people()
+    posted = person.start("saml", redirect="/app")
+
+    response = person.post(
+        Posted(posted.action, {**posted.fields, "RelayState": "https://evil.example/"})
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_PAYLOAD"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"not base64 at all!",
+        base64.b64encode(b"<not-xml"),
+        base64.b64encode(
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b'<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&x;</samlp:Response>'
+        ),
+        b"",
+    ],
+)
+def test_garbage_is_refused_without_a_trace(app: SsoApp, document: bytes) -> None:
+    app.client.cookies.clear()
+    response = app.client.post(
+        "/auth/login/saml/acs", data={"SAMLResponse": document.decode("latin-1")}
+    )
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_CREDENTIALS"
+    assert "root:" not in response.text
+
+
+def test_two_factor_users_cannot_sign_in_through_saml(app: SsoApp, people: Any) -> None:
+    person = people()
+    token = person.post(person.start("saml")).json()["data"]["access_token"]
+    me = app.client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+    app.set_user(me.json()["data"]["id"], tfa_secret=totp.generate_secret())
+
+    again = person.post(person.start("saml", redirect="/app"))
+
+    assert reason(again) == "INVALID_OTP"  # no otp can ride through SAML (as in Directus)
+
+
+# ------------------------------------------------------------------------------ logout
+
+
+def test_logout_ends_the_session_and_signs_out_at_the_idp(
+    app: SsoApp, idp: SamlIdp, people: Any
+) -> None:
+    person = people()
+    signed_in = person.post(person.start("saml", redirect="/app"))
+    cookie = app.settings.session_cookie.name
+    session = signed_in.cookies[cookie]
+
+    app.client.cookies.clear()
+    logout = app.client.post(
+        "/auth/login/saml/logout",
+        data={"redirect": "/bye"},
+        headers={"Cookie": f"{cookie}={session}"},
+    )
+    returned = person.back_to_app(logout.headers["location"])
+    back = app.client.get(returned.removeprefix(APP_ORIGIN))
+    me = app.client.get("/users/me", headers={"Cookie": f"{cookie}={session}"})
+    again = app.client.get("/auth/login/saml", params={"redirect": "/app"})
+    login_page = person.web.get(again.headers["location"])
+
+    assert logout.status_code == 302
+    assert logout.headers["location"].startswith(
+        idp.base_url + "/saml2/idp/SingleLogoutService.php?"
+    )
+    assert any(h.startswith(f"{cookie}=;") for h in logout.headers.get_list("set-cookie"))
+    assert returned.startswith(endpoint("saml", "logout") + "?SAMLResponse=")
+    assert back.status_code == 302 and back.headers["location"] == "/bye"
+    assert me.status_code == 401  # the session is over, not only its cookie
+    assert 'name="username"' in login_page.text  # and so is the one at the IdP
+
+
+def test_logout_without_a_session_just_redirects(app: SsoApp) -> None:
+    app.client.cookies.clear()
+    response = app.client.post("/auth/login/saml/logout", data={"redirect": "/bye"})
+
+    assert response.status_code == 302
+    assert response.headers["location"] == "/bye"
+
+
+def test_a_forged_idp_logout_request_is_refused(app: SsoApp, idp: SamlIdp) -> None:
+    message = (
+        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_x" Version="2.0" '
+        f'IssueInstant="2020-01-01T00:00:00Z"><saml:Issuer>{idp.entity_id}</saml:Issuer>'
+        "<saml:NameID>x</saml:NameID></samlp:LogoutRequest>"
+    ).encode()
+    compressor = zlib.compressobj(wbits=-15)
+    encoded = base64.b64encode(compressor.compress(message) + compressor.flush()).decode()
+
+    response = app.client.get("/auth/login/saml/logout", params={"SAMLRequest": encoded})
+
+    assert response.status_code == 401
+
+
+def test_an_idp_initiated_logout_ends_the_session(app: SsoApp, idp: SamlIdp, people: Any) -> None:
+    person = people()
+    signed_in = person.post(person.start("saml", redirect="/app"))
+    cookie = app.settings.session_cookie.name
+    session = signed_in.cookies[cookie]
+
+    request = person.back_to_app(
+        f"{idp.base_url}/saml2/idp/SingleLogoutService.php?ReturnTo={idp.base_url}/done"
+    )
+    app.client.cookies.clear()
+    answered = app.client.get(
+        request.removeprefix(APP_ORIGIN), headers={"Cookie": f"{cookie}={session}"}
+    )
+    finished = person.web.get(answered.headers["location"], follow_redirects=False)
+    me = app.client.get("/users/me", headers={"Cookie": f"{cookie}={session}"})
+
+    assert request.startswith(endpoint("saml", "logout") + "?SAMLRequest=")
+    assert answered.status_code == 302
+    assert answered.headers["location"].startswith(
+        f"{idp.base_url}/saml2/idp/SingleLogoutService.php?SAMLResponse="
+    )
+    assert any(h.startswith(f"{cookie}=;") for h in answered.headers.get_list("set-cookie"))
+    assert finished.status_code in (302, 303) and "/done" in finished.headers["location"]
+    assert me.status_code == 401
