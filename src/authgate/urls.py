@@ -6,12 +6,28 @@ from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 
+def _unsafe(url: str) -> bool:
+    """Characters on which URL parsers disagree: a browser drops tabs and newlines, reads a
+    backslash as a slash and trims spaces, so ``https://evil\\@app/`` is ``evil`` to it and
+    ``app`` to Python. A candidate holding any of them is refused rather than interpreted."""
+    return any(
+        ch == "\\" or ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in url
+    )
+
+
 def _origin_and_path(url: str) -> tuple[str, str] | None:
+    """``(scheme://host[:port], path)`` with the host lower-cased and default ports dropped;
+    ``None`` for anything that is not a plain http(s) URL: unsafe characters, userinfo (an
+    ``@`` before the host), a percent-encoded host, no host, or a bad port."""
+    if _unsafe(url):
+        return None
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if "@" in parts.netloc or "%" in parts.netloc:
         return None
     try:
         port = parts.port
@@ -19,13 +35,24 @@ def _origin_and_path(url: str) -> tuple[str, str] | None:
         return None
     default = 443 if parts.scheme == "https" else 80
     host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     origin = f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
     return origin, parts.path or "/"
 
 
 def is_url_allowed(url: str, allow_list: Sequence[str]) -> bool:
-    """Directus ``isUrlAllowed``: exactly listed, or same origin and path as an entry (query and
-    fragment ignored). An empty list allows nothing."""
+    """Directus ``isUrlAllowed``: exactly listed (an app's own scheme too), or same origin and
+    path as an entry (query and fragment ignored). An empty list allows nothing. A candidate a
+    browser could read differently from Python (unsafe characters, userinfo) is refused even
+    when it is listed verbatim."""
+    if _unsafe(url):
+        return False
+    try:
+        if "@" in urlsplit(url).netloc:
+            return False
+    except ValueError:
+        return False
     if url in allow_list:
         return True
     target = _origin_and_path(url)

@@ -166,3 +166,74 @@ def test_bad_queries_are_invalid_query_or_forbidden(
 
     assert response.status_code in (400, 403), response.text
     assert _error(response)["extensions"]["code"] in {"INVALID_QUERY", "FORBIDDEN"}
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "as_admin"),
+    [
+        ("/auth/password/request", {"email": "a\u0000@example.com"}, False),
+        ("/auth/login", {"email": "admin@example.com", "password": "x\u0000"}, False),
+        ("/users/me", {"first_name": "a\u0000b"}, True),
+        ("/users/me", {"tags": [{"deep": ["ok", "still\u0000bad"]}]}, True),
+        ("/users/me", {"key\u0000": 1}, True),
+    ],
+)
+def test_a_nul_character_in_a_json_body_is_an_invalid_payload(
+    harness: Harness, path: str, payload: object, as_admin: bool
+) -> None:
+    method = harness.client.patch if path == "/users/me" else harness.client.post
+
+    response = method(path, json=payload, headers=harness.admin if as_admin else {})
+
+    assert response.status_code == 400, response.text
+    assert _error(response)["extensions"] == {
+        "reason": "Null characters are not allowed",
+        "code": "INVALID_PAYLOAD",
+    }
+
+
+def test_an_escaped_backslash_before_u0000_is_just_text(harness: Harness) -> None:
+    response = harness.client.patch(
+        "/users/me",
+        json={"description": "a literal \\u0000 in text"},
+        params={"fields": "description"},
+        headers=harness.admin,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == {"description": "a literal \\u0000 in text"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/users?filter[email][_eq]=a%00b",
+        "/users?search=%00",
+        "/users/me?fields=email%00",
+        "/items/a%00b",
+        "/auth/password/request?x=%00",
+    ],
+)
+def test_a_nul_character_in_the_path_or_query_is_an_invalid_query(
+    harness: Harness, url: str
+) -> None:
+    response = harness.client.get(url, headers=harness.admin)
+
+    assert response.status_code == 400, response.text
+    assert _error(response)["extensions"]["code"] == "INVALID_QUERY"
+
+
+def test_a_statement_past_the_database_limits_is_a_400_not_an_outage(harness: Harness) -> None:
+    # More keys than either database takes parameters in one statement (SQLite at most
+    # 250000, PostgreSQL's protocol 65535), in well under MAX_PAYLOAD_SIZE: the request is too
+    # large, the database is fine.
+    keys = [1] * (300_000 if harness.backend == "sqlite" else 70_000)
+
+    response = harness.client.request("DELETE", "/permissions", json=keys, headers=harness.admin)
+
+    assert response.status_code == 400, response.text
+    assert "retry-after" not in response.headers
+    error = _error(response)
+    assert error["extensions"]["code"] == "INVALID_QUERY"
+    assert "Traceback" not in response.text and "sqlalchemy" not in response.text.lower()
+    assert harness.client.get("/server/ping").status_code == 200

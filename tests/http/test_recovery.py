@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from tests.conftest import Harness, unique_email
 
 
@@ -60,6 +62,29 @@ def test_reset_url_must_be_allow_listed_and_keeps_its_query(harness: Harness) ->
     assert allowed.status_code == 204
     url, _ = _last_mail_token(harness, user["email"])
     assert url.startswith("http://example.com/reset?lang=fr&token=")
+
+
+@pytest.mark.parametrize(
+    "reset_url",
+    [
+        "http://evil.test\\@example.com/reset",  # a browser reads the host as evil.test
+        "http://user@example.com/reset",
+        "http://example.com/re\tset",
+    ],
+)
+def test_a_reset_url_a_browser_reads_differently_is_refused(
+    harness: Harness, reset_url: str
+) -> None:
+    user = harness.create_user()
+    before = len(harness.outbox.sent)
+
+    response = harness.client.post(
+        "/auth/password/request", json={"email": user["email"], "reset_url": reset_url}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_PAYLOAD"
+    assert len(harness.outbox.sent) == before
 
 
 def test_the_link_resets_the_password_once_and_ends_sessions(harness: Harness) -> None:
@@ -148,3 +173,19 @@ def test_the_password_policy_applies_and_is_never_echoed(harness: Harness) -> No
         },
     }
     assert "short-pw" not in response.text
+
+
+def test_reset_mails_to_one_account_are_limited_silently(harness: Harness) -> None:
+    flooded, other = harness.create_user(), harness.create_user()
+
+    responses = [
+        harness.client.post("/auth/password/request", json={"email": flooded["email"]})
+        for _ in range(6)
+    ]
+    unaffected = harness.client.post("/auth/password/request", json={"email": other["email"]})
+
+    assert [r.status_code for r in responses] == [204] * 6
+    assert all(r.content == b"" for r in responses)
+    assert len([m for m in harness.outbox.sent if m.to == flooded["email"]]) == 3
+    assert unaffected.status_code == 204
+    assert len([m for m in harness.outbox.sent if m.to == other["email"]]) == 1

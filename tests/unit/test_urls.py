@@ -75,6 +75,64 @@ class TestIsUrlAllowed:
     def test_anything_not_matching_an_entry_is_refused(self, url: str) -> None:
         assert is_url_allowed(url, ["https://app.example/reset"]) is False
 
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://evil.example\\@app.example/reset",  # a browser goes to evil.example
+            "https://evil.example\\app.example/reset",
+            "https://app.example\\@evil.example/reset",
+            "https://app.example/reset\\",
+            "https://app.example\\reset",
+            "https://evil.example%5C@app.example/reset",
+            "https://user@app.example/reset",
+            "https://user:pass@app.example/reset",
+            "https://@app.example/reset",
+            "https://app.example/re\tset",
+            "https://app.example/re\nset",
+            "https://app.exa\rmple/reset",
+            " https://app.example/reset",
+            "https://app.example/reset ",
+            "https://app.example /reset",
+            "https://app.example/reset\u00a0",
+            "https://app.example/reset\x00",
+            "https://app.example/reset\x7f",
+            "https://app.example/reset\x85",
+            "https://app%2eexample/reset",
+            "https://app.example./reset",
+            "https:app.example/reset",
+            "https:/app.example/reset",
+            "https:///app.example/reset",
+        ],
+    )
+    def test_urls_a_browser_could_read_differently_are_refused(self, url: str) -> None:
+        assert is_url_allowed(url, ["https://app.example/reset"]) is False
+
+    def test_an_unsafe_candidate_is_refused_even_when_listed_verbatim(self) -> None:
+        bypass = "https://evil.example\\@app.example/reset"
+
+        assert is_url_allowed(bypass, [bypass, "https://app.example/reset"]) is False
+
+    @pytest.mark.parametrize(
+        ("url", "entry"),
+        [
+            ("https://app.example/reset", "https://app.example/reset"),
+            ("https://app.example/reset?lang=en&next=%2Fhome", "https://app.example/reset"),
+            ("https://app.example/reset#/deep/link", "https://app.example/reset"),
+            ("HTTPS://APP.EXAMPLE:443/reset", "https://app.example/reset"),
+            ("http://localhost:3000/auth/reset", "http://localhost:3000/auth/reset"),
+            (
+                "http://127.0.0.1:8055/admin/reset-password",
+                "http://127.0.0.1:8055/admin/reset-password",
+            ),
+            ("http://[::1]:8080/reset", "http://[::1]:8080/reset"),
+            ("https://app.example", "https://app.example/"),
+            ("https://xn--bcher-kva.example/reset", "https://xn--bcher-kva.example/reset"),
+            ("myapp://reset", "myapp://reset"),  # an app's own scheme, listed exactly
+        ],
+    )
+    def test_legitimate_urls_are_still_allowed(self, url: str, entry: str) -> None:
+        assert is_url_allowed(url, [entry]) is True
+
 
 _ADVERSARIAL = [
     "//evil.com",
@@ -138,6 +196,16 @@ _PIECES = [
     "\x00",
     "admin",
 ]
+
+
+class TestIsUrlAllowedProperty:
+    @settings(max_examples=400)
+    @given(st.lists(st.sampled_from(_PIECES), max_size=8).map("".join))
+    @example("https://evil.com\\@app.example/callback")
+    @example("https://evil.com%5C@app.example/callback")
+    def test_property_an_allowed_url_takes_a_browser_to_the_listed_host(self, url: str) -> None:
+        if is_url_allowed(url, list(ALLOW_LIST)):
+            assert browser_target(url) == ("https", "app.example", 443)
 
 
 class TestResolveLoginRedirect:

@@ -1,4 +1,9 @@
-"""CORS as Directus configures it (``CORS_*``): off by default."""
+"""CORS as Directus configures it (``CORS_*``): off by default.
+
+``CORS_ORIGIN=*`` answers a literal ``*`` and never allows credentials (a browser refuses
+credentials with ``*``; reflecting the caller's origin instead would let every site make
+credentialed requests). Only ``CORS_ORIGIN=true`` or an origin on the list is reflected.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ class Cors:
         if self.config.reflect_origin:
             return origin
         if "*" in self.config.origins:
-            return "*" if not self.config.credentials else origin
+            return "*"
         return origin if origin in self.config.origins else None
 
     def response_headers(self, origin: str | None) -> list[tuple[bytes, bytes]]:
@@ -29,7 +34,7 @@ class Cors:
         headers = [(b"access-control-allow-origin", allowed.encode("latin-1"))]
         if allowed != "*":
             headers.append((b"vary", b"Origin"))
-        if self.config.credentials:
+        if self.config.credentials and allowed != "*":
             headers.append((b"access-control-allow-credentials", b"true"))
         if self.config.exposed_headers:
             exposed = ",".join(self.config.exposed_headers)

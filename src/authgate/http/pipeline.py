@@ -3,19 +3,26 @@
 CORS preflight -> body (bounded, JSON) -> token extraction -> client IP -> rate limiters ->
 ``/server/ping`` -> authentication -> routes; every error on the way is rendered once, in the
 Directus envelope, and nothing unexpected ever reaches the client as a trace.
+
+A NUL character in the path, the query string or any string of a JSON body is refused at the
+edge (no database stores it, and PostgreSQL fails on it). The log of an unexpected error keeps
+its stack but never a database error's message or parameters (they hold the written values:
+password hashes, token hashes).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 import orjson
+from sqlalchemy.exc import SQLAlchemyError, StatementError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
@@ -23,7 +30,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.access.authenticate import RequestOrigin
-from authgate.errors import AuthError, Code, invalid_payload, route_not_found
+from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
 from authgate.http.errors import render_error, render_unexpected
 from authgate.http.responses import clear_cookie
 from authgate.http.services import Services
@@ -115,8 +122,10 @@ class Pipeline:
             await self._handle(scope, receive, send_with_headers, headers)
         except AuthError as error:
             await self._respond(self._render(error, scope), scope, receive, send_with_headers)
-        except Exception:
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            log.error(
+                "unhandled error on %s %s\n%s", scope["method"], scope["path"], _redacted(exc)
+            )
             await self._respond(self._render(None, scope), scope, receive, send_with_headers)
         finally:
             if access_log.isEnabledFor(logging.INFO):
@@ -143,10 +152,12 @@ class Pipeline:
         if method == "OPTIONS" and self.services.cors.enabled and headers.get("origin"):
             await self._respond(self.services.cors.preflight(headers), scope, receive, send)
             return
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(query):
+            raise invalid_query("Null characters are not allowed")
         raw_body = await self._read_body(receive, headers) if method in _BODY_METHODS else b""
         body = self._parse_body(raw_body, headers)
         cookies = parse_cookies(headers.get("cookie"))
-        query = scope.get("query_string", b"")
         token, source = self._extract_token(query, headers, cookies)
         socket = scope.get("client")
         custom = (
@@ -255,6 +266,8 @@ class Pipeline:
         if not isinstance(parsed, dict | list):
             # body-parser's strict mode: only objects and arrays are JSON bodies.
             raise invalid_payload("JSON body has to be an object or an array")
+        if b"\\u0000" in raw and _holds_nul(parsed):
+            raise invalid_payload("Null characters are not allowed")
         return parsed
 
     def _extract_token(
@@ -279,6 +292,51 @@ class Pipeline:
             if cookie:
                 token, source = cookie, "cookie"
         return (token or None), (source if token else None)
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL is in any key or string of a parsed JSON value (no recursion: the
+    nesting is the client's)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+_DRIVERS = ("sqlite3", "psycopg", "psycopg2", "redis")
+
+
+def _redacted(exc: BaseException) -> str:
+    """The exception chain with its stack, where a database error shows its kind and statement
+    but neither its message nor its parameters (they may hold written values: a driver's
+    message quotes them, e.g. ``Key (email)=(...)``)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    drivers = {id(getattr(e, "orig", None)) for e in chain if isinstance(e, SQLAlchemyError)}
+    parts = []
+    for error in reversed(chain):
+        lines = traceback.format_tb(error.__traceback__)
+        kind = f"{type(error).__module__}.{type(error).__qualname__}"
+        if isinstance(error, SQLAlchemyError):
+            statement = error.statement if isinstance(error, StatementError) else None
+            lines.append(f"{kind}: [SQL: {(statement or '')[:500]}]\n")
+        elif id(error) in drivers or type(error).__module__.split(".")[0] in _DRIVERS:
+            lines.append(f"{kind} (message withheld)\n")
+        else:
+            lines += traceback.format_exception_only(type(error), error)
+        parts.append("".join(["Traceback (most recent call last):\n", *lines]))
+    return "\nThe above led to:\n\n".join(parts)
 
 
 def _replay(body: bytes) -> Callable[[], Awaitable[MutableMapping[str, Any]]]:

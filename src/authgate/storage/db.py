@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from authgate.config.settings import DatabaseSettings
-from authgate.errors import AuthError, service_unavailable
+from authgate.errors import AuthError, invalid_query, service_unavailable
 
 log = logging.getLogger("authgate.storage")
 
@@ -40,15 +40,49 @@ Work = Callable[Concatenate[Connection, P], T]
 
 _CHECKPOINT_EVERY = 500
 _NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
+# What the databases say when a statement is beyond their limits (the request is too large,
+# the database is fine): SQLite's messages and psycopg's client-side parameter limit;
+# PostgreSQL's own say so by their state (class 54, "program limit exceeded").
+_STATEMENT_LIMITS = (
+    "too many sql variables",
+    "expression tree is too large",
+    "parser stack overflow",
+    "too many terms in compound select",
+    "too many columns",
+    "too many arguments on function",
+    "too many from clause terms",
+    "at most 64 tables in a join",
+    "pattern too complex",
+    "number of parameters must be between",
+)
+# Unavailable for now (503, retry), by PostgreSQL state class: connection exception, a
+# transaction rolled back (deadlock, serialization), insufficient resources, operator
+# intervention (shutdown, cancel), system error, internal error.
+_OUTAGE_STATES = ("08", "40", "53", "57", "58", "XX")
+# An outage, by SQLite message: the file, the disk or the lock, not the statement.
+_SQLITE_OUTAGES = (
+    "locked",
+    "busy",
+    "disk i/o",
+    "unable to open",
+    "readonly",
+    "database or disk is full",
+    "malformed",
+    "not a database",
+    "no such table",
+)
 
 
 def create_db_engine(config: DatabaseSettings) -> Engine:
+    """Engines never put bound parameters in their errors (``hide_parameters``): a write's
+    parameters hold password hashes and token hashes, and errors end up in the log."""
     if config.client == "sqlite3":
         assert config.filename is not None
         config.filename.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             f"sqlite:///{config.filename}",
             isolation_level="AUTOCOMMIT",
+            hide_parameters=True,
             pool_size=config.pool_size,
             max_overflow=4,
             pool_reset_on_return=None,
@@ -60,6 +94,7 @@ def create_db_engine(config: DatabaseSettings) -> Engine:
     return create_engine(
         config.url.reveal(),
         isolation_level="AUTOCOMMIT",
+        hide_parameters=True,
         pool_size=config.pool_size,
         max_overflow=0,
         pool_timeout=15,
@@ -87,6 +122,33 @@ class _Busy(Exception):
 def _is_busy(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "locked" in text or "busy" in text
+
+
+def is_statement_refused(exc: DBAPIError) -> bool:
+    """The database refused this statement for its size or complexity (not an outage)."""
+    if exc.connection_invalidated:
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith("54"):
+        return True
+    text = str(exc.orig).lower()
+    return any(limit in text for limit in _STATEMENT_LIMITS)
+
+
+def is_outage(exc: OperationalError) -> bool:
+    """Whether an operational error means the database cannot be used (503), rather than that
+    it refused this one statement (400)."""
+    if exc.connection_invalidated:
+        return True
+    if is_statement_refused(exc):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate:
+        return sqlstate[:2] in _OUTAGE_STATES
+    text = str(exc.orig).lower()
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(outage in text for outage in _SQLITE_OUTAGES)
+    return True  # a driver error without a state: the connection failed
 
 
 class Database:
@@ -154,10 +216,19 @@ class Database:
             return runner(fn, *args)
         except (AuthError, _Busy):
             raise
-        except OperationalError as exc:
-            log.error("database unavailable: %s", exc.orig.__class__.__name__)
-            raise service_unavailable("database", "Database is unavailable", retry_after=1) from exc
         except DBAPIError as exc:
+            # Only a failure of the database itself is an outage (503); a statement it refuses
+            # (past its limits, too complex) is a bad request, and says so without a trace.
+            if isinstance(exc, OperationalError) and is_outage(exc):
+                log.error("database unavailable: %s", exc.orig.__class__.__name__)
+                raise service_unavailable(
+                    "database", "Database is unavailable", retry_after=1
+                ) from exc
+            if isinstance(exc, OperationalError) or is_statement_refused(exc):
+                log.warning("statement refused by the database: %s", exc.orig.__class__.__name__)
+                raise invalid_query(
+                    "The request is too large or complex for the database"
+                ) from None
             if exc.connection_invalidated:
                 log.error("database connection lost")
                 raise service_unavailable(

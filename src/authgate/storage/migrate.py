@@ -41,7 +41,7 @@ def migrate(engine: Engine) -> None:
     """Apply every pending migration; concurrent callers wait for each other."""
     # A separate engine with the driver's default transaction handling: PostgreSQL then runs
     # each migration's DDL inside a transaction.
-    migration_engine = create_engine(engine.url)
+    migration_engine = create_engine(engine.url, hide_parameters=True)
     try:
         with exclusive(migration_engine) as conn:
             config = alembic_config()

@@ -2,11 +2,16 @@
 
 The link's token embeds a keyed fingerprint of the stored password hash, so it works once:
 after the reset the hash changes and the token stops matching.
+
+At most ``MAILS_PER_USER`` reset mails go to one account per ``MAIL_WINDOW``, counted in the
+shared counter store (so every instance counts together): anyone may ask for a reset of any
+address, and without a limit that is a way to flood someone's mailbox. Requests past the limit
+are answered exactly like the others (204, after the same stall); only the mail is dropped.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -19,6 +24,7 @@ from authgate.mail.mailer import Mailer
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings, check_password_policy
+from authgate.ratelimit.store import CounterStore
 from authgate.sessions import repo as sessions_repo
 from authgate.sessions.service import Client, stalled
 from authgate.storage.db import Database
@@ -26,6 +32,9 @@ from authgate.tokens import jwt
 from authgate.urls import is_url_allowed, public_link, with_token
 from authgate.users import repo
 from authgate.users.model import DEFAULT_PROVIDER, User
+
+MAILS_PER_USER = 3
+MAIL_WINDOW = timedelta(minutes=15)
 
 
 class PasswordRecovery:
@@ -38,6 +47,7 @@ class PasswordRecovery:
         keys: Keys,
         hasher: PasswordHasher,
         mailer: Mailer,
+        counters: CounterStore,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -45,6 +55,7 @@ class PasswordRecovery:
         self.keys = keys
         self.hasher = hasher
         self.mailer = mailer
+        self.counters = counters
 
     def fingerprint(self, password_hash: str | None) -> str:
         return self.keys.fingerprint_of(password_hash or "null")
@@ -73,6 +84,10 @@ class PasswordRecovery:
             or not user.email
         ):
             return
+        now = self.clock.now()
+        sent = await self.counters.hit(f"reset-mails:{user.id}", window=MAIL_WINDOW, now=now)
+        if sent.count > MAILS_PER_USER:
+            return
         token = jwt.sign(
             {
                 "email": user.email,
@@ -80,7 +95,7 @@ class PasswordRecovery:
                 "hash": self.fingerprint(user.password),
             },
             self.settings.secret.reveal(),
-            now=self.clock.now(),
+            now=now,
             ttl=self.settings.password_reset_token_ttl,
         )
         base = reset_url or public_link(self.settings.public_url, "/admin/reset-password")

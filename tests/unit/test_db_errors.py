@@ -1,0 +1,61 @@
+"""storage/db.py: which database errors are an outage (503) and which a refused statement
+(400), classified on real errors from real databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from authgate.storage.db import is_outage, is_statement_refused
+
+
+def _error_of(url: str, statement: str, **params: object) -> DBAPIError:
+    engine = create_engine(url, hide_parameters=True)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement).bindparams(*_expanding(params)), params)
+    except DBAPIError as exc:
+        return exc
+    finally:
+        engine.dispose()
+    raise AssertionError("the statement did not fail")
+
+
+def _expanding(params: dict[str, object]) -> list[object]:
+    return [bindparam(name, expanding=True) for name, v in params.items() if isinstance(v, list)]
+
+
+def test_too_many_parameters_is_a_refused_statement(tmp_path: Path) -> None:
+    error = _error_of(
+        f"sqlite:///{tmp_path / 'a.db'}", "SELECT 1 WHERE 1 IN :keys", keys=[1] * 300_000
+    )
+
+    assert isinstance(error, OperationalError)
+    assert is_statement_refused(error) and not is_outage(error)
+
+
+def test_an_expression_too_deep_is_a_refused_statement(tmp_path: Path) -> None:
+    error = _error_of(f"sqlite:///{tmp_path / 'a.db'}", "SELECT " + "-" * 1200 + "1")
+
+    assert isinstance(error, OperationalError)
+    assert not is_outage(error)
+
+
+def test_a_missing_database_file_is_an_outage(tmp_path: Path) -> None:
+    error = _error_of(f"sqlite:///{tmp_path / 'missing' / 'a.db'}", "SELECT 1")
+
+    assert isinstance(error, OperationalError)
+    assert is_outage(error) and not is_statement_refused(error)
+
+
+def test_an_unreachable_postgresql_is_an_outage() -> None:
+    engine = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:1/postgres", connect_args={"connect_timeout": 2}
+    )
+    with pytest.raises(OperationalError) as raised:
+        engine.connect()
+
+    assert is_outage(raised.value)
