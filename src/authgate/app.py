@@ -177,9 +177,16 @@ def create_app(
         items=items,
         schema=SchemaService(db=db, items=items),
         recovery=PasswordRecovery(
+            **common,
+            settings=settings,
+            keys=keys,
+            hasher=hasher,
+            mailer=mailer,
+            counters=shared_store,
+        ),
+        registration=Registration(
             **common, settings=settings, keys=keys, hasher=hasher, mailer=mailer
         ),
-        registration=Registration(**common, settings=settings, hasher=hasher, mailer=mailer),
         invitations=Invitations(
             **common, settings=settings, hasher=hasher, mailer=mailer, items=items
         ),

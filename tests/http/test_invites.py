@@ -123,3 +123,97 @@ def test_active_users_are_not_invited_again(harness: Harness) -> None:
         f"/users/{user['id']}", params={"fields": "status,role"}, headers=harness.admin
     )
     assert read.json()["data"] == {"status": "active", "role": None}
+
+
+def _policy_of(harness: Harness, role: str) -> str:
+    policy: str = harness.sql("SELECT policy FROM directus_access WHERE role = :r", r=role)[0][0]
+    return str(policy)
+
+
+def _allow(harness: Harness, role: str, action: str, **row: object) -> None:
+    body = {"collection": "directus_users", "action": action, "policy": _policy_of(harness, role)}
+    response = harness.client.post("/permissions", json={**body, **row}, headers=harness.admin)
+    assert response.status_code == 200, response.text
+
+
+def _invited(harness: Harness, email: str) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = harness.client.get(
+        "/users",
+        params={"filter[email][_eq]": email, "fields": "role,status,first_name"},
+        headers=harness.admin,
+    ).json()["data"]
+    return found
+
+
+def test_an_inviter_is_held_to_the_validation_and_presets_of_its_create_permission(
+    harness: Harness,
+) -> None:
+    editors = harness.create_role("Editors to invite")
+    delegates = harness.create_role("Delegates", app=True)
+    _allow(
+        harness,
+        delegates,
+        "create",
+        fields=["email", "role", "status"],
+        validation={"role": {"_eq": editors}},
+        presets={"first_name": "Invited by a delegate"},
+    )
+    delegate = harness.create_user(role=delegates)
+    headers = harness.bearer(delegate["email"])
+    mallory, editor = unique_email("mallory"), unique_email("editor")
+
+    as_admin = harness.client.post(
+        "/users/invite", json={"email": mallory, "role": _admin_role(harness)}, headers=headers
+    )
+    as_editor = harness.client.post(
+        "/users/invite", json={"email": editor, "role": editors}, headers=headers
+    )
+
+    assert as_admin.status_code == 400, as_admin.text
+    assert as_admin.json()["errors"][0]["extensions"]["code"] == "FAILED_VALIDATION"
+    assert as_admin.json()["errors"][0]["extensions"]["field"] == "role"
+    assert _invited(harness, mallory) == []
+    assert not [m for m in harness.outbox.sent if m.to == mallory]
+    assert as_editor.status_code == 204
+    assert _invited(harness, editor) == [
+        {"role": editors, "status": "invited", "first_name": "Invited by a delegate"}
+    ]
+    assert [m for m in harness.outbox.sent if m.to == editor]
+
+
+def test_moving_an_invited_user_to_another_role_needs_the_update_permission(
+    harness: Harness,
+) -> None:
+    editors = harness.create_role("Editors to move")
+    others = harness.create_role("Others")
+    delegates = harness.create_role("Movers", app=True)
+    _allow(harness, delegates, "create", fields=["*"], validation={"role": {"_eq": editors}})
+    delegate = harness.create_user(role=delegates)
+    headers = harness.bearer(delegate["email"])
+    waiting = unique_email("waiting")
+    harness.client.post(
+        "/users/invite", json={"email": waiting, "role": others}, headers=harness.admin
+    )
+    mails_before = len([m for m in harness.outbox.sent if m.to == waiting])
+
+    # Without an update permission the move is forbidden (and, as for any forbidden invite,
+    # silently answered); with one, its validation applies.
+    forbidden = harness.client.post(
+        "/users/invite", json={"email": waiting, "role": editors}, headers=headers
+    )
+    role_after_forbidden = _invited(harness, waiting)[0]["role"]
+    _allow(harness, delegates, "update", fields=["role"], validation={"role": {"_eq": editors}})
+    to_admin = harness.client.post(
+        "/users/invite", json={"email": waiting, "role": _admin_role(harness)}, headers=headers
+    )
+    to_editors = harness.client.post(
+        "/users/invite", json={"email": waiting, "role": editors}, headers=headers
+    )
+
+    assert forbidden.status_code == 204
+    assert role_after_forbidden == others
+    assert to_admin.status_code == 400
+    assert to_admin.json()["errors"][0]["extensions"]["code"] == "FAILED_VALIDATION"
+    assert to_editors.status_code == 204
+    assert _invited(harness, waiting)[0]["role"] == editors
+    assert len([m for m in harness.outbox.sent if m.to == waiting]) == mails_before + 1

@@ -86,6 +86,44 @@ def test_an_unverified_account_gets_the_mail_again(harness: Harness, registratio
     assert len([m for m in harness.outbox.sent if m.to == email]) == 2
 
 
+def test_a_later_registration_of_an_unverified_address_replaces_it_and_its_link(
+    harness: Harness, registration_on: None
+) -> None:
+    email = unique_email()
+    first_password = "Attacker-Chosen-1"
+    harness.client.post(
+        "/users/register",
+        json={"email": email, "password": first_password, "first_name": "Mallory"},
+    )
+    first_link = _token(harness, email)
+    harness.client.post(
+        "/users/register", json={"email": email, "password": PASSWORD, "first_name": "Owner"}
+    )
+    second_link = _token(harness, email)
+
+    old = harness.client.get(
+        "/users/register/verify-email", params={"token": first_link}, follow_redirects=False
+    )
+    new = harness.client.get(
+        "/users/register/verify-email", params={"token": second_link}, follow_redirects=False
+    )
+
+    assert old.status_code == 400
+    assert old.json()["errors"][0] == {
+        "message": "Invalid payload. Invalid verification code.",
+        "extensions": {"reason": "Invalid verification code", "code": "INVALID_PAYLOAD"},
+    }
+    assert new.status_code == 302
+    assert harness.login(email, first_password).status_code == 401
+    assert harness.login(email).status_code == 200
+    user = harness.client.get(
+        "/users",
+        params={"filter[email][_eq]": email, "fields": "first_name,status"},
+        headers=harness.admin,
+    ).json()["data"]
+    assert user == [{"first_name": "Owner", "status": "active"}]
+
+
 def test_without_verification_the_account_is_active_at_once(
     harness: Harness, registration_on: None
 ) -> None:

@@ -2,13 +2,14 @@
 
 Every change to roles, policies, access rows or permissions bumps the cache epoch in the same
 transaction (so every instance drops its cached permissions), and none may leave the project
-without an active administrator. Roles refuse cycles and, when deleted, take their access rows
-with them, suspend their users and orphan their children, as Directus does.
+without an active administrator (the guard is serialised, see ``users/rules.py``). Roles
+refuse cycles and, when deleted, take their access rows with them, suspend their users and
+orphan their children, as Directus does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
@@ -20,7 +21,7 @@ from authgate.netaddr import is_valid_ip_access_entry
 from authgate.storage.epoch import bump_epoch
 from authgate.storage.tables import access, roles, users
 from authgate.users.model import Status
-from authgate.users.rules import count_active_admins, ensure_admin_remains
+from authgate.users.rules import ensure_admin_remains, guard_admins
 
 _ACTIONS = ("create", "read", "update", "delete", "share")
 _IP_ERROR = (
@@ -35,9 +36,15 @@ class _AccessModelRules(CollectionRules):
     guards_admins = True
 
     def before_write(
-        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
+        self,
+        conn: Connection,
+        scope: Scope,
+        keys: Sequence[Any],
+        *,
+        action: str,
+        changes: Collection[str] = (),
     ) -> Any:
-        return count_active_admins(conn) if self.guards_admins and action != "create" else None
+        return guard_admins(conn) if self.guards_admins and action != "create" else None
 
     def after_write(
         self,
@@ -76,18 +83,25 @@ class RolesRules(_AccessModelRules):
             ).scalar_one_or_none()
 
     def before_write(
-        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
+        self,
+        conn: Connection,
+        scope: Scope,
+        keys: Sequence[Any],
+        *,
+        action: str,
+        changes: Collection[str] = (),
     ) -> Any:
-        before = super().before_write(conn, scope, keys, action=action)
+        before = super().before_write(conn, scope, keys, action=action, changes=changes)
         if action == "delete":
             # Directus: the role's access rows go, its users are suspended and unlinked, its
-            # children lose their parent.
+            # children lose their parent (the parent's foreign key would refuse the delete).
             conn.execute(delete(access).where(access.c.role.in_(list(keys))))
             conn.execute(
                 update(users)
                 .where(users.c.role.in_(list(keys)))
                 .values(role=None, status=Status.SUSPENDED.value)
             )
+            conn.execute(update(roles).where(roles.c.parent.in_(list(keys))).values(parent=None))
         return before
 
 

@@ -1,15 +1,17 @@
-"""Nested relational writes: a many-to-one object in a payload, an o2m list or change set,
-and what happens to the rows that pointed at deleted items."""
+"""Nested relational writes: a many-to-one object in a payload, an o2m list or change set
+(each nested item prepared beforehand, see ``items/prepare.py``), and what happens to the
+rows that point at deleted items."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, select, update
 
 from authgate.access.grants import fields_forbidden
-from authgate.errors import invalid_payload
+from authgate.errors import invalid_foreign_key, invalid_payload
+from authgate.items.prepare import require_prepared
 from authgate.items.rows import typed_key
 from authgate.items.scope import Scope
 from authgate.schema.model import Collection, Relation
@@ -32,6 +34,7 @@ def write_related(
     related = scope.overview.collection(relation.one_collection)
     if related is None:
         raise fields_forbidden([name], collection.name)
+    require_prepared(value, related)
     key = typed_key(related, value.get(related.primary_key))
     if key is not None and service.exists(conn, scope, related, key):
         changes = {k: v for k, v in value.items() if k != related.primary_key}
@@ -75,6 +78,7 @@ def write_children(
     for item in creates:
         if not isinstance(item, dict):
             raise invalid_payload(f'"{name}" items must be objects')
+        require_prepared(item, child)
         service.require(scope, child.name, "create")
         created = service.create_in(conn, scope, child, {**item, back: parent})
         if keep is not None:
@@ -83,6 +87,7 @@ def write_children(
         key = typed_key(child, item.get(child.primary_key)) if isinstance(item, dict) else None
         if key is None:
             raise invalid_payload(f'"{name}" updates need the item\'s "{child.primary_key}"')
+        require_prepared(item, child)
         service.require(scope, child.name, "update")
         changes = {k: v for k, v in item.items() if k != child.primary_key}
         service.update_in(conn, scope, child, [key], {**changes, back: parent})
@@ -133,12 +138,10 @@ def _unlink_others(
     back = relation.many_field
     table = scope.overview.table(child.name)
     primary = table.c[child.primary_key]
-    gone = [
-        row[0]
-        for row in conn.execute(
-            select(primary).where(table.c[back] == parent, primary.not_in(keep or [None]))
-        )
-    ]
+    children = select(primary).where(table.c[back] == parent)
+    if keep:  # an empty list keeps nothing: every child is deselected
+        children = children.where(primary.not_in(keep))
+    gone = [row[0] for row in conn.execute(children)]
     if not gone:
         return
     if relation.one_deselect_action == "delete":
@@ -149,9 +152,22 @@ def _unlink_others(
         service.update_in(conn, scope, child, gone, {back: None})
 
 
-def deselect(conn: Connection, scope: Scope, relation: Relation, parents: Sequence[Any]) -> None:
-    """Rows pointing at deleted items: nullified (or deleted, per the relation), so that no
-    dangling key remains on databases without foreign keys."""
+def unlink_dependents(
+    conn: Connection,
+    scope: Scope,
+    collection: Collection,
+    relation: Relation,
+    parents: Sequence[Any],
+) -> None:
+    """Rows of other collections pointing at items about to be deleted. Where a foreign key
+    backs the relation, the database applies its ``ON DELETE`` (a ``RESTRICT`` refuses the
+    delete). Without one, the default action ``SET NULL`` is emulated: the reference is cleared,
+    and a reference that cannot be null refuses the delete. No row of another collection is
+    ever deleted here (``one_deselect_action`` is for deselecting in an o2m, not for this). A
+    refusal is the error Directus gives for a ``RESTRICT``: an invalid foreign key on the deleted
+    collection's primary key."""
+    if scope.overview.foreign_key(relation) is not None:
+        return
     if relation.many_collection not in scope.overview.tables:
         return
     table = scope.overview.table(relation.many_collection)
@@ -159,14 +175,12 @@ def deselect(conn: Connection, scope: Scope, relation: Relation, parents: Sequen
         return
     column = table.c[relation.many_field]
     many = scope.overview.collection(relation.many_collection)
-    if relation.one_deselect_action == "delete" or (
-        many and many.field(relation.many_field) and not many.by_name[relation.many_field].nullable
-    ):
-        conn.execute(delete(table).where(column.in_(list(parents))))
-    else:
-        conn.execute(
-            update(table).where(column.in_(list(parents))).values({relation.many_field: None})
-        )
+    described = many.field(relation.many_field) if many is not None else None
+    if described is not None and not described.nullable:
+        if conn.execute(select(column).where(column.in_(list(parents))).limit(1)).first():
+            raise invalid_foreign_key(collection.name, collection.primary_key)
+        return
+    conn.execute(update(table).where(column.in_(list(parents))).values({relation.many_field: None}))
 
 
 # ----------------------------------------------------------------- helpers

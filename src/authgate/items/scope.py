@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,10 +51,17 @@ class CollectionRules:
         return
 
     def before_write(
-        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
+        self,
+        conn: Connection,
+        scope: Scope,
+        keys: Sequence[Any],
+        *,
+        action: str,
+        changes: Collection[str] = (),
     ) -> Any:
         """Inside the transaction, before anything changes (the place for cascades that must
-        run before the rows go); its result is handed to ``after_write``."""
+        run before the rows go); ``changes`` names the columns an update writes. Its result is
+        handed to ``after_write``."""
         return None
 
     def after_write(

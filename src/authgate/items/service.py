@@ -12,15 +12,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from authgate.access import variables
 from authgate.access.grants import Grant, fields_forbidden
 from authgate.access.model import Accountability
 from authgate.access.permissions import PermissionCache, permissions_for
 from authgate.activity import repo as activity
 from authgate.clock import Clock
 from authgate.errors import forbidden, invalid_payload
+from authgate.items.prepare import Prepared, prepare_payload
 from authgate.items.reading import ItemReads
-from authgate.items.relations import deselect, write_children, write_related
+from authgate.items.relations import unlink_dependents, write_children, write_related
 from authgate.items.rows import coerce_values, guarded, only_columns, revision, stamp, typed_key
 from authgate.items.scope import CollectionRules, Scope, forbidden_action
 from authgate.items.validation import schema_rules, validate
@@ -28,6 +31,8 @@ from authgate.query.filter import FilterContext
 from authgate.query.read import Reader
 from authgate.schema.cache import SchemaCache
 from authgate.schema.model import Collection
+from authgate.schema.overview import SchemaOverview
+from authgate.storage.constraints import delete_refused
 from authgate.storage.db import Database
 from authgate.storage.epoch import current_epoch
 
@@ -97,40 +102,41 @@ class ItemsService(ItemReads):
 
     # ------------------------------------------------------------------ writes
 
-    async def _prepare(
-        self,
-        overview_hint: Collection | None,
-        payload: Any,
-        accountability: Accountability | None = None,
-        *,
-        creating: bool = True,
-    ) -> dict[str, Any]:
-        if not isinstance(payload, dict):
-            raise invalid_payload('"value" must be of type object')
-        prepared = dict(payload)
-        hooks = self.rules.get(overview_hint.name) if overview_hint is not None else None
-        if hooks is not None and accountability is not None:
-            return await hooks.prepare(accountability, prepared, creating=creating)
-        if overview_hint is not None and self.hash_password is not None:
-            for described in overview_hint.columns:
-                if described.type == "hash" and isinstance(prepared.get(described.name), str):
-                    value = prepared[described.name]
-                    prepared[described.name] = await self.hash_password(value) if value else None
-        return prepared
+    async def prepare(
+        self, accountability: Accountability, name: str, payload: Any, *, creating: bool
+    ) -> Prepared:
+        """``payload`` and every item nested in it through its collection's rules (before the
+        transaction: hashing is async)."""
+        overview = await self._overview()
+        collection = overview.collection(name)
+        if collection is None:  # the transaction refuses it, as forbidden
+            if not isinstance(payload, dict):
+                raise invalid_payload('"value" must be of type object')
+            return Prepared(payload)
 
-    async def _hint(self, name: str) -> Collection | None:
-        def work(conn: Connection) -> Collection | None:
-            return self.schema.overview(conn, current_epoch(conn)).collection(name)
+        async def hook(described: Collection, item: dict[str, Any], new: bool) -> dict[str, Any]:
+            hooks = self.rules.get(described.name)
+            if hooks is not None:
+                return await hooks.prepare(accountability, item, creating=new)
+            if self.hash_password is not None:
+                for field in described.columns:
+                    if field.type == "hash" and isinstance(item.get(field.name), str):
+                        value = item[field.name]
+                        item[field.name] = await self.hash_password(value) if value else None
+            return item
+
+        return await prepare_payload(overview, collection, payload, hook, creating=creating)
+
+    async def _overview(self) -> SchemaOverview:
+        def work(conn: Connection) -> SchemaOverview:
+            return self.schema.overview(conn, current_epoch(conn))
 
         return await self.db.read(work)
 
     async def create(self, accountability: Accountability, name: str, payload: Any) -> list[Any]:
         items = payload if isinstance(payload, list) else [payload]
         self._check_batch(len(items))
-        hint = await self._hint(name)
-        prepared = [
-            await self._prepare(hint, item, accountability, creating=True) for item in items
-        ]
+        prepared = [await self.prepare(accountability, name, item, creating=True) for item in items]
 
         def work(conn: Connection) -> list[Any]:
             scope = self.scope(conn, accountability, fresh=True)
@@ -143,8 +149,7 @@ class ItemsService(ItemReads):
         self, accountability: Accountability, name: str, keys: Sequence[Any], payload: Any
     ) -> list[Any]:
         self._check_batch(len(keys))
-        hint = await self._hint(name)
-        prepared = await self._prepare(hint, payload, accountability, creating=False)
+        prepared = await self.prepare(accountability, name, payload, creating=False)
 
         def work(conn: Connection) -> list[Any]:
             scope = self.scope(conn, accountability, fresh=True)
@@ -163,9 +168,8 @@ class ItemsService(ItemReads):
         """``PATCH /items/c`` with ``[{pk, ...}, ...]``: each item its own changes, in one
         transaction."""
         self._check_batch(len(items))
-        hint = await self._hint(name)
         prepared = [
-            await self._prepare(hint, item, accountability, creating=False) for item in items
+            await self.prepare(accountability, name, item, creating=False) for item in items
         ]
 
         def work(conn: Connection) -> list[Any]:
@@ -199,8 +203,7 @@ class ItemsService(ItemReads):
     async def upsert_singleton(
         self, accountability: Accountability, name: str, payload: Any
     ) -> Any:
-        hint = await self._hint(name)
-        prepared = await self._prepare(hint, payload, accountability, creating=False)
+        prepared = await self.prepare(accountability, name, payload, creating=False)
 
         def work(conn: Connection) -> Any:
             scope = self.scope(conn, accountability, fresh=True)
@@ -233,10 +236,10 @@ class ItemsService(ItemReads):
         grant = scope.grant(collection.name, "create")
         columns, m2o, o2m = self._split(scope, collection, payload, grant)
         if grant is not None and grant.presets:
-            columns = {**only_columns(collection, grant.presets), **columns}
+            columns = {**self._presets(conn, scope, collection, grant), **columns}
         rules = schema_rules(collection, creating=True)
         if grant is not None:
-            rules += list(grant.validations)
+            rules += self._validations(conn, scope, grant)
         validate({**columns, **{k: v for k, v in m2o.items()}}, rules, creating=True)
         for name, value in m2o.items():
             columns[name] = write_related(self, conn, scope, collection, name, value)
@@ -271,10 +274,10 @@ class ItemsService(ItemReads):
         if grant is not None:
             self._check_access(conn, scope, collection, grant, keys, "update", list(payload))
             if grant.presets:
-                columns = {**only_columns(collection, grant.presets), **columns}
+                columns = {**self._presets(conn, scope, collection, grant), **columns}
         rules = schema_rules(collection, creating=False)
         if grant is not None:
-            rules += list(grant.validations)
+            rules += self._validations(conn, scope, grant)
         validate({**columns, **m2o}, rules, creating=False)
         for name, value in m2o.items():
             columns[name] = write_related(self, conn, scope, collection, name, value)
@@ -285,7 +288,11 @@ class ItemsService(ItemReads):
         primary = table.c[collection.primary_key]
         existing = [row[0] for row in conn.execute(select(primary).where(primary.in_(list(keys))))]
         hooks = self.rules.get(collection.name)
-        before = hooks.before_write(conn, scope, existing, action="update") if hooks else None
+        before = None
+        if hooks is not None:
+            before = hooks.before_write(
+                conn, scope, existing, action="update", changes=list(values)
+            )
         for key in existing:
             own = dict(values)
             if hooks is not None:
@@ -314,12 +321,31 @@ class ItemsService(ItemReads):
         before = hooks.before_write(conn, scope, existing, action="delete") if hooks else None
         for relation in scope.overview.relations:
             if relation.one_collection == collection.name and relation.one_filter is None:
-                deselect(conn, scope, relation, existing)
-        conn.execute(delete(table).where(primary.in_(existing)))
+                unlink_dependents(conn, scope, collection, relation, existing)
+        try:
+            conn.execute(delete(table).where(primary.in_(existing)))
+        except IntegrityError as exc:  # a foreign key's RESTRICT / NO ACTION
+            raise delete_refused(exc, collection) from None
         for key in existing:
             self._record(conn, scope, collection, "delete", key, None)
         if hooks is not None:
             hooks.after_write(conn, scope, existing, {}, action="delete", before=before)
+
+    def _presets(
+        self, conn: Connection, scope: Scope, collection: Collection, grant: Grant
+    ) -> dict[str, Any]:
+        """The grant's presets for this caller: variables resolved as in filters."""
+        presets = variables.resolve_with_records(
+            conn, scope.overview, scope.context, dict(grant.presets), literals=True
+        )
+        return only_columns(collection, variables.as_written(presets))
+
+    def _validations(self, conn: Connection, scope: Scope, grant: Grant) -> list[Mapping[str, Any]]:
+        """The grant's validation rules for this caller: variables resolved as in filters."""
+        rules = variables.resolve_with_records(
+            conn, scope.overview, scope.context, list(grant.validations), literals=True
+        )
+        return list(rules)
 
     def _split(
         self, scope: Scope, collection: Collection, payload: Mapping[str, Any], grant: Grant | None

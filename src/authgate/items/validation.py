@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from authgate.errors import AuthError, ErrorGroup, failed_validation
@@ -17,25 +18,44 @@ from authgate.query.evaluate import matches
 from authgate.schema.model import Collection
 
 
+def _shown(value: Any) -> Any:
+    """An operand as a message and the JSON extensions show it (resolved variables included)."""
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
 def _describe(operator: str, operand: Any) -> tuple[str, dict[str, Any]]:
     """Directus's message and extensions for a failed operator."""
-    listed = ", ".join(f'"{v}"' for v in operand) if isinstance(operand, list) else f'"{operand}"'
+    operand = _shown(operand)
+    if isinstance(operand, list):
+        listed = ", ".join(f'"{_text(v)}"' for v in operand)
+    else:
+        listed = f'"{_text(operand)}"'
     table: dict[str, tuple[str, dict[str, Any]]] = {
-        "_eq": (f'Value has to be "{operand}".', {"valid": operand}),
-        "_neq": (f'Value can\'t be "{operand}".', {"invalid": operand}),
+        "_eq": (f"Value has to be {listed}.", {"valid": operand}),
+        "_neq": (f"Value can't be {listed}.", {"invalid": operand}),
         "_in": (f"Value has to be one of {listed}.", {"valid": operand}),
         "_nin": (f"Value can't be one of {listed}.", {"invalid": operand}),
-        "_contains": (f'Value has to contain "{operand}".', {"substring": operand}),
-        "_ncontains": (f'Value can\'t contain "{operand}".', {"substring": operand}),
-        "_icontains": (f'Value has to contain "{operand}".', {"substring": operand}),
-        "_starts_with": (f'Value has to start with "{operand}".', {"substring": operand}),
-        "_nstarts_with": (f'Value can\'t start with "{operand}".', {"substring": operand}),
-        "_ends_with": (f'Value has to end with "{operand}".', {"substring": operand}),
-        "_nends_with": (f'Value can\'t end with "{operand}".', {"substring": operand}),
-        "_gt": (f'Value has to be greater than "{operand}".', {"valid": operand}),
-        "_gte": (f'Value has to be greater than or equal to "{operand}".', {"valid": operand}),
-        "_lt": (f'Value has to be less than "{operand}".', {"valid": operand}),
-        "_lte": (f'Value has to be less than or equal to "{operand}".', {"valid": operand}),
+        "_contains": (f"Value has to contain {listed}.", {"substring": operand}),
+        "_ncontains": (f"Value can't contain {listed}.", {"substring": operand}),
+        "_icontains": (f"Value has to contain {listed}.", {"substring": operand}),
+        "_starts_with": (f"Value has to start with {listed}.", {"substring": operand}),
+        "_nstarts_with": (f"Value can't start with {listed}.", {"substring": operand}),
+        "_ends_with": (f"Value has to end with {listed}.", {"substring": operand}),
+        "_nends_with": (f"Value can't end with {listed}.", {"substring": operand}),
+        "_gt": (f"Value has to be greater than {listed}.", {"valid": operand}),
+        "_gte": (f"Value has to be greater than or equal to {listed}.", {"valid": operand}),
+        "_lt": (f"Value has to be less than {listed}.", {"valid": operand}),
+        "_lte": (f"Value has to be less than or equal to {listed}.", {"valid": operand}),
         "_empty": ("Value has to be empty.", {}),
         "_nempty": ("Value can't be empty.", {}),
         "_null": ("Value has to be null.", {}),
@@ -79,11 +99,32 @@ def _field_failures(
         elif operator == "_regex":
             passed = _regex_matches(operand, payload.get(name))
         else:
-            passed = matches({name: {operator: operand}}, payload)
+            value, operand_value = _comparable(payload.get(name), operand)
+            passed = matches({name: {operator: operand_value}}, {name: value})
         if not passed:
             message, extras = _describe(operator, operand)
             failures.append(failed_validation(name, operator.lstrip("_"), message, **extras))
     return failures
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _comparable(value: Any, operand: Any) -> tuple[Any, Any]:
+    """A payload's date text compared with a resolved ``$NOW`` (or a date read for a record
+    path) as instants, not as text."""
+    listed = operand if isinstance(operand, list) else [operand]
+    if not any(isinstance(o, datetime) for o in listed):
+        return value, operand
+    listed = [_aware(o) if isinstance(o, datetime) else o for o in listed]
+    operand = listed if isinstance(operand, list) else listed[0]
+    if isinstance(value, str):
+        try:
+            value = _aware(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+        except ValueError:
+            return value, operand
+    return value, operand
 
 
 def failures_of(

@@ -21,6 +21,9 @@ class SchemaOverview:
     collections: Mapping[str, Collection]
     relations: tuple[Relation, ...]
     tables: Mapping[str, Table]
+    # (many collection, field) -> the ON DELETE action of the database's foreign key behind
+    # it; a relation without an entry has no foreign key (its deletes are emulated).
+    foreign_keys: Mapping[tuple[str, str], str] = field(default_factory=dict)
     _m2o: dict[tuple[str, str], Relation] = field(default_factory=dict, repr=False)
     _o2m: dict[tuple[str, str], Relation] = field(default_factory=dict, repr=False)
 
@@ -45,9 +48,26 @@ class SchemaOverview:
         """The relation an o2m alias lists, if any."""
         return self._o2m.get((collection, name))
 
+    def foreign_key(self, relation: Relation) -> str | None:
+        """The ``ON DELETE`` action of the foreign key behind ``relation``, or ``None``."""
+        return self.foreign_keys.get((relation.many_collection, relation.many_field))
 
+
+def _system_foreign_keys() -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    for name, table in SYSTEM_TABLES.items():
+        for column in table.columns:
+            for key in column.foreign_keys:
+                found[(name, column.name)] = (key.ondelete or "NO ACTION").upper()
+    return found
+
+
+SYSTEM_FOREIGN_KEYS = _system_foreign_keys()
 SYSTEM_OVERVIEW = SchemaOverview(
-    collections=dict(COLLECTIONS), relations=RELATIONS, tables=dict(SYSTEM_TABLES)
+    collections=dict(COLLECTIONS),
+    relations=RELATIONS,
+    tables=dict(SYSTEM_TABLES),
+    foreign_keys=dict(SYSTEM_FOREIGN_KEYS),
 )
 
 
@@ -144,6 +164,7 @@ def load_overview(conn: Connection) -> SchemaOverview:
     existing = set(inspector.get_table_names())
     collections = dict(COLLECTIONS)
     tables = dict(SYSTEM_TABLES)
+    foreign_keys = dict(SYSTEM_FOREIGN_KEYS)
     for name, meta in metas.items():
         if name.startswith("directus_"):
             continue
@@ -156,6 +177,10 @@ def load_overview(conn: Connection) -> SchemaOverview:
             for constraint in inspector.get_unique_constraints(name):
                 if len(constraint["column_names"]) == 1:
                     unique.add(constraint["column_names"][0])
+            for key in inspector.get_foreign_keys(name):
+                action = (key.get("options") or {}).get("ondelete") or "NO ACTION"
+                for column in key["constrained_columns"]:
+                    foreign_keys[(name, column)] = str(action).upper()
         collection, table, _ = _user_collection(
             name, meta, columns, primary, unique, field_rows.get(name, {}), dialect
         )
@@ -176,4 +201,9 @@ def load_overview(conn: Connection) -> SchemaOverview:
                 meta=dict(row),
             )
         )
-    return SchemaOverview(collections=collections, relations=tuple(relations), tables=tables)
+    return SchemaOverview(
+        collections=collections,
+        relations=tuple(relations),
+        tables=tables,
+        foreign_keys=foreign_keys,
+    )

@@ -48,3 +48,13 @@ def constraint_error(
     return AuthError(
         invalid_foreign_key(collection.name, name).code, "The change breaks a rule of the database."
     )
+
+
+def delete_refused(exc: IntegrityError, collection: Collection) -> AuthError:
+    """A delete the database refused: rows elsewhere still point at the items through a
+    foreign key whose ``ON DELETE`` is ``RESTRICT``/``NO ACTION``. Directus (on PostgreSQL)
+    answers an invalid foreign key on the deleted collection's primary key."""
+    lowered = str(exc.orig).lower()
+    if "foreign key" in lowered:
+        return invalid_foreign_key(collection.name, collection.primary_key)
+    return constraint_error(exc, collection, {})

@@ -1,11 +1,17 @@
 """Invitations: an administrator (or anyone allowed to create users) invites addresses; the
-invitee chooses a password through the mailed link."""
+invitee chooses a password through the mailed link.
+
+Invited users are created, and still-invited users moved to another role, through the generic
+item writes under the inviter's own permissions, exactly as ``POST /users`` and
+``PATCH /users/<id>`` would: field grants, presets, validation and item rules all apply (a user
+who may create only editors cannot invite an administrator).
+"""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -26,6 +32,8 @@ from authgate.tokens import jwt
 from authgate.urls import is_url_allowed, public_link, with_token
 from authgate.users import repo
 from authgate.users.model import Status
+
+USERS = "directus_users"
 
 
 class Invitations:
@@ -56,8 +64,20 @@ class Invitations:
         """Raises ``FORBIDDEN`` when the caller may not create users (the route swallows it,
         as Directus 12 does)."""
         now = self.clock.now()
+        role = role.lower()
+        emails = list(dict.fromkeys(emails))
+        new_users = {
+            email: await self.items.prepare(
+                accountability,
+                USERS,
+                {"email": email, "role": role, "status": Status.INVITED.value},
+                creating=True,
+            )
+            for email in emails
+        }
+        new_role = await self.items.prepare(accountability, USERS, {"role": role}, creating=False)
         to_mail, project = await self.db.write(
-            self._store, accountability, list(emails), role.lower(), invite_url, now
+            self._store, accountability, new_users, new_role, role, invite_url
         )
         for email in to_mail:
             token = jwt.sign(
@@ -75,53 +95,34 @@ class Invitations:
         self,
         conn: Connection,
         accountability: Accountability,
-        emails: list[str],
+        new_users: Mapping[str, Mapping[str, Any]],
+        new_role: Mapping[str, Any],
         role: str,
         invite_url: str | None,
-        now: datetime,
     ) -> tuple[list[str], ProjectSettings]:
-        if not accountability.admin:
-            grant = self.items.grant_in(conn, accountability, "directus_users", "create")
-            assert grant is not None
+        scope = self.items.scope(conn, accountability, fresh=True)
+        users = self.items.collection(scope, USERS, "create")
+        grant = scope.grant(USERS, "create")
+        if grant is not None:
             for name in ("email", "role", "status"):
                 if not grant.allows_field(name):
                     raise AuthError(Code.FORBIDDEN)
         if conn.execute(select(roles.c.id).where(roles.c.id == role)).first() is None:
-            raise invalid_foreign_key("directus_users", "role")
+            raise invalid_foreign_key(USERS, "role")
         if invite_url is not None and not is_url_allowed(
             invite_url, self.settings.user_invite_url_allow_list
         ):
             raise invalid_payload(f'URL "{invite_url}" can\'t be used to invite users')
-        actor = activity.Actor(
-            accountability.user, accountability.ip, accountability.user_agent, accountability.origin
-        )
         to_mail = []
-        for email in dict.fromkeys(emails):
+        for email, payload in new_users.items():
             user = repo.find_by_email(conn, email)
             if user is None:
-                user_id = str(uuid.uuid4())
-                repo.insert_user(
-                    conn,
-                    {
-                        "id": user_id,
-                        "email": email,
-                        "role": role,
-                        "status": Status.INVITED.value,
-                        "provider": "default",
-                    },
-                )
-                activity.record(
-                    conn,
-                    action="create",
-                    actor=actor,
-                    collection="directus_users",
-                    item=user_id,
-                    now=now,
-                )
+                self.items.create_in(conn, scope, users, payload)
                 to_mail.append(email)
             elif user.status == Status.INVITED:
                 if user.role != role:
-                    repo.set_columns(conn, user.id, {"role": role})
+                    self.items.require(scope, USERS, "update")
+                    self.items.update_in(conn, scope, users, [user.id], new_role)
                 to_mail.append(user.email or email)
         return to_mail, project_repo.load(conn)
 

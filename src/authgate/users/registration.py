@@ -2,6 +2,12 @@
 
 Whether or not the address is already registered, the answer, the work done (a password hash)
 and the time taken (``REGISTER_STALL_TIME``) are the same.
+
+A registration of an address that is still unverified replaces the stored password (and
+names) with the new registrant's and mails a new link: whoever registered first cannot keep an
+account its owner later verifies. The link carries a keyed fingerprint of the password hash
+stored when it was sent, so it verifies only that registration; an older link no longer
+matches and fails like a used one.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from sqlalchemy import Connection
 from authgate.activity import repo as activity
 from authgate.clock import Clock
 from authgate.config.settings import Settings
+from authgate.crypto import Keys, equal
 from authgate.errors import AuthError, Code, invalid_payload
 from authgate.mail.mailer import Mailer
 from authgate.passwords import PasswordHasher
@@ -45,14 +52,19 @@ class Registration:
         db: Database,
         clock: Clock,
         settings: Settings,
+        keys: Keys,
         hasher: PasswordHasher,
         mailer: Mailer,
     ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
+        self.keys = keys
         self.hasher = hasher
         self.mailer = mailer
+
+    def fingerprint(self, password_hash: str | None) -> str:
+        return self.keys.fingerprint_of(password_hash or "null")
 
     async def register(self, registrant: Registrant, client: Client) -> None:
         url = registrant.verification_url
@@ -79,13 +91,15 @@ class Registration:
         check_password_policy(registrant.password, project.auth_password_policy)
         hashed = await self.hasher.hash(registrant.password)
         now = self.clock.now()
-        user, created = await self.db.write(self._store, registrant, project, hashed, client, now)
+        user = await self.db.write(self._store, registrant, project, hashed, client, now)
         if user is None or not project.public_registration_verify_email:
             return
-        if not created and user.status != Status.UNVERIFIED:
-            return
         token = jwt.sign(
-            {"email": user.email, "scope": jwt.SCOPE_REGISTRATION},
+            {
+                "email": user.email,
+                "scope": jwt.SCOPE_REGISTRATION,
+                "hash": self.fingerprint(user.password),
+            },
             self.settings.secret.reveal(),
             now=now,
             ttl=self.settings.email_verification_token_ttl,
@@ -110,10 +124,24 @@ class Registration:
         hashed: str,
         client: Client,
         now: datetime,
-    ) -> tuple[User | None, bool]:
+    ) -> User | None:
+        """The user to mail a verification link to, if any."""
         existing = repo.find_by_email(conn, registrant.email)
         if existing is not None:
-            return (existing if existing.status == Status.UNVERIFIED else None), False
+            if existing.status != Status.UNVERIFIED:
+                return None
+            names = {"first_name": registrant.first_name, "last_name": registrant.last_name}
+            repo.set_columns(conn, existing.id, {"password": hashed, **names})
+            activity.record(
+                conn,
+                action="update",
+                actor=activity.Actor(None, client.ip, client.user_agent, client.origin),
+                collection="directus_users",
+                item=existing.id,
+                now=now,
+                delta={"password": "**********", **names},
+            )
+            return repo.get(conn, existing.id)
         status = Status.UNVERIFIED if project.public_registration_verify_email else Status.ACTIVE
         user_id = str(uuid.uuid4())
         values = {
@@ -135,7 +163,7 @@ class Registration:
             item=user_id,
             now=now,
         )
-        return repo.get(conn, user_id), True
+        return repo.get(conn, user_id)
 
     async def verify(self, token: str, client: Client) -> str:
         """Activate the account the token names; returns its id."""
@@ -143,11 +171,19 @@ class Registration:
         claims = jwt.verify_scoped(
             token, self.settings.secret.reveal(), now=now, scope=jwt.SCOPE_REGISTRATION
         )
-        return await self.db.write(self._activate, claims["email"], client, now)
+        fingerprint = claims.get("hash")
+        return await self.db.write(self._activate, claims["email"], fingerprint, client, now)
 
-    def _activate(self, conn: Connection, email: str, client: Client, now: datetime) -> str:
+    def _activate(
+        self, conn: Connection, email: str, fingerprint: object, client: Client, now: datetime
+    ) -> str:
         user = repo.find_by_email(conn, email)
         if user is None or user.status != Status.UNVERIFIED:
+            raise invalid_payload("Invalid verification code")
+        # A link from an earlier registration of the address verifies nothing any more.
+        if not isinstance(fingerprint, str) or not equal(
+            self.fingerprint(user.password), fingerprint
+        ):
             raise invalid_payload("Invalid verification code")
         actor = activity.Actor(user.id, client.ip, client.user_agent, client.origin)
         repo.set_status(conn, user.id, Status.ACTIVE, actor, now)

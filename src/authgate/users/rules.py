@@ -4,14 +4,21 @@ Email syntax and case-insensitive uniqueness, the password policy then argon2, s
 kept as keyed hashes, ``tfa_secret`` only through the two-factor endpoints,
 ``provider``/``external_identifier`` for administrators only, sessions ended on suspension and
 on password or email change (keeping the caller's own), and never removing the last admin.
+
+The last-admin guard counts before and after the change inside the write's transaction. Two
+such transactions must not both count before either commits (each would see its own change
+only, and together they could remove both admins): on PostgreSQL they first take one
+transaction-level advisory lock; SQLite's ``BEGIN IMMEDIATE`` already runs writers one at a
+time. Only admin policies without ``ip_access`` count: an IP-restricted policy does not
+reliably give anyone administrator rights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, or_, select
+from sqlalchemy import Connection, exists, func, or_, select, text
 
 from authgate.access.model import Accountability
 from authgate.crypto import Keys
@@ -25,7 +32,7 @@ from authgate.sessions import repo as sessions_repo
 from authgate.storage.db import Database
 from authgate.storage.tables import access, policies, roles, users
 from authgate.users import repo
-from authgate.users.model import DEFAULT_PROVIDER, Status
+from authgate.users.model import Status
 
 _STATUSES = sorted(status.value for status in Status)
 
@@ -52,8 +59,8 @@ class UsersRules(CollectionRules):
             raise failed_validation("email", "email", "Value has to be a valid email address.")
         if "provider" in payload or "external_identifier" in payload:
             payload["auth_data"] = None
-        if creating:
-            payload.setdefault("provider", DEFAULT_PROVIDER)
+        # A new user's provider is the column's default ("default"): not added to the payload,
+        # where the grant check would ask every non-admin creator for the field.
         if "token" in payload:
             token = payload["token"]
             if token is not None and not isinstance(token, str):
@@ -81,9 +88,17 @@ class UsersRules(CollectionRules):
             raise record_not_unique("directus_users", "email", f"[{email.lower()}]")
 
     def before_write(
-        self, conn: Connection, scope: Scope, keys: Sequence[Any], *, action: str
+        self,
+        conn: Connection,
+        scope: Scope,
+        keys: Sequence[Any],
+        *,
+        action: str,
+        changes: Collection[str] = (),
     ) -> Any:
-        return count_active_admins(conn) if action != "create" else None
+        if action == "delete" or (action == "update" and {"status", "role"} & set(changes)):
+            return guard_admins(conn)
+        return None
 
     def after_write(
         self,
@@ -116,9 +131,25 @@ class UsersRules(CollectionRules):
             sessions_repo.delete_for_user(conn, key, keep_chain_of=keep)
 
 
+# Any fixed number, the same in every process: the key of the advisory lock that serialises
+# the writes the last-admin guard checks.
+ADMIN_GUARD_LOCK = 0x61757468_67617465  # "authgate"
+
+
+def guard_admins(conn: Connection) -> int:
+    """Before an admin-affecting change: serialise with every other one, then count."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_GUARD_LOCK})
+    return count_active_admins(conn)
+
+
 def count_active_admins(conn: Connection) -> int:
-    """Active users who reach an admin policy, by role (any ancestor) or directly."""
-    admin_policy = select(policies.c.id).where(policies.c.admin_access.is_(True))
+    """Active users who reach an admin policy without ``ip_access``, by role (any ancestor)
+    or directly."""
+    admin_policy = select(policies.c.id).where(
+        policies.c.admin_access.is_(True),
+        or_(policies.c.ip_access.is_(None), policies.c.ip_access == ""),
+    )
     admin_roles = (
         select(access.c.role.label("id"))
         .where(access.c.policy.in_(admin_policy), access.c.role.is_not(None))
