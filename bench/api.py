@@ -1,0 +1,73 @@
+"""A small JSON client for seeding through the API (standard library only; loopback only)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ApiError(Exception):
+    """A seeding call did not answer 2xx."""
+
+
+class Api:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        host = urlsplit(base_url).hostname
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("the bench only talks to servers on the loopback interface")
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+
+    def with_token(self, token: str) -> Api:
+        return Api(self.base_url, token)
+
+    def call(self, method: str, path: str, body: Any = None, *, timeout: float = 60) -> Any:
+        """The ``data`` of the answer (None for 204); ApiError on any other status."""
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 - loopback URL checked above
+            self.base_url + path, data=data, method=method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                text = response.read().decode()
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")[:300]
+            raise ApiError(f"{method} {path} -> {error.code} {detail}") from None
+        return json.loads(text).get("data") if text else None
+
+    def login(self, email: str, password: str) -> dict[str, Any]:
+        data: dict[str, Any] = self.call(
+            "POST", "/auth/login", {"email": email, "password": password, "mode": "json"}
+        )
+        return data
+
+    def logins(self, email: str, password: str, count: int, parallel: int = 8) -> list[str]:
+        """``count`` refresh tokens of as many new sessions (``parallel`` logins at a time)."""
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            done = pool.map(lambda _: self.login(email, password)["refresh_token"], range(count))
+            return [str(token) for token in done]
+
+    def wait_ready(self, alive: Any, timeout: float = 120) -> None:
+        """Poll ``GET /server/ping`` until "pong" (``alive()`` false: the process died)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not alive():
+                raise ApiError("the server exited during start-up")
+            try:
+                with urllib.request.urlopen(  # noqa: S310 - loopback URL checked above
+                    self.base_url + "/server/ping", timeout=2
+                ) as response:
+                    if response.read() == b"pong":
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.2)
+        raise ApiError(f"no pong from {self.base_url} within {timeout:.0f} s")
