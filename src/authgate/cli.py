@@ -47,6 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from authgate.bootstrap import bootstrap
+    from authgate.http.protocol import PROTOCOL
 
     settings = _settings()
     if args.host:
@@ -72,8 +73,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "access_log": False,
         "proxy_headers": False,
         "server_header": False,
-        "http": "httptools",
-        "loop": "uvloop" if sys.platform != "win32" else "auto",
+        "http": PROTOCOL,  # httptools, with Nagle off on every connection
+        # asyncio, not uvloop: uvloop accepted new connections late under load (see
+        # pyproject.toml), which put seconds on their first request.
+        "loop": "asyncio",
         "timeout_graceful_shutdown": 10,
     }
     if settings.workers > 1:
