@@ -1,0 +1,86 @@
+"""SQLite writers of every authgate process queue on one lock file (storage/writer_lock.py):
+a write waits while another process holds it, and goes through the moment it is released."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from authgate.config.settings import DatabaseSettings
+from authgate.storage.db import Database, create_db_engine
+from authgate.storage.writer_lock import WriterLock
+
+
+def _database(path: Path) -> Database:
+    db = Database(create_db_engine(DatabaseSettings(client="sqlite3", filename=path)))
+    db.write_sync(lambda conn: conn.execute(text("CREATE TABLE notes (body TEXT)")))
+    return db
+
+
+def _insert(conn: Connection, body: str) -> None:
+    conn.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": body})
+
+
+def _bodies(db: Database) -> list[str]:
+    rows = db.read_sync(lambda conn: conn.execute(text("SELECT body FROM notes ORDER BY rowid")))
+    return [row[0] for row in rows]
+
+
+def test_the_lock_file_sits_beside_the_database(tmp_path: Path) -> None:
+    db = _database(tmp_path / "app.db")
+    db.write_sync(_insert, "x")
+
+    assert (tmp_path / "app.db-writer.lock").exists()
+    assert WriterLock(tmp_path / "app.db").path == tmp_path / "app.db-writer.lock"
+
+
+def test_a_write_waits_while_another_process_holds_the_lock(tmp_path: Path) -> None:
+    db = _database(tmp_path / "app.db")
+    other_process = WriterLock(tmp_path / "app.db")
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another process's writer: its own open file of the lock
+        other_process.acquire()
+        held.set()
+        release.wait(10)
+        other_process.release()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+
+    async def scenario() -> tuple[bool, list[str]]:
+        write = asyncio.ensure_future(db.write(_insert, "after the other"))
+        done_while_held = (await asyncio.wait({write}, timeout=0.3))[0] != set()
+        release.set()
+        await asyncio.wait_for(write, 10)
+        return done_while_held, _bodies(db)
+
+    try:
+        done_while_held, bodies = asyncio.run(scenario())
+    finally:
+        release.set()
+        holder.join(10)
+        asyncio.run(db.close())
+
+    assert not done_while_held
+    assert bodies == ["after the other"]
+
+
+def test_writes_from_the_loop_and_threads_all_land(tmp_path: Path) -> None:
+    db = _database(tmp_path / "app.db")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        threads = [loop.run_in_executor(None, db.write_sync, _insert, f"t{i}") for i in range(20)]
+        inline = [db.write(_insert, f"l{i}") for i in range(20)]
+        await asyncio.gather(*threads, *inline)
+
+    asyncio.run(scenario())
+    bodies = _bodies(db)
+    asyncio.run(db.close())
+
+    assert sorted(bodies) == sorted([f"t{i}" for i in range(20)] + [f"l{i}" for i in range(20)])
