@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -71,3 +72,31 @@ class Api:
                 pass
             time.sleep(0.2)
         raise ApiError(f"no pong from {self.base_url} within {timeout:.0f} s")
+
+
+# Access tokens live 15 minutes; a run lasts well under a minute.
+JWT_REUSE_SECONDS = 300
+
+
+class UserFixtures:
+    """What both targets seed alike: the bench user (a JWT by a real login, and a static
+    token), the login user and the flood user, all with one password."""
+
+    def __init__(self, api: Api, password: str) -> None:
+        self.api = api
+        self.user_email = "bench-user@example.com"
+        self.user_password = password
+        self.user_token = f"bench-user-static-{secrets.token_hex(16)}"
+        self.login_email = "bench-login@example.com"
+        self.login_password = password
+        self.flood_email = "bench-flood@example.com"
+        self._jwt: tuple[str, float] | None = None
+
+    def jwt(self) -> str:
+        if self._jwt is None or time.monotonic() - self._jwt[1] > JWT_REUSE_SECONDS:
+            token = str(self.api.login(self.user_email, self.user_password)["access_token"])
+            self._jwt = (token, time.monotonic())
+        return self._jwt[0]
+
+    def static_token(self) -> str:
+        return self.user_token

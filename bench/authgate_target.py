@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.api import Api
+from bench.api import Api, UserFixtures
 from bench.process import ServerProcess, base_env, free_port, tail
 from bench.runner import say
 from bench.scenarios import ITEM_ROWS
@@ -27,33 +27,16 @@ from bench.storage import Store, item_rows
 PRODUCTION_HASH = {"HASH_MEMORY_COST": "65536", "HASH_TIME_COST": "3", "HASH_PARALLELISM": "4"}
 PRODUCTION_PREFIX = "$argon2id$v=19$m=65536,t=3,p=4$"
 CHEAP_HASH = {"HASH_MEMORY_COST": "8", "HASH_TIME_COST": "1", "HASH_PARALLELISM": "1"}
-JWT_REUSE_SECONDS = 300  # access tokens live 15 minutes; a run lasts well under a minute
 
 
 def collection_name(rows: int) -> str:
     return f"bench_items_{rows}"
 
 
-class AuthgateFixtures:
+class AuthgateFixtures(UserFixtures):
     def __init__(self, api: Api, password: str) -> None:
-        self.api = api
-        self.user_email = "bench-user@example.com"
-        self.user_password = password
-        self.user_token = f"bench-user-static-{secrets.token_hex(16)}"
-        self.login_email = "bench-login@example.com"
-        self.login_password = password
-        self.flood_email = "bench-flood@example.com"
+        super().__init__(api, password)
         self.pool: list[str] = []
-        self._jwt: tuple[str, float] | None = None
-
-    def jwt(self) -> str:
-        if self._jwt is None or time.monotonic() - self._jwt[1] > JWT_REUSE_SECONDS:
-            token = str(self.api.login(self.user_email, self.user_password)["access_token"])
-            self._jwt = (token, time.monotonic())
-        return self._jwt[0]
-
-    def static_token(self) -> str:
-        return self.user_token
 
     def refresh_tokens(self, count: int) -> list[str]:
         if len(self.pool) < count:  # more than planned (never in the standard set): log in

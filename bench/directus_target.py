@@ -10,38 +10,19 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-import time
 from pathlib import Path
 
-from bench.api import Api
+from bench.api import Api, UserFixtures
 from bench.process import base_env, free_port, tail
 
 REFERENCE = Path("/work/shared/reference/directus")
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "Admin-Passw0rd!"  # the reference's documented admin (a throwaway instance)
-JWT_REUSE_SECONDS = 300
 
 
-class DirectusFixtures:
+class DirectusFixtures(UserFixtures):
     def __init__(self, api: Api) -> None:
-        self.api = api
-        password = f"Bench-{secrets.token_hex(8)}"
-        self.user_email = "bench-user@example.com"
-        self.user_password = password
-        self.user_token = f"bench-user-static-{secrets.token_hex(16)}"
-        self.login_email = "bench-login@example.com"
-        self.login_password = password
-        self.flood_email = "bench-flood@example.com"
-        self._jwt: tuple[str, float] | None = None
-
-    def jwt(self) -> str:
-        if self._jwt is None or time.monotonic() - self._jwt[1] > JWT_REUSE_SECONDS:
-            token = str(self.api.login(self.user_email, self.user_password)["access_token"])
-            self._jwt = (token, time.monotonic())
-        return self._jwt[0]
-
-    def static_token(self) -> str:
-        return self.user_token
+        super().__init__(api, f"Bench-{secrets.token_hex(8)}")
 
     def refresh_tokens(self, count: int) -> list[str]:
         # real logins (about 12 a second); lockout is off, so 16 at a time is safe
