@@ -9,7 +9,9 @@ per query as a thread hop; a pool of reader threads fighting the event loop for 
 four times as much as no hop at all):
 
 * SQLite reads run inline on the event loop: in WAL mode a reader never waits for a lock, and
-  a point query costs tens of microseconds, less than handing it to a thread;
+  a point query costs tens of microseconds, less than handing it to a thread; a read still
+  running after ``INLINE_READ_BUDGET`` is interrupted and run again on a reader thread, so one
+  heavy read (a scan of a large collection) never stalls every other request;
 * SQLite writes run inline too while the write lock is free; when another process holds
   it, they go to one writer thread, which waits (never the loop), queued in the kernel on a
   lock file shared by every process (``writer_lock.py``) rather than in SQLite's sleeping
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,6 +44,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 Work = Callable[Concatenate[Connection, P], T]
 
+# How long a read may hold the event loop before it moves to a reader thread, and how often
+# (in SQLite VM instructions) the clock is looked at while it runs.
+INLINE_READ_BUDGET = 0.05
+_PROGRESS_EVERY = 20_000
 _NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
 # What the databases say when a statement is beyond their limits (the request is too large,
 # the database is fine): SQLite's messages and psycopg's client-side parameter limit;
@@ -121,6 +128,10 @@ class _Busy(Exception):
     """The loop's connection could not take SQLite's write lock at once."""
 
 
+class _TooSlow(Exception):
+    """An inline read ran past ``INLINE_READ_BUDGET`` and was interrupted."""
+
+
 def _is_busy(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "locked" in text or "busy" in text
@@ -166,6 +177,14 @@ class Database:
         else:
             size = workers or getattr(engine.pool, "size", lambda: 4)()
         self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="authgate-db")
+        # SQLite: reads too slow for the loop (the writer thread is ``_executor``).
+        self._readers = (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="authgate-db-read")
+            if self.inline_reads
+            else self._executor
+        )
+        self._read_deadline = 0.0  # perf_counter() past which an inline read gives way; 0: none
+        self._interrupted = False
         path = sqlite_path(engine)
         self._writers = WriterLock(path) if path is not None and path.name != ":memory:" else None
         self._lock = threading.Lock()
@@ -181,9 +200,12 @@ class Database:
 
     async def read(self, fn: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if self.inline_reads:
-            return cast(T, self._guard(self._read_inline, fn, args))
+            try:
+                return cast(T, self._guard(self._read_inline, fn, args))
+            except _TooSlow:
+                pass  # interrupted after its budget: run it again off the loop
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._executor, self._guard, self.read_sync, fn, args)
+        result = await loop.run_in_executor(self._readers, self._guard, self.read_sync, fn, args)
         return cast(T, result)
 
     async def write(self, fn: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -237,7 +259,7 @@ class Database:
     def _guard(self, runner: Callable[..., T], fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         try:
             return runner(fn, *args)
-        except (AuthError, _Busy):
+        except (AuthError, _Busy, _TooSlow):
             raise
         except DBAPIError as exc:
             # Only a failure of the database itself is an outage (503); a statement it refuses
@@ -263,12 +285,37 @@ class Database:
         if self._loop_conn is None or self._loop_conn.invalidated:
             self._loop_conn = self.engine.connect()
             self._loop_conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            raw = self._loop_conn.connection.dbapi_connection
+            raw.set_progress_handler(self._progress, _PROGRESS_EVERY)  # type: ignore[union-attr]
         return self._loop_conn
+
+    def _progress(self) -> int:
+        """SQLite's progress callback on the loop's connection: non-zero interrupts the
+        statement. Only reads have a deadline; a write is never interrupted."""
+        if self._read_deadline and time.perf_counter() > self._read_deadline:
+            self._interrupted = True
+            return 1
+        return 0
 
     def _read_inline(self, fn: Callable[..., T], *args: Any) -> T:
         """Reads on the event loop share one connection: checking one out of the pool and back
-        costs more than a point query. It holds no transaction between units of work."""
-        return fn(self._loop_connection(), *args)
+        costs more than a point query. It holds no transaction between units of work. Past
+        its budget the read is interrupted (``_TooSlow``); reads have no side effects, so it
+        simply runs again on a reader thread."""
+        conn = self._loop_connection()
+        self._interrupted = False
+        self._read_deadline = time.perf_counter() + INLINE_READ_BUDGET
+        try:
+            result = fn(conn, *args)
+        except DBAPIError as exc:
+            if self._interrupted:
+                raise _TooSlow from exc
+            raise
+        finally:
+            self._read_deadline = 0.0
+        if self._interrupted:  # the work caught the interruption itself: its answer is partial
+            raise _TooSlow
+        return result
 
     def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
         with self.engine.connect() as conn:
@@ -290,6 +337,7 @@ class Database:
             self._loop_conn.close()
             self._loop_conn = None
         self._executor.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
         self.engine.dispose()
 
 

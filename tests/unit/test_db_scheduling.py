@@ -1,5 +1,5 @@
-"""SQLite writers of every authgate process queue on one lock file (storage/writer_lock.py):
-a write waits while another process holds it, and goes through the moment it is released."""
+"""Where SQLite work runs (storage/db.py, storage/writer_lock.py): writers of every authgate
+process queue on one lock file, and a read too slow for the event loop moves off it."""
 
 from __future__ import annotations
 
@@ -84,3 +84,40 @@ def test_writes_from_the_loop_and_threads_all_land(tmp_path: Path) -> None:
     asyncio.run(db.close())
 
     assert sorted(bodies) == sorted([f"t{i}" for i in range(20)] + [f"l{i}" for i in range(20)])
+
+
+def test_a_read_too_slow_for_the_loop_moves_off_it_and_still_answers(tmp_path: Path) -> None:
+    """A read past INLINE_READ_BUDGET is interrupted and run again on a reader thread: the
+    event loop keeps serving other work meanwhile, and the answer is whole."""
+    db = _database(tmp_path / "app.db")
+    slow = text(  # about a second of pure SQLite work on this kind of machine, no table needed
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
+        "SELECT count(*), sum(i) FROM n"
+    )
+
+    async def scenario() -> tuple[tuple[int, int], int]:
+        ticks = 0
+        finished = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not finished.is_set():
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        running = asyncio.ensure_future(ticker())
+        await asyncio.sleep(0)
+        ticks = 0  # only what ran while the read did
+        row = await db.read(lambda conn: tuple(conn.execute(slow).one()))
+        during = ticks
+        finished.set()
+        await running
+        return row, during
+
+    (count, total), ticks_during = asyncio.run(scenario())
+    quick = asyncio.run(db.read(lambda conn: conn.execute(text("SELECT 41 + 1")).scalar_one()))
+    asyncio.run(db.close())
+
+    assert (count, total) == (3_000_000, 3_000_000 * 3_000_001 // 2)
+    assert ticks_during >= 3  # the loop ran other work while the read was on its thread
+    assert quick == 42  # the loop's connection still works after the interruption
