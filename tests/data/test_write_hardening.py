@@ -398,6 +398,37 @@ def test_validation_rules_resolve_dynamic_variables(
     assert _error(later)["extensions"]["field"] == "published"
 
 
+def test_a_between_rule_with_now_refuses_what_does_not_compare_and_mixes_literals(
+    world: World, editor: Caller, reviewer_field: None
+) -> None:
+    create = world.grant(
+        world.app_policy,
+        "articles",
+        "create",
+        validation={"published": {"_between": ["$NOW(-1 year)", "2030-01-01T00:00:00Z"]}},
+    )
+    read = world.grant(world.app_policy, "articles", "read")
+    base = {"title": "Dated", "reviewer": editor.user_id, "body": "x"}
+    try:
+        words = world.as_(editor, "POST", "/items/articles", json={**base, "published": "abc"})
+        inside = world.as_(
+            editor, "POST", "/items/articles", json={**base, "published": "2027-06-01T00:00:00Z"}
+        )
+        outside = world.as_(
+            editor, "POST", "/items/articles", json={**base, "published": "2031-01-01T00:00:00Z"}
+        )
+    finally:
+        world.revoke(create)
+        world.revoke(read)
+    if inside.status_code == 200:
+        admin(world, "DELETE", f"/items/articles/{inside.json()['data']['id']}")
+
+    assert words.status_code == 400, words.text  # was a 500: text against a datetime
+    assert _error(words)["extensions"]["code"] in ("FAILED_VALIDATION", "INVALID_PAYLOAD")
+    assert inside.status_code == 200, inside.text
+    assert _error(outside)["extensions"]["field"] == "published"
+
+
 def test_presets_resolve_dynamic_variables(
     world: World, editor: Caller, reviewer_field: None
 ) -> None:

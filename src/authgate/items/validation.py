@@ -117,14 +117,22 @@ def _comparable(value: Any, operand: Any) -> tuple[Any, Any]:
     listed = operand if isinstance(operand, list) else [operand]
     if not any(isinstance(o, datetime) for o in listed):
         return value, operand
-    listed = [_aware(o) if isinstance(o, datetime) else o for o in listed]
+    listed = [_instant(o) for o in listed]  # "$NOW" beside a literal date: both instants
     operand = listed if isinstance(operand, list) else listed[0]
+    return _instant(value), operand
+
+
+def _instant(value: Any) -> Any:
+    """A datetime or ISO date text as an aware datetime; anything else unchanged (the
+    comparison then simply fails)."""
+    if isinstance(value, datetime):
+        return _aware(value)
     if isinstance(value, str):
         try:
-            value = _aware(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+            return _aware(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
         except ValueError:
-            return value, operand
-    return value, operand
+            return value
+    return value
 
 
 def failures_of(

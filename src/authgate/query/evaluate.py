@@ -65,7 +65,10 @@ def _compare(operator: str, value: Any, operand: Any) -> bool:
         bounds = _as_list(operand)
         if len(bounds) != 2:
             return True
-        inside = bounds[0] <= value <= bounds[1]
+        try:
+            inside = bounds[0] <= value <= bounds[1]
+        except TypeError:  # values that do not compare (a date and a number): no match
+            return False
         return inside if operator == "_between" else not inside
     if operator == "_regex":
         return re.search(str(operand), _text(value)) is not None
