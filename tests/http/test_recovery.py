@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from authgate.errors import service_unavailable
 from tests.conftest import Harness, unique_email
 
 
@@ -189,3 +190,25 @@ def test_reset_mails_to_one_account_are_limited_silently(harness: Harness) -> No
     assert len([m for m in harness.outbox.sent if m.to == flooded["email"]]) == 3
     assert unaffected.status_code == 204
     assert len([m for m in harness.outbox.sent if m.to == other["email"]]) == 1
+
+
+def test_a_failing_counter_store_answers_alike_for_known_and_unknown_addresses(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: the store that counts reset mails is down. Known and unknown addresses
+    must still get the same answer (it used to be counted only for existing accounts)."""
+    known = harness.create_user()
+    recovery = harness.app.services.recovery
+
+    async def down(*_args: object, **_kwargs: object) -> None:
+        raise service_unavailable("counters", "Counter store is unavailable", retry_after=1)
+
+    monkeypatch.setattr(recovery.counters, "hit", down)
+    for_known = harness.client.post("/auth/password/request", json={"email": known["email"]})
+    for_unknown = harness.client.post(
+        "/auth/password/request", json={"email": unique_email("nobody")}
+    )
+
+    assert for_known.status_code == for_unknown.status_code
+    assert for_known.json() == for_unknown.json()
+    assert not [m for m in harness.outbox.sent if m.to == known["email"]]

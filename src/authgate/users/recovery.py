@@ -76,17 +76,19 @@ class PasswordRecovery:
         return repo.find_by_email(conn, email), project_repo.load(conn)
 
     async def _request(self, email: str, reset_url: str | None) -> None:
+        # Counted per address asked for, known or not, before the lookup: the same work (and,
+        # if the counter store fails, the same error) whether or not the account exists.
+        now = self.clock.now()
+        address = self.keys.fingerprint_of(email.strip().lower())
+        sent = await self.counters.hit(f"reset-mails:{address}", window=MAIL_WINDOW, now=now)
         user, project = await self.db.read(self._load, email)
         if (
             user is None
             or not user.is_active
             or user.provider != DEFAULT_PROVIDER
             or not user.email
+            or sent.count > MAILS_PER_USER
         ):
-            return
-        now = self.clock.now()
-        sent = await self.counters.hit(f"reset-mails:{user.id}", window=MAIL_WINDOW, now=now)
-        if sent.count > MAILS_PER_USER:
             return
         token = jwt.sign(
             {
