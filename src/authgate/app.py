@@ -185,7 +185,12 @@ def create_app(
             counters=shared_store,
         ),
         registration=Registration(
-            **common, settings=settings, keys=keys, hasher=hasher, mailer=mailer
+            **common,
+            settings=settings,
+            keys=keys,
+            hasher=hasher,
+            mailer=mailer,
+            counters=shared_store,
         ),
         invitations=Invitations(
             **common, settings=settings, hasher=hasher, mailer=mailer, items=items

@@ -73,6 +73,11 @@ class Keys:
         digest = hmac.new(self.fingerprint, value.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:18]).decode()
 
+    def password_fingerprint(self, password_hash: str | None) -> str:
+        """The fingerprint a mailed link carries of the password hash stored when it was sent
+        (reset, registration): the link works only while that hash is still the stored one."""
+        return self.fingerprint_of(password_hash or "null")
+
     def encrypt(self, plaintext: str, *, context: str) -> str:
         """AES-256-GCM; ``context`` (for example a user id) binds the value to its row."""
         nonce = secrets.token_bytes(12)

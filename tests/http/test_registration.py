@@ -245,3 +245,27 @@ def test_registered_users_get_the_configured_role(harness: Harness, registration
         headers=harness.admin,
     )
     assert found.json()["data"] == [{"role": role, "status": "active"}]
+
+
+def test_registrations_of_one_address_are_limited_silently(
+    harness: Harness, registration_on: None
+) -> None:
+    email = unique_email()
+    answers = [
+        harness.client.post("/users/register", json={"email": email, "password": f"{PASSWORD}{i}"})
+        for i in range(5)
+    ]
+    mails = [m for m in harness.outbox.sent if m.to == email]
+    last_mailed = _token(harness, email)
+
+    verified = harness.client.get(
+        "/users/register/verify-email", params={"token": last_mailed}, follow_redirects=False
+    )
+
+    assert [a.status_code for a in answers] == [204] * 5
+    assert len(mails) == 3
+    # Past the limit nothing was written either: the third registration's link still works,
+    # with the third registrant's password.
+    assert verified.status_code == 302
+    assert harness.login(email, f"{PASSWORD}2").status_code == 200
+    assert harness.login(email, f"{PASSWORD}4").status_code == 401

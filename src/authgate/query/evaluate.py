@@ -62,17 +62,20 @@ def _compare(operator: str, value: Any, operand: Any) -> bool:
         except TypeError:
             return False
     if operator in ("_between", "_nbetween"):
-        bounds = _as_list(operand)
-        if len(bounds) != 2:
-            return True
-        try:
-            inside = bounds[0] <= value <= bounds[1]
-        except TypeError:  # values that do not compare (a date and a number): no match
-            return False
-        return inside if operator == "_between" else not inside
+        return _between(operator, value, _as_list(operand))
     if operator == "_regex":
         return re.search(str(operand), _text(value)) is not None
     return _string_operator(operator, _text(value), _text(operand))
+
+
+def _between(operator: str, value: Any, bounds: list[Any]) -> bool:
+    if len(bounds) != 2:
+        return True
+    try:
+        inside = bool(bounds[0] <= value <= bounds[1])
+    except TypeError:  # values that do not compare (a date and a number): no match
+        return False
+    return inside if operator == "_between" else not inside
 
 
 def _string_operator(operator: str, value: str, operand: str) -> bool:

@@ -3,15 +3,13 @@
 The link's token embeds a keyed fingerprint of the stored password hash, so it works once:
 after the reset the hash changes and the token stops matching.
 
-At most ``MAILS_PER_USER`` reset mails go to one account per ``MAIL_WINDOW``, counted in the
-shared counter store (so every instance counts together): anyone may ask for a reset of any
-address, and without a limit that is a way to flood someone's mailbox. Requests past the limit
-are answered exactly like the others (204, after the same stall); only the mail is dropped.
+At most three reset mails go to one address per 15 minutes (``users/mail_limit.py``); requests
+past the limit are answered exactly like the others (204, after the same stall).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -31,10 +29,8 @@ from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.urls import is_url_allowed, public_link, with_token
 from authgate.users import repo
+from authgate.users.mail_limit import may_mail
 from authgate.users.model import DEFAULT_PROVIDER, User
-
-MAILS_PER_USER = 3
-MAIL_WINDOW = timedelta(minutes=15)
 
 
 class PasswordRecovery:
@@ -57,9 +53,6 @@ class PasswordRecovery:
         self.mailer = mailer
         self.counters = counters
 
-    def fingerprint(self, password_hash: str | None) -> str:
-        return self.keys.fingerprint_of(password_hash or "null")
-
     async def request(self, email: str, reset_url: str | None) -> None:
         """Always answers the same way, in the same time, whether or not the account exists."""
         if reset_url is not None and not is_url_allowed(
@@ -79,22 +72,21 @@ class PasswordRecovery:
         # Counted per address asked for, known or not, before the lookup: the same work (and,
         # if the counter store fails, the same error) whether or not the account exists.
         now = self.clock.now()
-        address = self.keys.fingerprint_of(email.strip().lower())
-        sent = await self.counters.hit(f"reset-mails:{address}", window=MAIL_WINDOW, now=now)
+        allowed = await may_mail(self.counters, self.keys, "reset", email, now)
         user, project = await self.db.read(self._load, email)
         if (
             user is None
             or not user.is_active
             or user.provider != DEFAULT_PROVIDER
             or not user.email
-            or sent.count > MAILS_PER_USER
+            or not allowed
         ):
             return
         token = jwt.sign(
             {
                 "email": user.email,
                 "scope": jwt.SCOPE_PASSWORD_RESET,
-                "hash": self.fingerprint(user.password),
+                "hash": self.keys.password_fingerprint(user.password),
             },
             self.settings.secret.reveal(),
             now=now,
@@ -118,7 +110,7 @@ class PasswordRecovery:
         user, project = await self.db.read(self._load, claims["email"])
         if user is None or not user.is_active:
             raise AuthError(Code.FORBIDDEN)
-        if not equal(self.fingerprint(user.password), fingerprint):
+        if not equal(self.keys.password_fingerprint(user.password), fingerprint):
             raise AuthError(Code.FORBIDDEN)
         check_password_policy(password, project.auth_password_policy)
         hashed = await self.hasher.hash(password)
@@ -135,7 +127,9 @@ class PasswordRecovery:
     ) -> None:
         # Re-check inside the transaction: two resets racing with one link, one wins.
         current = repo.get(conn, user.id)
-        if current is None or not equal(self.fingerprint(current.password), fingerprint):
+        if current is None or not equal(
+            self.keys.password_fingerprint(current.password), fingerprint
+        ):
             raise AuthError(Code.FORBIDDEN)
         repo.set_columns(conn, user.id, {"password": hashed, "status": "active"})
         sessions_repo.delete_for_user(conn, user.id)

@@ -7,7 +7,8 @@ A registration of an address that is still unverified replaces the stored passwo
 names) with the new registrant's and mails a new link: whoever registered first cannot keep an
 account its owner later verifies. The link carries a keyed fingerprint of the password hash
 stored when it was sent, so it verifies only that registration; an older link no longer
-matches and fails like a used one.
+matches and fails like a used one. At most three verification mails (and so three such
+replacements) per address per 15 minutes (``users/mail_limit.py``).
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings, check_password_policy
 from authgate.query.evaluate import matches
+from authgate.ratelimit.store import CounterStore
 from authgate.sessions.service import Client, stalled
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.urls import is_url_allowed, public_link, with_token
 from authgate.users import repo
+from authgate.users.mail_limit import may_mail
 from authgate.users.model import Status, User
 
 
@@ -55,6 +58,7 @@ class Registration:
         keys: Keys,
         hasher: PasswordHasher,
         mailer: Mailer,
+        counters: CounterStore,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -62,9 +66,7 @@ class Registration:
         self.keys = keys
         self.hasher = hasher
         self.mailer = mailer
-
-    def fingerprint(self, password_hash: str | None) -> str:
-        return self.keys.fingerprint_of(password_hash or "null")
+        self.counters = counters
 
     async def register(self, registrant: Registrant, client: Client) -> None:
         url = registrant.verification_url
@@ -91,6 +93,10 @@ class Registration:
         check_password_policy(registrant.password, project.auth_password_policy)
         hashed = await self.hasher.hash(registrant.password)
         now = self.clock.now()
+        if project.public_registration_verify_email and not await may_mail(
+            self.counters, self.keys, "registration", registrant.email, now
+        ):
+            return  # past the limit: nothing written, nothing mailed, the same answer
         user = await self.db.write(self._store, registrant, project, hashed, client, now)
         if user is None or not project.public_registration_verify_email:
             return
@@ -98,7 +104,7 @@ class Registration:
             {
                 "email": user.email,
                 "scope": jwt.SCOPE_REGISTRATION,
-                "hash": self.fingerprint(user.password),
+                "hash": self.keys.password_fingerprint(user.password),
             },
             self.settings.secret.reveal(),
             now=now,
@@ -182,7 +188,7 @@ class Registration:
             raise invalid_payload("Invalid verification code")
         # A link from an earlier registration of the address verifies nothing any more.
         if not isinstance(fingerprint, str) or not equal(
-            self.fingerprint(user.password), fingerprint
+            self.keys.password_fingerprint(user.password), fingerprint
         ):
             raise invalid_payload("Invalid verification code")
         actor = activity.Actor(user.id, client.ip, client.user_agent, client.origin)
