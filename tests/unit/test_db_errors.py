@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from authgate.storage.db import is_outage, is_statement_refused
+from authgate.config.settings import DatabaseSettings
+from authgate.errors import AuthError, Code
+from authgate.storage.db import Database, create_db_engine, is_outage, is_statement_refused
 
 
 def _error_of(url: str, statement: str, **params: object) -> DBAPIError:
@@ -59,3 +62,21 @@ def test_an_unreachable_postgresql_is_an_outage() -> None:
         engine.connect()
 
     assert is_outage(raised.value)
+
+
+def test_a_fault_that_is_neither_outage_nor_refusal_is_not_dressed_as_bad_input(
+    tmp_path: Path,
+) -> None:
+    """An OperationalError such as a missing column (the schema changed under us) is a fault
+    of the server: it must reach the unexpected-error log, not answer 400 "too large"."""
+    db = Database(create_db_engine(DatabaseSettings(client="sqlite3", filename=tmp_path / "a.db")))
+    db.write_sync(lambda conn: conn.execute(text("CREATE TABLE t (a INTEGER)")))
+
+    with pytest.raises(OperationalError):
+        asyncio.run(db.read(lambda conn: conn.execute(text("SELECT missing FROM t")).all()))
+    too_many = text("SELECT 1 WHERE 1 IN :keys").bindparams(bindparam("keys", expanding=True))
+    with pytest.raises(AuthError) as refused:
+        asyncio.run(db.read(lambda conn: conn.execute(too_many, {"keys": [1] * 300_000}).all()))
+    asyncio.run(db.close())
+
+    assert refused.value.code == Code.INVALID_QUERY

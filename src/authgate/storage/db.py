@@ -264,12 +264,13 @@ class Database:
         except DBAPIError as exc:
             # Only a failure of the database itself is an outage (503); a statement it refuses
             # (past its limits, too complex) is a bad request, and says so without a trace.
+            # Anything else is a fault of ours: raised, so it is logged (redacted) as one.
             if isinstance(exc, OperationalError) and is_outage(exc):
                 log.error("database unavailable: %s", exc.orig.__class__.__name__)
                 raise service_unavailable(
                     "database", "Database is unavailable", retry_after=1
                 ) from exc
-            if isinstance(exc, OperationalError) or is_statement_refused(exc):
+            if is_statement_refused(exc):
                 log.warning("statement refused by the database: %s", exc.orig.__class__.__name__)
                 raise invalid_query(
                     "The request is too large or complex for the database"
