@@ -157,3 +157,50 @@ def test_cors_origin_star_answers_star_without_credentials(harness: Harness) -> 
         assert "access-control-allow-credentials" not in response.headers
     assert simple.headers["access-control-expose-headers"] == "Content-Range"
     assert preflight.status_code == 204
+
+
+# The advisory lock exists on PostgreSQL only (SQLite runs one writer at a time).
+@pytest.mark.parametrize("harness", ["postgres"], indirect=True)
+def test_a_user_update_takes_the_admin_lock_before_it_locks_the_users_row(
+    harness: Harness,
+) -> None:
+    """The order that rules out a deadlock: an update of a user (which may change its policies
+    in the same request) waits for the admin-changes lock *before* it writes the user's row.
+    While another transaction holds the lock, the request waits and the row stays unlocked."""
+    assert harness.backend == "postgres"
+    from authgate.storage.admin_lock import ADMIN_GUARD_LOCK
+
+    user = harness.create_user(role=harness.create_role("Plain", app=True))
+    holder = harness.db.engine.connect()
+    holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADMIN_GUARD_LOCK})
+    answer: dict[str, int] = {}
+
+    def rename() -> None:
+        response = harness.client.patch(
+            f"/users/{user['id']}", json={"first_name": "Renamed"}, headers=harness.admin
+        )
+        answer["status"] = response.status_code
+
+    thread = threading.Thread(target=rename)
+    try:
+        thread.start()
+        thread.join(timeout=0.5)
+        waited = thread.is_alive()
+        probe = harness.db.engine.connect()
+        try:
+            probe.exec_driver_sql("BEGIN")
+            row_free = probe.execute(
+                text("SELECT id FROM directus_users WHERE id = :id FOR UPDATE NOWAIT"),
+                {"id": user["id"]},
+            ).first()
+            probe.exec_driver_sql("ROLLBACK")
+        finally:
+            probe.close()
+    finally:
+        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADMIN_GUARD_LOCK})
+        holder.close()
+        thread.join(timeout=30)
+
+    assert waited  # it queued behind the lock holder...
+    assert row_free is not None  # ...without holding the user's row meanwhile
+    assert answer == {"status": 200}

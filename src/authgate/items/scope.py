@@ -38,6 +38,10 @@ class CollectionRules:
     """A system collection's own rules around the generic item writes; each hook does nothing
     here, and a collection overrides the ones it needs."""
 
+    # Updates and deletes of this collection may remove an administrator: the items service
+    # takes the admin-changes lock before writing anything (``storage/admin_lock.py``).
+    guards_admins = False
+
     async def prepare(
         self, accountability: Accountability, payload: dict[str, Any], *, creating: bool
     ) -> dict[str, Any]:

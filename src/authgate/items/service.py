@@ -32,6 +32,7 @@ from authgate.query.read import Reader
 from authgate.schema.cache import SchemaCache
 from authgate.schema.model import Collection
 from authgate.schema.overview import SchemaOverview
+from authgate.storage.admin_lock import serialise_admin_changes
 from authgate.storage.constraints import delete_refused
 from authgate.storage.db import Database
 from authgate.storage.epoch import current_epoch
@@ -154,6 +155,7 @@ class ItemsService(ItemReads):
         def work(conn: Connection) -> list[Any]:
             scope = self.scope(conn, accountability, fresh=True)
             collection = self.collection(scope, name, "update")
+            self._serialise_admin_changes(conn, name)
             typed = [typed_key(collection, k) for k in keys]
             if any(k is None for k in typed):
                 raise forbidden_action("update", name)
@@ -175,6 +177,7 @@ class ItemsService(ItemReads):
         def work(conn: Connection) -> list[Any]:
             scope = self.scope(conn, accountability, fresh=True)
             collection = self.collection(scope, name, "update")
+            self._serialise_admin_changes(conn, name)
             keys = []
             for item in prepared:
                 key = typed_key(collection, item.get(collection.primary_key))
@@ -193,6 +196,7 @@ class ItemsService(ItemReads):
         def work(conn: Connection) -> None:
             scope = self.scope(conn, accountability, fresh=True)
             collection = self.collection(scope, name, "delete")
+            self._serialise_admin_changes(conn, name)
             typed = [typed_key(collection, k) for k in keys]
             if any(k is None for k in typed):
                 raise forbidden_action("delete", name)
@@ -223,6 +227,13 @@ class ItemsService(ItemReads):
         assert collection is not None
         table = scope.overview.table(name)
         return conn.execute(select(table.c[collection.primary_key]).limit(1)).scalar_one_or_none()
+
+    def _serialise_admin_changes(self, conn: Connection, name: str) -> None:
+        """An update or delete that may remove an administrator (directly, or through what it
+        writes nested) takes the admin-changes lock before its first row."""
+        hooks = self.rules.get(name)
+        if hooks is not None and hooks.guards_admins:
+            serialise_admin_changes(conn)
 
     def _check_batch(self, count: int) -> None:
         if self.max_batch is not None and count > self.max_batch:

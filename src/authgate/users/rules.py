@@ -7,10 +7,9 @@ on password or email change (keeping the caller's own), and never removing the l
 
 The last-admin guard counts before and after the change inside the write's transaction. Two
 such transactions must not both count before either commits (each would see its own change
-only, and together they could remove both admins): on PostgreSQL they first take one
-transaction-level advisory lock; SQLite's ``BEGIN IMMEDIATE`` already runs writers one at a
-time. Only admin policies without ``ip_access`` count: an IP-restricted policy does not
-reliably give anyone administrator rights.
+only, and together they could remove both admins): see ``storage/admin_lock.py``. Only admin
+policies without ``ip_access`` count: an IP-restricted policy does not reliably give anyone
+administrator rights.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, or_, select, text
+from sqlalchemy import Connection, exists, func, or_, select
 
 from authgate.access.model import Accountability
 from authgate.crypto import Keys
@@ -29,6 +28,7 @@ from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import check_password_policy
 from authgate.sessions import repo as sessions_repo
+from authgate.storage.admin_lock import serialise_admin_changes
 from authgate.storage.db import Database
 from authgate.storage.tables import access, policies, roles, users
 from authgate.users import repo
@@ -38,6 +38,8 @@ _STATUSES = sorted(status.value for status in Status)
 
 
 class UsersRules(CollectionRules):
+    guards_admins = True
+
     def __init__(self, *, db: Database, keys: Keys, hasher: PasswordHasher) -> None:
         self.db = db
         self.keys = keys
@@ -131,15 +133,11 @@ class UsersRules(CollectionRules):
             sessions_repo.delete_for_user(conn, key, keep_chain_of=keep)
 
 
-# Any fixed number, the same in every process: the key of the advisory lock that serialises
-# the writes the last-admin guard checks.
-ADMIN_GUARD_LOCK = 0x61757468_67617465  # "authgate"
-
-
 def guard_admins(conn: Connection) -> int:
-    """Before an admin-affecting change: serialise with every other one, then count."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_GUARD_LOCK})
+    """Before an admin-affecting change: serialise with every other one, then count. (The
+    items service has taken the lock already, before the first row was written; taking it
+    again in the same transaction costs nothing.)"""
+    serialise_admin_changes(conn)
     return count_active_admins(conn)
 
 
