@@ -8,12 +8,16 @@ token is not left in the address bar, the browser's history, a ``Referer`` or a 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from starlette.responses import Response
 
 from authgate.errors import AuthError, Code
 from authgate.http.validate import Rule, validate
 from authgate.pages import messages, security
 from authgate.pages.web import Page, page_handler
+from authgate.sessions.service import Client
 from authgate.users.registration import Registrant
 
 _REGISTER = {"email": Rule("email", required=True), "password": Rule(required=True)}
@@ -74,26 +78,64 @@ async def reset_form(page: Page) -> Response:
 
 @page_handler()
 async def reset_submit(page: Page) -> Response:
-    token = page.cookie(security.RESET_COOKIE)
+    return await _choose_password(page, _RESET, page.services.recovery.reset)
+
+
+@dataclass(frozen=True)
+class _PasswordLink:
+    """A mailed link whose page sets a password: reset and invitation alike."""
+
+    cookie: str
+    template: str
+    title: str
+    invalid: str  # the text when there is no link at all
+    kind: messages.Form  # the context for ``messages.describe``
+    notice: str  # the notice the login page shows after it
+
+
+_RESET = _PasswordLink(
+    security.RESET_COOKIE,
+    "reset_password.html",
+    "Reset your password",
+    messages.BAD_LINK,
+    "link",
+    "password-reset",
+)
+_INVITE = _PasswordLink(
+    security.INVITE_COOKIE,
+    "accept_invite.html",
+    "Accept the invitation",
+    "This invitation link is not valid.",
+    "invite",
+    "invite-accepted",
+)
+
+
+async def _choose_password(
+    page: Page, link: _PasswordLink, use: Callable[[str, str, Client], Awaitable[object]]
+) -> Response:
+    """The form's password pair checked, then ``use(token, password, client)``: a policy or
+    rate-limit refusal shows the form again, any other ends the link."""
+    token = page.cookie(link.cookie)
     if not token:
-        return _no_link(page, "Reset your password", messages.BAD_LINK)
+        return _no_link(page, link.title, link.invalid)
     password, problem = _password_pair(page)
     if problem:
-        return page.render("reset_password.html", status=400, policy=_policy(page), error=problem)
+        return page.render(link.template, status=400, policy=_policy(page), error=problem)
     try:
-        await page.services.recovery.reset(token, password, page.client)
+        await use(token, password, page.client)
     except AuthError as error:
         if error.code in (Code.FAILED_VALIDATION, Code.REQUESTS_EXCEEDED):
             return page.render(
-                "reset_password.html",
+                link.template,
                 status=error.status,
                 policy=_policy(page),
-                error=messages.describe(error, "link", page.project.auth_password_policy),
+                error=messages.describe(error, link.kind, page.project.auth_password_policy),
             )
-        page.drop_cookie(security.RESET_COOKIE)
-        return _no_link(page, "Reset your password", messages.describe(error, "link"))
-    page.drop_cookie(security.RESET_COOKIE)
-    return page.redirect("/admin/login", "password-reset")
+        page.drop_cookie(link.cookie)
+        return _no_link(page, link.title, messages.describe(error, link.kind))
+    page.drop_cookie(link.cookie)
+    return page.redirect("/admin/login", link.notice)
 
 
 def _policy(page: Page) -> str | None:
@@ -115,26 +157,7 @@ async def invite_form(page: Page) -> Response:
 
 @page_handler()
 async def invite_submit(page: Page) -> Response:
-    token = page.cookie(security.INVITE_COOKIE)
-    if not token:
-        return _no_link(page, "Accept the invitation", "This invitation link is not valid.")
-    password, problem = _password_pair(page)
-    if problem:
-        return page.render("accept_invite.html", status=400, policy=_policy(page), error=problem)
-    try:
-        await page.services.invitations.accept(token, password, page.client)
-    except AuthError as error:
-        if error.code in (Code.FAILED_VALIDATION, Code.REQUESTS_EXCEEDED):
-            return page.render(
-                "accept_invite.html",
-                status=error.status,
-                policy=_policy(page),
-                error=messages.describe(error, "invite", page.project.auth_password_policy),
-            )
-        page.drop_cookie(security.INVITE_COOKIE)
-        return _no_link(page, "Accept the invitation", messages.describe(error, "invite"))
-    page.drop_cookie(security.INVITE_COOKIE)
-    return page.redirect("/admin/login", "invite-accepted")
+    return await _choose_password(page, _INVITE, page.services.invitations.accept)
 
 
 # --------------------------------------------------------------------- registration
