@@ -1,4 +1,5 @@
-"""The reference Directus 12.4 (/work/shared/reference/directus), run by its own scripts.
+"""The reference Directus 12.4 (``../shared/reference/directus`` from the checkout), run by its
+own scripts.
 
 An instance of its own: a free port, a fresh SQLite file, PID and log files in the bench's
 temporary folder (its scripts take every path from the environment), so a Directus that
@@ -8,6 +9,7 @@ m=65536 t=3 p=4, LOGIN_STALL_TIME 500 ms; its env.sh turns the rate limiters off
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 from pathlib import Path
@@ -15,7 +17,12 @@ from pathlib import Path
 from bench.api import Api, UserFixtures
 from bench.process import base_env, free_port, tail
 
-REFERENCE = Path("/work/shared/reference/directus")
+# shared/ lies beside the checkout (the project's root is bench/..); AUTHGATE_REFERENCE_DIR
+# points elsewhere when it does not.
+REFERENCE = Path(
+    os.environ.get("AUTHGATE_REFERENCE_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "reference" / "directus"
+)
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "Admin-Passw0rd!"  # the reference's documented admin (a throwaway instance)
 

@@ -108,7 +108,8 @@ MESSAGES: Final[Mapping[Code, str]] = {
 
 
 class AuthError(Exception):
-    """An error with a Directus code; the HTTP edge renders it. Raise it, never subclass it."""
+    """An error with a Directus code; the HTTP edge renders it. Raise it; the one subclass is
+    ErrorGroup below, several of them answered together."""
 
     def __init__(
         self,

@@ -121,3 +121,21 @@ def test_a_read_too_slow_for_the_loop_moves_off_it_and_still_answers(tmp_path: P
     assert (count, total) == (3_000_000, 3_000_000 * 3_000_001 // 2)
     assert ticks_during >= 3  # the loop ran other work while the read was on its thread
     assert quick == 42  # the loop's connection still works after the interruption
+
+
+def _insert_titled(conn: Connection, body: str, *, title: str) -> str:
+    _insert(conn, f"{title}: {body}")
+    row = conn.execute(text("SELECT body FROM notes ORDER BY rowid DESC LIMIT 1")).one()
+    return str(row[0])
+
+
+def test_keyword_arguments_reach_the_work_in_reads_and_writes(tmp_path: Path) -> None:
+    db = _database(tmp_path / "app.db")
+
+    async def run() -> tuple[str, str]:
+        written = await db.write(_insert_titled, "body", title="written")
+        read = await db.read(_insert_titled, "body", title="read")
+        return written, read
+
+    # Keyword arguments were once accepted and silently dropped (a TypeError in the thread).
+    assert asyncio.run(run()) == ("written: body", "read: body")

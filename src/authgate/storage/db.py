@@ -23,6 +23,7 @@ four times as much as no hop at all):
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -43,6 +44,13 @@ log = logging.getLogger("authgate.storage")
 P = ParamSpec("P")
 T = TypeVar("T")
 Work = Callable[Concatenate[Connection, P], T]
+
+
+def _bind_keywords(fn: Work[P, T], kwargs: dict[str, Any]) -> Work[P, T]:
+    """The runners pass positional arguments on to threads; keyword ones are bound here
+    rather than dropped."""
+    return cast("Work[P, T]", functools.partial(fn, **kwargs)) if kwargs else fn
+
 
 # How long a read may hold the event loop before it moves to a reader thread, and how often
 # (in SQLite VM instructions) the clock is looked at while it runs.
@@ -199,6 +207,7 @@ class Database:
                 self.statements += 1
 
     async def read(self, fn: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        fn = _bind_keywords(fn, kwargs)
         if self.inline_reads:
             try:
                 return cast(T, self._guard(self._read_inline, fn, args))
@@ -209,6 +218,7 @@ class Database:
         return cast(T, result)
 
     async def write(self, fn: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        fn = _bind_keywords(fn, kwargs)
         # Inline only when no write waits in the writer thread: one that went there first
         # must not be overtaken again and again by newer inline writes (measured: a p99 of
         # seconds for refresh at c64).
