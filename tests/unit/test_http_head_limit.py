@@ -32,7 +32,8 @@ async def _app(scope: Any, receive: Any, send: Any) -> None:
 
 def _exchange(*writes: bytes) -> list[bytes]:
     """Sends each of ``writes`` on one connection, reading what the server answers to each (one
-    response, or all it sends until it closes) before the next; returns those answers."""
+    response, or all it sends until it closes) before the next; returns those answers, the
+    last with all the server sent until it closed."""
 
     async def one_answer(reader: asyncio.StreamReader) -> bytes:
         try:
@@ -59,6 +60,10 @@ def _exchange(*writes: bytes) -> list[bytes]:
                 with contextlib.suppress(ConnectionError):
                     await writer.drain()
                 answers.append(await one_answer(reader))
+            # every exchange ends with the server closing; whatever came before that is the
+            # last answer's too
+            with contextlib.suppress(ConnectionError):
+                answers[-1] += await asyncio.wait_for(reader.read(), 5)
             writer.close()
             return answers
         finally:
@@ -117,3 +122,13 @@ def test_a_header_of_megabytes_is_answered_after_its_first_32_kib() -> None:
     start = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: "
 
     assert _exchange(start + b"b" * (40 * 1024)) == [TOO_LARGE]
+
+
+def test_behind_a_request_being_answered_it_is_answered_and_the_connection_ends() -> None:
+    """Node, for a too-large head pipelined behind a request: the first answer, then the end."""
+    first = _request(1024, body=b"abc", close=False)
+
+    (answer,) = _exchange(first + _request(HEAD_LIMIT))
+
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert answer.endswith(b"\r\n\r\n3")

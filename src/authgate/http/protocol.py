@@ -90,7 +90,14 @@ class NoDelayProtocol(HttpToolsProtocol):
         self.send_400_response(message)
 
     def _refuse_head(self) -> None:
-        # What Node sends: no body, and the connection ends (the rest of the head is not read).
+        """What Node does: a bodyless 431 and the end of the connection (the rest of the head
+        is not read); behind a request still being answered (pipelined), that answer goes out
+        and then the connection ends, without a 431."""
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and not self.transport.is_closing():
+            cycle.keep_alive = False  # uvicorn closes the connection once it has answered
+            self.flow.pause_reading()
+            return
         self.transport.write(TOO_LARGE)
         self.transport.close()
 
