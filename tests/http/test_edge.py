@@ -484,3 +484,57 @@ def test_graphql_over_other_methods_is_directus_s_405(
             }
         ]
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Integers past 64 bits, in a body and in a path (each was a 500)
+
+
+@pytest.fixture(scope="module")
+def numbers(harness: Harness) -> str:
+    name = "edge_numbers"
+    response = harness.client.post(
+        "/collections",
+        json={
+            "collection": name,
+            "schema": {},
+            "fields": [
+                {
+                    "field": "id",
+                    "type": "integer",
+                    "schema": {"is_primary_key": True, "has_auto_increment": True},
+                },
+                {"field": "n", "type": "integer"},
+                {"field": "b", "type": "bigInteger"},
+            ],
+        },
+        headers=harness.admin,
+    )
+    assert response.status_code == 200, response.text
+    return name
+
+
+@pytest.mark.parametrize("field", ["n", "b"])
+def test_an_integer_past_64_bits_in_a_body_is_refused_by_its_field(
+    harness: Harness, numbers: str, field: str
+) -> None:
+    response = harness.client.post(
+        f"/items/{numbers}",
+        content=b'{"%s": 18446744073709551615}' % field.encode(),
+        headers={**JSON, **harness.admin},
+    )
+
+    assert _reason(response) == f'"{field}" must be a number'
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+@pytest.mark.parametrize("key", ["18446744073709551615", "99999999999999999999"])
+def test_an_integer_key_past_64_bits_is_no_item(
+    harness: Harness, numbers: str, method: str, key: str
+) -> None:
+    response = harness.client.request(
+        method, f"/items/{numbers}/{key}", json={"n": 1}, headers=harness.admin
+    )
+
+    assert response.status_code == 403, response.text
+    assert _error(response)["extensions"]["code"] == "FORBIDDEN"
