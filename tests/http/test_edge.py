@@ -408,10 +408,26 @@ def test_a_percent_encoded_route_name_is_no_route(
     }
 
 
-def test_a_percent_encoded_parameter_is_decoded(harness: Harness) -> None:
-    response = harness.client.get("/items/no%20such%20collection", headers=harness.admin)
+def test_a_percent_encoded_parameter_is_decoded(harness: Harness, numbers: str) -> None:
+    missing = harness.client.get("/items/no%20such%20collection", headers=harness.admin)
+    encoded = numbers.replace("_", "%5F")
+    found = harness.client.get(f"/items/{encoded}", headers=harness.admin)
 
-    assert response.status_code == 403, response.text  # the collection "no such collection"
+    assert missing.status_code == 403, missing.text  # the collection "no such collection"
+    assert found.status_code == 200, found.text
+    assert found.json() == {"data": []}
+
+
+def test_an_encoded_path_takes_the_route_it_matches_as_sent(
+    harness: Harness, api_user: dict[str, str]
+) -> None:
+    """``/users/%6de`` is ``/users/:id`` with the id "me" (no such user), not ``/users/me``."""
+    token = _token(harness, api_user["email"])
+
+    response = harness.client.get("/users/%6de", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 403, response.text
+    assert _error(response)["extensions"]["code"] == "FORBIDDEN"
 
 
 # --------------------------------------------------------------------------------------------

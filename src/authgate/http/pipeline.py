@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl, unquote_to_bytes
+from urllib.parse import parse_qsl, unquote, unquote_to_bytes
 
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 from starlette.datastructures import Headers
@@ -211,10 +211,11 @@ class Pipeline:
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self.app  # makes Starlette raise on a method mismatch instead of answering
         raw = raw_path(scope)
-        if "%" in raw and not self._routed(raw, scope):
-            raise route_not_found(raw)
         try:
-            await self.app(scope, receive, send)
+            if "%" in raw:
+                await self._route_as_sent(raw, scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
         except HTTPException as exc:
             if exc.status_code == 405 and scope["method"] == "OPTIONS":
                 allowed = ",".join(self._allowed_methods(scope))
@@ -228,14 +229,28 @@ class Pipeline:
                 raise route_not_found(raw) from None
             raise
 
-    def _routed(self, raw: str, scope: Scope) -> bool:
-        """Whether some route takes the path as sent. Express matches routes on the path before
-        percent-decoding: ``/%75sers/me`` is no route there (a proxy rule written for
-        ``/users`` would not see it either), and a decoded parameter (``/items/a%20b``) is."""
+    async def _route_as_sent(self, raw: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """Express matches routes on the path as sent and percent-decodes the parameters it
+        took: ``/%75sers/me`` is no route there (nor for a proxy rule written for ``/users``),
+        ``/users/%6de`` is ``/users/:id`` with the id ``me``, ``/items/a%20b`` the collection
+        ``a b``."""
         sent = {**scope, "path": raw}
-        return any(
-            route.matches(sent)[0] != Match.NONE for route in getattr(self.app, "routes", [])
-        )
+        partial = False
+        for route in getattr(self.app, "routes", []):
+            match, child = route.matches(sent)
+            if match == Match.FULL:
+                params = {
+                    k: unquote(v) if isinstance(v, str) else v
+                    for k, v in child.get("path_params", {}).items()
+                }
+                scope.update({**child, "path_params": params})
+                scope.setdefault("router", self.app)  # as Starlette's router leaves it
+                await route.handle(scope, receive, send)
+                return
+            partial = partial or match == Match.PARTIAL
+        if not partial:
+            raise route_not_found(raw)
+        await self.app(scope, receive, send)  # a method no route takes here: Starlette's 405
 
     def _allowed_methods(self, scope: Scope) -> list[str]:
         """Every method some route answers on this path (Express's OPTIONS answer)."""
