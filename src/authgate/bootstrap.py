@@ -22,6 +22,7 @@ from authgate.crypto import Keys
 from authgate.passwords import _TYPES
 from authgate.storage.db import create_db_engine
 from authgate.storage.migrate import exclusive, migrate
+from authgate.storage.private import private_folder
 from authgate.storage.tables import access, policies, roles, users
 from authgate.storage.tables import settings as settings_table
 
@@ -36,7 +37,7 @@ def ensure_secret(settings: Settings) -> Settings:
             log.warning("SECRET is shorter than 32 bytes; use a longer random value")
         return settings
     path = settings.data_dir / "secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

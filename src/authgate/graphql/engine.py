@@ -82,6 +82,13 @@ class _NoConnection:
 _NO_CONNECTION = _NoConnection()
 
 
+def _falsy(value: Any) -> bool:
+    """JavaScript's falsy values among JSON's (``[]`` and ``{}`` are truthy there)."""
+    if value is None or value is False or value == "":
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
+
+
 class GraphQLEngine:
     def __init__(self, settings: GraphQLSettings) -> None:
         self.settings = settings
@@ -95,8 +102,11 @@ class GraphQLEngine:
     def document(self, request: GraphQLRequest) -> DocumentNode:
         """The parsed document, or ``INVALID_PAYLOAD`` / ``GRAPHQL_VALIDATION`` / 405."""
         text = request.query
-        if not isinstance(text, str) or not text.strip():
+        if _falsy(text):
             raise invalid_payload("Must provide query string")
+        if not isinstance(text, str):
+            # Directus hands it to graphql-js, whose error has nothing to show: ``[{}]``
+            raise AuthError(Code.GRAPHQL_VALIDATION, extensions={"errors": [{}]})
         if request.operation_name is not None and not isinstance(request.operation_name, str):
             raise invalid_payload('"operationName" must be a string')
         limit = self.settings.max_query_length

@@ -19,9 +19,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl, unquote_to_bytes
+from urllib.parse import parse_qsl, unquote, unquote_to_bytes
 
-import orjson
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -31,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.access.authenticate import RequestOrigin
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
+from authgate.http import body
 from authgate.http.errors import render_error, render_unexpected
 from authgate.http.responses import clear_cookie
 from authgate.http.services import Services
@@ -155,8 +155,7 @@ class Pipeline:
         query = scope.get("query_string", b"")
         if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(query):
             raise invalid_query("Null characters are not allowed")
-        raw_body = await self._read_body(receive, headers) if method in _BODY_METHODS else b""
-        body = self._parse_body(raw_body, headers)
+        raw_body, parsed_body = await self._read_body(method, receive, headers)
         cookies = parse_cookies(headers.get("cookie"))
         token, source = self._extract_token(query, headers, cookies)
         socket = scope.get("client")
@@ -171,7 +170,7 @@ class Pipeline:
         )
         user_agent = headers.get("user-agent")
         state = RequestState(
-            body=body,
+            body=parsed_body,
             raw_body=raw_body,
             token=token,
             token_source=source,
@@ -187,7 +186,7 @@ class Pipeline:
         path = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             scope["path"] = path = path.rstrip("/") or "/"
-        if path == "/server/ping" and method in ("GET", "HEAD"):
+        if raw_path(scope).lower() == "/server/ping" and method in ("GET", "HEAD"):
             await self._respond(
                 PlainTextResponse("pong", media_type="text/html"), scope, receive, send
             )
@@ -211,16 +210,47 @@ class Pipeline:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self.app  # makes Starlette raise on a method mismatch instead of answering
+        raw = raw_path(scope)
         try:
-            await self.app(scope, receive, send)
+            if "%" in raw:
+                await self._route_as_sent(raw, scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
         except HTTPException as exc:
             if exc.status_code == 405 and scope["method"] == "OPTIONS":
                 allowed = ",".join(self._allowed_methods(scope))
-                await PlainTextResponse(allowed, headers={"Allow": allowed})(scope, receive, send)
+                # Express's answer: the list as an HTML string (``res.send``)
+                answer = PlainTextResponse(
+                    allowed, headers={"Allow": allowed}, media_type="text/html"
+                )
+                await answer(scope, receive, send)
                 return
             if exc.status_code in (404, 405):
-                raise route_not_found(scope["path"]) from None
+                raise route_not_found(raw) from None
             raise
+
+    async def _route_as_sent(self, raw: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """Express matches routes on the path as sent and percent-decodes the parameters it
+        took: ``/%75sers/me`` is no route there (nor for a proxy rule written for ``/users``),
+        ``/users/%6de`` is ``/users/:id`` with the id ``me``, ``/items/a%20b`` the collection
+        ``a b``."""
+        sent = {**scope, "path": raw}
+        partial = False
+        for route in getattr(self.app, "routes", []):
+            match, child = route.matches(sent)
+            if match == Match.FULL:
+                params = {
+                    k: unquote(v) if isinstance(v, str) else v
+                    for k, v in child.get("path_params", {}).items()
+                }
+                scope.update({**child, "path_params": params})
+                scope.setdefault("router", self.app)  # as Starlette's router leaves it
+                await route.handle(scope, receive, send)
+                return
+            partial = partial or match == Match.PARTIAL
+        if not partial:
+            raise route_not_found(raw)
+        await self.app(scope, receive, send)  # a method no route takes here: Starlette's 405
 
     def _allowed_methods(self, scope: Scope) -> list[str]:
         """Every method some route answers on this path (Express's OPTIONS answer)."""
@@ -233,42 +263,25 @@ class Pipeline:
                         methods.setdefault(method, None)
         return list(methods)
 
-    async def _read_body(self, receive: Receive, headers: Headers) -> bytes:
+    async def _read_body(
+        self, method: str, receive: Receive, headers: Headers
+    ) -> tuple[bytes, Any]:
+        """The raw body and the parsed one. A JSON body is read on every method, as Directus
+        does (``http/body.py``); any other body only where a route may read it."""
         limit = self.settings.max_payload_size
-        declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise invalid_payload("request entity too large")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise invalid_payload("request entity too large")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
-
-    def _parse_body(self, raw: bytes, headers: Headers) -> Any:
-        content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        is_json = content_type == "application/json" or content_type.endswith("+json")
-        if not is_json or not raw.strip():
-            return {}
-        try:
-            parsed = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            reason = exc.msg if "utf-8" not in exc.msg.lower() else "Body is not valid UTF-8"
-            raise invalid_payload(reason[:200]) from None
-        if not isinstance(parsed, dict | list):
-            # body-parser's strict mode: only objects and arrays are JSON bodies.
-            raise invalid_payload("JSON body has to be an object or an array")
-        if b"\\u0000" in raw and _holds_nul(parsed):
-            raise invalid_payload("Null characters are not allowed")
-        return parsed
+        if body.is_json(headers):
+            if method not in _BODY_METHODS and not body.has_body(headers):
+                return b"", {}
+            codec = body.json_codec(headers)
+            raw = await body.read(receive, headers, limit, body.content_coding(headers))
+            parsed = body.parse_json(raw, codec)
+            # (only an escape puts a NUL in JSON; in UTF-8 it can be looked for in the bytes)
+            if (codec != "utf-8" or b"\\u0000" in raw) and _holds_nul(parsed):
+                raise invalid_payload("Null characters are not allowed")
+            return raw, parsed
+        if method in _BODY_METHODS:
+            return await body.read(receive, headers, limit), {}
+        return b"", {}
 
     def _extract_token(
         self, query: bytes, headers: Headers, cookies: dict[str, str]
@@ -292,6 +305,15 @@ class Pipeline:
             if cookie:
                 token, source = cookie, "cookie"
         return (token or None), (source if token else None)
+
+
+def raw_path(scope: Scope) -> str:
+    """The path as the client sent it (percent-encoded; no trailing slash, as ``path``)."""
+    raw = scope.get("raw_path")
+    if not raw:
+        return str(scope["path"])
+    text: str = raw.decode("latin-1")
+    return (text.rstrip("/") or "/") if len(text) > 1 else text
 
 
 def _holds_nul(value: Any) -> bool:

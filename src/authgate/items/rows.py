@@ -95,9 +95,11 @@ def typed_key(collection: Collection, key: Any) -> Any:
     kind = collection.primary.type
     if kind in ("integer", "bigInteger"):
         try:
-            return int(str(key))
+            number = int(str(key))
         except ValueError:
             return None
+        # past 64 bits no database binds it (it was a 500): no such item
+        return number if -(2**63) <= number < 2**63 else None
     if kind == "uuid":
         return str(key).lower() if isinstance(key, str) and is_uuid(key) else None
     return str(key) if isinstance(key, str | int) else None

@@ -14,6 +14,7 @@ import aiosmtplib
 
 from authgate.config.settings import EmailSettings
 from authgate.mail.message import Mail
+from authgate.storage.private import private_folder
 
 
 class Transport(Protocol):
@@ -113,7 +114,7 @@ class FolderTransport:
         self.folder = folder
 
     async def send(self, mail: Mail) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(self.folder)
         name = f"{secrets.token_hex(8)}-{mail.template or 'mail'}.eml"
         path = self.folder / name
         data = to_email_message(mail).as_bytes()

@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from authgate.config.settings import DatabaseSettings
 from authgate.errors import AuthError, invalid_query, service_unavailable
+from authgate.storage.private import private_file
 from authgate.storage.writer_lock import WriterLock
 
 log = logging.getLogger("authgate.storage")
@@ -95,7 +96,9 @@ def create_db_engine(config: DatabaseSettings) -> Engine:
     parameters hold password hashes and token hashes, and errors end up in the log."""
     if config.client == "sqlite3":
         assert config.filename is not None
-        config.filename.parent.mkdir(parents=True, exist_ok=True)
+        # created here, 0600, before SQLite makes it world-readable (its -wal and -shm copy
+        # the database file's mode)
+        private_file(config.filename)
         engine = create_engine(
             f"sqlite:///{config.filename}",
             isolation_level="AUTOCOMMIT",

@@ -13,6 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, text
 
+from authgate.storage.private import private_file
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number works; it only has to be the same for every authgate process.
 _PG_LOCK_ID = 0x4A7E6A7E
@@ -68,7 +70,7 @@ def exclusive(engine: Engine) -> Iterator[Connection]:
         return
     database = engine.url.database or ""
     lock_path = Path(f"{database}.migrate.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(lock_path)
     with lock_path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -18,7 +18,8 @@ from authgate.graphql.schema import Scope
 from authgate.http import context
 from authgate.http.responses import clear_cookie, json_response, set_cookie
 
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "SEARCH"]
+# Every method reaches the route, which answers Directus's 405 for all but GET and POST.
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "SEARCH", "OPTIONS"]
 
 
 def _variables(raw: Any) -> Any:
@@ -45,13 +46,14 @@ def _received(request: Request) -> GraphQLRequest:
     if request.method != "POST":
         raise AuthError(
             Code.METHOD_NOT_ALLOWED,
-            "GraphQL only supports GET and POST requests.",
+            f'Invalid method "{request.method}" used. Should be one of "GET", "POST".',
             extensions={"allowed": ["GET", "POST"], "current": request.method},
             headers={"Allow": "GET, POST"},
         )
     body = context.body(request)
     if not isinstance(body, dict):
-        raise invalid_payload("Batched GraphQL requests are not supported")
+        # a batch (an array) has no "query": Directus answers as for a missing one
+        raise invalid_payload("Must provide query string")
     return GraphQLRequest(
         body.get("query"), _variables(body.get("variables")), body.get("operationName"), "POST"
     )
