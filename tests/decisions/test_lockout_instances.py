@@ -94,6 +94,9 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[s
             **stack.enter_context(postgres_database()),
             **stack.enter_context(redis_namespace()),
             "IP_TRUST_PROXY": "true",
+            # A real check's cost (tens of milliseconds), so that the attempts overlap.
+            "HASH_MEMORY_COST": "19456",
+            "HASH_TIME_COST": "2",
             "VERIFY_LOG": str(verify_log),
             "PATH": os.environ.get("PATH", ""),
         }
