@@ -12,23 +12,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from authgate.lockout.model import QUIET, STALE_PENDING, Counter
+from authgate.lockout.model import ACCOUNT, QUIET, STALE_PENDING, Counter
 from authgate.storage.tables import login_failures as table
 
 
 def lock_rows(conn: Connection, user: str, scopes: Sequence[str]) -> dict[str, Counter]:
     insert: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     ordered = sorted(set(scopes))  # "*" (the account) sorts before every address
-    for scope in ordered:
-        conn.execute(
-            insert(table)
-            .values(user=user, scope=scope)
-            .on_conflict_do_nothing(index_elements=[table.c.user, table.c.scope])
-        )
+    conn.execute(
+        insert(table)
+        .values([{"user": user, "scope": scope} for scope in ordered])
+        .on_conflict_do_nothing(index_elements=[table.c.user, table.c.scope])
+    )
     rows = conn.execute(
         select(table)
         .where(table.c.user == user, table.c.scope.in_(ordered))
@@ -74,14 +73,23 @@ def forget(conn: Connection, user: str, scope: str | None = None) -> int:
     return conn.execute(delete(table).where(condition)).rowcount or 0
 
 
-def purge_quiet(conn: Connection, user: str, now: datetime) -> None:
-    """Rows of the user that say nothing any more (no lock, no recent failure, no live
-    reservation): addresses an attacker used long ago."""
+def signed_in(conn: Connection, user: str, address: str, now: datetime) -> None:
+    """A successful sign-in from ``address``: its row goes, and with it every address row
+    of the user that says nothing any more (no lock, no recent failure, no live reservation:
+    addresses an attacker used long ago). One statement, no row lock needed."""
+    quiet = and_(
+        table.c.scope != ACCOUNT,
+        or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
+        or_(table.c.last_failure.is_(None), table.c.last_failure <= now - QUIET),
+        or_(table.c.pending_at.is_(None), table.c.pending_at <= now - STALE_PENDING),
+    )
+    conn.execute(delete(table).where(table.c.user == user, or_(table.c.scope == address, quiet)))
+
+
+def give_back(conn: Connection, user: str, scope: str) -> None:
+    """One reservation of the row returned, in one statement (``pending`` never below 0)."""
     conn.execute(
-        delete(table).where(
-            table.c.user == user,
-            or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
-            or_(table.c.last_failure.is_(None), table.c.last_failure <= now - QUIET),
-            or_(table.c.pending_at.is_(None), table.c.pending_at <= now - STALE_PENDING),
-        )
+        update(table)
+        .where(table.c.user == user, table.c.scope == scope)
+        .values(pending=case((table.c.pending > 0, table.c.pending - 1), else_=0))
     )

@@ -55,17 +55,27 @@ class Lockout:
             return {model.ACCOUNT: limit}
         return {model.ACCOUNT: limit * model.ACCOUNT_FACTOR, "": limit}
 
-    async def reserve(self, user: str, ip: str | None, now: datetime) -> Ticket | None:
-        return await self.db.write(self.reserve_in, user, ip, now)
+    async def limit(self) -> int | None:
+        """``auth_login_attempts`` (``None``: no limit), for callers that have not read it."""
 
-    def reserve_in(
-        self, conn: Connection, user: str, ip: str | None, now: datetime
+        def read(conn: Connection) -> int | None:
+            value = conn.execute(select(settings_table.c.auth_login_attempts).limit(1)).scalar()
+            return None if value is None else int(value)
+
+        return await self.db.read(read)
+
+    async def reserve(
+        self, user: str, ip: str | None, now: datetime, limit: int | None
     ) -> Ticket | None:
-        limit = conn.execute(select(settings_table.c.auth_login_attempts).limit(1)).scalar()
+        """Reserve one check for ``user`` from ``ip``: a ticket, or None when locked."""
+        return await self.db.write(self._reserve, user, ip, now, limit)
+
+    def _reserve(
+        self, conn: Connection, user: str, ip: str | None, now: datetime, limit: int | None
+    ) -> Ticket | None:
         address = model.scope_of(ip)
         thresholds = {
-            (address if scope == "" else scope): n
-            for scope, n in self._thresholds(limit if limit is None else int(limit)).items()
+            (address if scope == "" else scope): n for scope, n in self._thresholds(limit).items()
         }
         ticket = Ticket(user, address, thresholds)
         if not thresholds:
@@ -130,18 +140,15 @@ class Lockout:
 
     def succeeded_in(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
         """A successful sign-in, in its own transaction: its address starts afresh (in
-        suspend mode, the account's count does, as in Directus)."""
+        suspend mode, the account's count does, as in Directus); the account row gets its
+        reservation back. No row lock needed: each is one statement."""
         if not ticket.thresholds:
             return
-        rows = repo.lock_rows(conn, ticket.user, list(ticket.thresholds))
-        for scope in ticket.thresholds:
-            if scope == model.ACCOUNT and not self.suspend:
-                repo.store(
-                    conn, ticket.user, scope, model.released(model.current(rows[scope], now))
-                )
-            else:
-                repo.forget(conn, ticket.user, scope)
-        repo.purge_quiet(conn, ticket.user, now)
+        if self.suspend:
+            repo.forget(conn, ticket.user, model.ACCOUNT)
+            return
+        repo.signed_in(conn, ticket.user, ticket.address, now)
+        repo.give_back(conn, ticket.user, model.ACCOUNT)
 
     async def release(self, ticket: Ticket, now: datetime) -> None:
         if ticket.thresholds:

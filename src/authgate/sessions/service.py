@@ -158,7 +158,8 @@ class SessionService:
             await self.hasher.burn(password)
             raise AuthError(Code.INVALID_CREDENTIALS)
         now = self.clock.now()
-        ticket = await self.lockout.reserve(user.id, client.ip, now)
+        limit = candidate.settings.auth_login_attempts
+        ticket = await self.lockout.reserve(user.id, client.ip, now, limit)
         if ticket is None:
             # Locked: the same work and answer as a wrong password, and no check at all.
             await self.hasher.burn(password)
@@ -224,7 +225,8 @@ class SessionService:
             now = self.clock.now()
             ticket = Ticket(user.id, "")  # nothing of ours is checked without two-factor
             if user.tfa_secret:
-                reserved = await self.lockout.reserve(user.id, client.ip, now)
+                limit = candidate.settings.auth_login_attempts
+                reserved = await self.lockout.reserve(user.id, client.ip, now, limit)
                 if reserved is None:
                     raise AuthError(Code.INVALID_OTP)
                 ticket = reserved
@@ -285,8 +287,10 @@ class SessionService:
     ) -> None:
         """Everything a sign-in writes, in one transaction. The account is checked again
         here: a concurrent failure may have suspended it since it was read."""
-        current = users_repo.get(conn, user.id)
-        if current is None or not current.is_active or current.password != user.password:
+        values: dict[str, object] = {"last_access": now}
+        if rehash is not None:
+            values["password"] = rehash
+        if not users_repo.touch_if_unchanged(conn, user, values):
             raise AuthError(Code.INVALID_CREDENTIALS)
         self.lockout.succeeded_in(conn, ticket, now)
         repo.insert_session(
@@ -307,10 +311,6 @@ class SessionService:
             item=user.id,
             now=now,
         )
-        values: dict[str, object] = {"last_access": now}
-        if rehash is not None:
-            values["password"] = rehash
-        users_repo.set_columns(conn, user.id, values)
 
     # -------------------------------------------------------------- refresh
 

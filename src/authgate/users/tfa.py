@@ -58,7 +58,8 @@ class TwoFactor:
         """Run a password or code check under the lockout, as a sign-in's: a failure counts
         toward the same lock, and while the lock holds nothing is checked (False)."""
         now = self.clock.now()
-        ticket = await self.lockout.reserve(user.id, accountability.ip, now)
+        limit = await self.lockout.limit()
+        ticket = await self.lockout.reserve(user.id, accountability.ip, now, limit)
         if ticket is None:
             return False
         settled = False
