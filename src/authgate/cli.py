@@ -207,9 +207,9 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
         ).first()
         if row is None:
             raise CommandError(f"no user with email {args.email}")
+        unlock(conn, row[0])  # as a reset by mail: the locks end with the old password
         conn.execute(update(users).where(users.c.id == row[0]).values(password=hashed))
         conn.execute(sessions.delete().where(sessions.c.user == row[0]))
-        unlock(conn, row[0])  # as a reset by mail: the locks end with the old password
 
     _with_db(settings, work)
     print(f"password changed for {args.email}; their sessions were ended and locks lifted")
@@ -244,8 +244,8 @@ def cmd_users_activate(args: argparse.Namespace) -> int:
 
     def work(conn: Connection) -> None:
         user_id = _user_id(conn, args.email)
-        conn.execute(update(users).where(users.c.id == user_id).values(status="active"))
         unlock(conn, user_id)
+        conn.execute(update(users).where(users.c.id == user_id).values(status="active"))
 
     _with_db(settings, work)
     print(f"{args.email} is active; sign-in locks lifted")

@@ -147,8 +147,9 @@ class Lockout:
         if self.suspend:
             repo.forget(conn, ticket.user, model.ACCOUNT)
             return
-        repo.signed_in(conn, ticket.user, ticket.address, now)
+        # The account row first, as everywhere (``repo.lock_rows``): no deadlock.
         repo.give_back(conn, ticket.user, model.ACCOUNT)
+        repo.signed_in(conn, ticket.user, ticket.address, now)
 
     async def release(self, ticket: Ticket, now: datetime) -> None:
         if ticket.thresholds:
@@ -161,5 +162,7 @@ class Lockout:
 
 
 def unlock(conn: Connection, user: str) -> int:
-    """End every lock of the user and forget their failures (a password reset, the CLI)."""
+    """End every lock of the user and forget their failures (a password reset, the CLI).
+    Call it before writing the user's row: the lockout's rows are always taken before the
+    user's (a failure that suspends does so), so two transactions never wait on each other."""
     return repo.forget(conn, user)

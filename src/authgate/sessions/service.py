@@ -286,13 +286,14 @@ class SessionService:
         ticket: Ticket,
     ) -> None:
         """Everything a sign-in writes, in one transaction. The account is checked again
-        here: a concurrent failure may have suspended it since it was read."""
+        here: a concurrent failure may have suspended it since it was read. (The lockout's
+        rows before the user's, in the order every transaction takes them.)"""
+        self.lockout.succeeded_in(conn, ticket, now)
         values: dict[str, object] = {"last_access": now}
         if rehash is not None:
             values["password"] = rehash
         if not users_repo.touch_if_unchanged(conn, user, values):
             raise AuthError(Code.INVALID_CREDENTIALS)
-        self.lockout.succeeded_in(conn, ticket, now)
         repo.insert_session(
             conn,
             token_hash=self.keys.hash_token(tokens.refresh_token),

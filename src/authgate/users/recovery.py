@@ -135,10 +135,10 @@ class PasswordRecovery:
             self.keys.password_fingerprint(current.password), fingerprint
         ):
             raise AuthError(Code.FORBIDDEN)
-        repo.set_columns(conn, user.id, {"password": hashed, "status": "active"})
-        sessions_repo.delete_for_user(conn, user.id)
         # The owner proved they hold the mailbox: every lock of the account ends.
         unlock(conn, user.id)
+        repo.set_columns(conn, user.id, {"password": hashed, "status": "active"})
+        sessions_repo.delete_for_user(conn, user.id)
         activity.record(
             conn,
             action="update",
