@@ -29,6 +29,7 @@ from authgate.http.cors import Cors
 from authgate.http.pipeline import Pipeline
 from authgate.http.services import Services
 from authgate.items.service import ItemsService
+from authgate.lockout.service import Lockout
 from authgate.mail.mailer import Mailer
 from authgate.mail.outbox import DeliveringOutbox, Outbox
 from authgate.mail.render import MailRenderer
@@ -136,6 +137,7 @@ def create_app(
         )
     mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
     otp = OtpChecker(keys, shared_store)
+    lockout = Lockout(db=db, settings=settings)
     common: dict[str, Any] = {"db": db, "clock": clock}
     http, providers = sso_providers(settings, clock, keys, db, shared_store)
     items = ItemsService(
@@ -169,7 +171,7 @@ def create_app(
             settings=settings,
             keys=keys,
             hasher=hasher,
-            attempts=shared_store,
+            lockout=lockout,
             otp=otp,
             provider_refresh=providers.refresh_user if settings.providers else None,
         ),
@@ -195,7 +197,7 @@ def create_app(
         invitations=Invitations(
             **common, settings=settings, hasher=hasher, mailer=mailer, items=items
         ),
-        tfa=TwoFactor(**common, hasher=hasher, otp=otp, items=items),
+        tfa=TwoFactor(**common, hasher=hasher, otp=otp, items=items, lockout=lockout),
         project=ProjectService(items=items),
         limits=RequestLimits(limit_store, settings.rate_limit, clock),
         outbox=outbox,

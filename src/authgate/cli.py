@@ -1,4 +1,4 @@
-"""The ``authgate`` command: serve, bootstrap, db migrate, users create, users passwd.
+"""The ``authgate`` command: serve, bootstrap, db migrate, users create/passwd/unlock/activate.
 
 Every failure is one line on stderr and a non-zero exit status; no traceback.
 """
@@ -195,6 +195,7 @@ def _uuid_or_none(value: str) -> str | None:
 
 
 def cmd_users_passwd(args: argparse.Namespace) -> int:
+    from authgate.lockout.service import unlock
     from authgate.storage.tables import sessions, users
 
     settings = _settings()
@@ -206,11 +207,48 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
         ).first()
         if row is None:
             raise CommandError(f"no user with email {args.email}")
+        unlock(conn, row[0])  # as a reset by mail: the locks end with the old password
         conn.execute(update(users).where(users.c.id == row[0]).values(password=hashed))
         conn.execute(sessions.delete().where(sessions.c.user == row[0]))
 
     _with_db(settings, work)
-    print(f"password changed for {args.email}; their sessions were ended")
+    print(f"password changed for {args.email}; their sessions were ended and locks lifted")
+    return 0
+
+
+def _user_id(conn: Connection, email: str) -> str:
+    from authgate.storage.tables import users
+
+    row = conn.execute(select(users.c.id).where(func.lower(users.c.email) == email.lower())).first()
+    if row is None:
+        raise CommandError(f"no user with email {email}")
+    return str(row[0])
+
+
+def cmd_users_unlock(args: argparse.Namespace) -> int:
+    from authgate.lockout.service import unlock
+
+    settings = _settings()
+    _with_db(settings, lambda conn: unlock(conn, _user_id(conn, args.email)))
+    print(f"sign-in locks lifted for {args.email}")
+    return 0
+
+
+def cmd_users_activate(args: argparse.Namespace) -> int:
+    """Set the status back to active (a user suspended by ``AUTH_LOCKOUT=suspend``, or by an
+    administrator) and lift the sign-in locks."""
+    from authgate.lockout.service import unlock
+    from authgate.storage.tables import users
+
+    settings = _settings()
+
+    def work(conn: Connection) -> None:
+        user_id = _user_id(conn, args.email)
+        unlock(conn, user_id)
+        conn.execute(update(users).where(users.c.id == user_id).values(status="active"))
+
+    _with_db(settings, work)
+    print(f"{args.email} is active; sign-in locks lifted")
     return 0
 
 
@@ -248,6 +286,16 @@ def parser() -> argparse.ArgumentParser:
     passwd.add_argument("--email", required=True)
     passwd.add_argument("--password", required=True)
     passwd.set_defaults(run=cmd_users_passwd)
+    unlock = user_commands.add_parser(
+        "unlock", help="lift a user's sign-in locks (failed passwords or codes)"
+    )
+    unlock.add_argument("email")
+    unlock.set_defaults(run=cmd_users_unlock)
+    activate = user_commands.add_parser(
+        "activate", help="make a suspended user active again and lift their sign-in locks"
+    )
+    activate.add_argument("email")
+    activate.set_defaults(run=cmd_users_activate)
     return top
 
 

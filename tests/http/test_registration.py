@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -86,42 +87,72 @@ def test_an_unverified_account_gets_the_mail_again(harness: Harness, registratio
     assert len([m for m in harness.outbox.sent if m.to == email]) == 2
 
 
-def test_a_later_registration_of_an_unverified_address_replaces_it_and_its_link(
-    harness: Harness, registration_on: None
-) -> None:
-    email = unique_email()
-    first_password = "Attacker-Chosen-1"
-    harness.client.post(
-        "/users/register",
-        json={"email": email, "password": first_password, "first_name": "Mallory"},
+def _register(harness: Harness, email: str, password: str, name: str) -> str:
+    answer = harness.client.post(
+        "/users/register", json={"email": email, "password": password, "first_name": name}
     )
-    first_link = _token(harness, email)
-    harness.client.post(
-        "/users/register", json={"email": email, "password": PASSWORD, "first_name": "Owner"}
-    )
-    second_link = _token(harness, email)
+    assert answer.status_code == 204, answer.text
+    return _token(harness, email)
 
-    old = harness.client.get(
-        "/users/register/verify-email", params={"token": first_link}, follow_redirects=False
-    )
-    new = harness.client.get(
-        "/users/register/verify-email", params={"token": second_link}, follow_redirects=False
+
+def _verify(harness: Harness, token: str) -> Any:
+    return harness.client.get(
+        "/users/register/verify-email", params={"token": token}, follow_redirects=False
     )
 
-    assert old.status_code == 400
-    assert old.json()["errors"][0] == {
-        "message": "Invalid payload. Invalid verification code.",
-        "extensions": {"reason": "Invalid verification code", "code": "INVALID_PAYLOAD"},
-    }
-    assert new.status_code == 302
-    assert harness.login(email, first_password).status_code == 401
-    assert harness.login(email).status_code == 200
-    user = harness.client.get(
+
+INVALID_CODE = {
+    "message": "Invalid payload. Invalid verification code.",
+    "extensions": {"reason": "Invalid verification code", "code": "INVALID_PAYLOAD"},
+}
+
+
+def _account(harness: Harness, email: str) -> Any:
+    return harness.client.get(
         "/users",
         params={"filter[email][_eq]": email, "fields": "first_name,status"},
         headers=harness.admin,
     ).json()["data"]
-    assert user == [{"first_name": "Owner", "status": "active"}]
+
+
+@pytest.mark.parametrize("order", ["attacker first", "owner first"])
+def test_a_registration_of_a_pending_address_cannot_hijack_it_in_either_order(
+    harness: Harness, registration_on: None, order: str
+) -> None:
+    """Decision 17. Both registrations mail a link to the address (the attacker cannot read
+    it); the owner's own link activates the owner's password, whichever came first, and the
+    other link is dead afterwards."""
+    email = unique_email()
+    attacker_password = "Attacker-Chosen-1"
+    if order == "attacker first":
+        attackers_link = _register(harness, email, attacker_password, "Mallory")
+        owners_link = _register(harness, email, PASSWORD, "Owner")
+    else:
+        owners_link = _register(harness, email, PASSWORD, "Owner")
+        attackers_link = _register(harness, email, attacker_password, "Mallory")
+
+    before = harness.login(email, attacker_password)
+    verified = _verify(harness, owners_link)
+    other = _verify(harness, attackers_link)
+
+    assert before.status_code == 401
+    assert verified.status_code == 302
+    assert other.status_code == 400
+    assert other.json()["errors"][0] == INVALID_CODE
+    assert harness.login(email, attacker_password).status_code == 401
+    assert harness.login(email).status_code == 200
+    assert _account(harness, email) == [{"first_name": "Owner", "status": "active"}]
+
+
+def test_an_unverified_account_holds_no_password_until_verified(
+    harness: Harness, registration_on: None
+) -> None:
+    email = unique_email()
+    _register(harness, email, PASSWORD, "Owner")
+
+    stored = harness.sql("SELECT password FROM directus_users WHERE email = :e", e=email)
+
+    assert stored == [(None,)]
 
 
 def test_without_verification_the_account_is_active_at_once(

@@ -97,7 +97,7 @@ def test_an_empty_form_asks_for_both_fields(pages: Pages) -> None:
     assert problem_of(response.text) == "Enter your email address and password."
 
 
-def test_the_account_is_suspended_after_too_many_attempts(pages: Pages, harness: Harness) -> None:
+def test_the_address_is_locked_out_after_too_many_attempts(pages: Pages, harness: Harness) -> None:
     harness.client.patch("/settings", json={"auth_login_attempts": 2}, headers=harness.admin)
     email = pages.user()["email"]
     try:
@@ -109,8 +109,9 @@ def test_the_account_is_suspended_after_too_many_attempts(pages: Pages, harness:
         harness.client.patch("/settings", json={"auth_login_attempts": 25}, headers=harness.admin)
 
     assert {problem_of(a.text) for a in [*answers, right]} == {messages.SIGN_IN_REFUSED}
+    # Locked out for a while (decision 15), not suspended.
     status = harness.sql("SELECT status FROM directus_users WHERE email = :e", e=email)[0][0]
-    assert status == "suspended"
+    assert status == "active"
 
 
 @pytest.mark.parametrize(

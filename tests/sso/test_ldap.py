@@ -260,6 +260,28 @@ def test_two_factor_needs_the_otp(app: SsoApp, slapd: Slapd) -> None:
     assert with_code.status_code == 200, with_code.text
 
 
+def test_wrong_codes_on_a_directory_sign_in_count_toward_the_lockout(
+    app: SsoApp, slapd: Slapd
+) -> None:
+    """Decision 15: the code of an SSO sign-in is checked by authgate and counted like a
+    local one; past the limit the right code is refused too, without being checked."""
+    uid, _ = person(slapd)
+    user = me(app, login(app, "dir", uid).json()["data"]["access_token"])
+    secret = totp.generate_secret()
+    app.set_user(user["id"], tfa_secret=secret)
+    app.client.patch("/settings", json={"auth_login_attempts": 2}, headers=app.admin)
+    try:
+        code = totp.code_at(secret, totp.step_at(app.app.services.clock.now()))
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        failures = [error_code(login(app, "dir", uid, otp=wrong)) for _ in range(2)]
+        locked = login(app, "dir", uid, otp=code)
+    finally:
+        app.client.patch("/settings", json={"auth_login_attempts": 25}, headers=app.admin)
+
+    assert failures == ["INVALID_OTP", "INVALID_OTP"]
+    assert (locked.status_code, error_code(locked)) == (401, "INVALID_OTP")
+
+
 # ----------------------------------------------------------------------- refused logins
 
 

@@ -414,3 +414,15 @@ def test_an_invalid_value_is_refused_naming_its_variable(
 
     assert caught.value.variable == variable
     assert str(caught.value).startswith(f"{variable}: ")
+
+
+def test_the_lockout_locks_for_fifteen_minutes_unless_told_otherwise(tmp_path: Path) -> None:
+    default = load(tmp_path)
+    chosen = load(tmp_path, AUTH_LOCKOUT="Suspend", AUTH_LOCKOUT_DURATION="1h")
+
+    assert (default.auth_lockout, default.auth_lockout_duration) == ("lock", timedelta(minutes=15))
+    assert (chosen.auth_lockout, chosen.auth_lockout_duration) == ("suspend", timedelta(hours=1))
+    for variable, value in (("AUTH_LOCKOUT", "ban"), ("AUTH_LOCKOUT_DURATION", "0")):
+        with pytest.raises(ConfigError) as caught:
+            load(tmp_path, **{variable: value})
+        assert caught.value.variable == variable

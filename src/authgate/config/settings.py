@@ -180,6 +180,8 @@ class Settings:
     login_stall_time: timedelta = timedelta(milliseconds=500)
     register_stall_time: timedelta = timedelta(milliseconds=750)
     password_request_stall_time: timedelta = timedelta(milliseconds=500)
+    auth_lockout: Literal["lock", "suspend"] = "lock"
+    auth_lockout_duration: timedelta = timedelta(minutes=15)
     email_verification_token_ttl: timedelta = timedelta(days=7)
     user_invite_token_ttl: timedelta = timedelta(days=7)
     password_reset_token_ttl: timedelta = timedelta(days=1)
@@ -239,6 +241,11 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
     _positive("REFRESH_TOKEN_TTL", refresh_ttl)
     access_ttl = env.duration("ACCESS_TOKEN_TTL", "15m", bare_unit="s")
     _positive("ACCESS_TOKEN_TTL", access_ttl)
+    lockout = env.string("AUTH_LOCKOUT", "lock").strip().lower()
+    if lockout not in ("lock", "suspend"):
+        raise ConfigError("AUTH_LOCKOUT", f'"{lockout}" is neither "lock" nor "suspend"')
+    lockout_duration = env.duration("AUTH_LOCKOUT_DURATION", "15m", bare_unit="s")
+    _positive("AUTH_LOCKOUT_DURATION", lockout_duration)
     redis = _redis(env)
     rate_limit = _rate_limit(env)
     if rate_limit.store == "redis" and redis is None:
@@ -268,6 +275,8 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         password_request_stall_time=env.duration(
             "PASSWORD_REQUEST_STALL_TIME", "500", bare_unit="ms"
         ),
+        auth_lockout="suspend" if lockout == "suspend" else "lock",
+        auth_lockout_duration=lockout_duration,
         email_verification_token_ttl=env.duration(
             "EMAIL_VERIFICATION_TOKEN_TTL", "7d", bare_unit="s"
         ),

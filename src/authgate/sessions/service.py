@@ -4,14 +4,19 @@
 * refresh is idempotent within ``SESSION_REFRESH_GRACE_PERIOD`` (the successor is derived
   from the presented token, so a repeat gets the same one) and a reuse after the grace period
   revokes the whole chain;
-* login does the same work for unknown, inactive and wrong-provider users, and is stalled to
-  ``LOGIN_STALL_TIME`` whatever happens;
+* login does the same work for unknown, inactive, wrong-provider and locked-out users, and is
+  stalled to ``LOGIN_STALL_TIME`` whatever happens;
+* failed password and code checks are counted by the lockout (``lockout/``), reserved before
+  the check so that concurrent attempts never check more than the limit;
+* a sign-in's writes (session, activity, lockout) are one transaction: an answer other than
+  success leaves none of them behind;
 * TOTP accepts the previous step too and refuses a step already used.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,10 +32,10 @@ from authgate.activity import repo as activity
 from authgate.clock import Clock
 from authgate.config.settings import Settings
 from authgate.errors import AuthError, Code
+from authgate.lockout.service import Lockout, Ticket
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
-from authgate.ratelimit.store import CounterStore
 from authgate.sessions import repo
 from authgate.storage.db import Database
 from authgate.tokens import jwt
@@ -98,7 +103,7 @@ class SessionService:
         settings: Settings,
         keys: crypto.Keys,
         hasher: PasswordHasher,
-        attempts: CounterStore,
+        lockout: Lockout,
         otp: OtpChecker,
         provider_refresh: Callable[[User], Awaitable[None]] | None = None,
     ) -> None:
@@ -107,7 +112,7 @@ class SessionService:
         self.settings = settings
         self.keys = keys
         self.hasher = hasher
-        self.attempts = attempts
+        self.lockout = lockout
         self.otp = otp
         # Called before an SSO user's session is refreshed (upstream token refresh, directory
         # re-check); raising refuses the refresh. Set by the SSO providers when configured.
@@ -153,26 +158,64 @@ class SessionService:
             await self.hasher.burn(password)
             raise AuthError(Code.INVALID_CREDENTIALS)
         now = self.clock.now()
-        await self._count_attempt(user, candidate.settings, client, now)
-        if not await self.hasher.verify(user.password, password):
+        limit = candidate.settings.auth_login_attempts
+        ticket = await self.lockout.reserve(user.id, client.ip, now, limit)
+        if ticket is None:
+            # Locked: the same work and answer as a wrong password, and no check at all.
+            await self.hasher.burn(password)
             raise AuthError(Code.INVALID_CREDENTIALS)
-        if user.tfa_secret:
-            await self._check_otp(user, otp, now)
-        rehash = None
-        if user.password and self.hasher.needs_rehash(user.password):
-            rehash = await self.hasher.hash(password)
-        tokens = self._issue(user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now)
-        await self.db.write(self._store_login, user, tokens, mode, client, now, rehash)
-        if candidate.settings.auth_login_attempts is not None:
-            await self.attempts.reset(_attempts_key(user.id))
-        return tokens
+        return await self._checked(
+            ticket, candidate, password, otp, mode, client, now, check_password=True
+        )
+
+    async def _checked(
+        self,
+        ticket: Ticket,
+        candidate: _Candidate,
+        password: str,
+        otp: str | None,
+        mode: Mode,
+        client: Client,
+        now: datetime,
+        *,
+        check_password: bool,
+    ) -> IssuedTokens:
+        """Run the reserved checks and settle the reservation: a failure is counted; a
+        success is stored with the session in one transaction; anything else (an outage, a
+        cancelled request) gives the reservation back, so a 503 leaves nothing behind."""
+        user = candidate.user
+        assert user is not None
+        settled = False
+        try:
+            if check_password and not await self.hasher.verify(user.password, password):
+                settled = True
+                await self.lockout.failed(ticket, now)
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            if user.tfa_secret and not (otp and await self.otp.accept(user, otp, now=now)):
+                settled = True
+                await self.lockout.failed(ticket, now)
+                raise AuthError(Code.INVALID_OTP)
+            rehash = None
+            if check_password and user.password and self.hasher.needs_rehash(user.password):
+                rehash = await self.hasher.hash(password)
+            tokens = self._issue(
+                user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now
+            )
+            await self.db.write(self._store_login, user, tokens, mode, client, now, rehash, ticket)
+            settled = True
+            return tokens
+        finally:
+            if not settled:
+                with contextlib.suppress(Exception):
+                    await self.lockout.release(ticket, now)
 
     async def login_verified(
         self, user_id: str, *, otp: str | None, mode: Mode, client: Client, provider: str
     ) -> IssuedTokens:
         """The rest of the login pipeline for a user an SSO provider has just authenticated:
-        the account must be active and belong to ``provider``; two-factor still applies;
-        then tokens, the session row and the ``login`` activity. Stalled like every login."""
+        the account must be active and belong to ``provider``; two-factor still applies (and
+        a wrong code counts toward the lockout); then tokens, the session row and the
+        ``login`` activity. Stalled like every login."""
 
         async def work() -> IssuedTokens:
             candidate = await self.db.read(self._load_candidate, "", client.ip, user_id)
@@ -180,42 +223,18 @@ class SessionService:
             if user is None or not user.is_active or user.provider != provider:
                 raise AuthError(Code.INVALID_CREDENTIALS)
             now = self.clock.now()
+            ticket = Ticket(user.id, "")  # nothing of ours is checked without two-factor
             if user.tfa_secret:
-                await self._check_otp(user, otp, now)
-            tokens = self._issue(
-                user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now
+                limit = candidate.settings.auth_login_attempts
+                reserved = await self.lockout.reserve(user.id, client.ip, now, limit)
+                if reserved is None:
+                    raise AuthError(Code.INVALID_OTP)
+                ticket = reserved
+            return await self._checked(
+                ticket, candidate, "", otp, mode, client, now, check_password=False
             )
-            await self.db.write(self._store_login, user, tokens, mode, client, now, None)
-            return tokens
 
         return await stalled(self.clock, self.settings.login_stall_time, work)
-
-    async def _check_otp(self, user: User, otp: str | None, now: datetime) -> None:
-        """A user with two-factor on needs a fresh code (each step is accepted once)."""
-        if not otp or not await self.otp.accept(user, otp, now=now):
-            raise AuthError(Code.INVALID_OTP)
-
-    async def _count_attempt(
-        self, user: User, settings: ProjectSettings, client: Client, now: datetime
-    ) -> None:
-        """Directus's lockout: every login of an existing active user counts, before the
-        password is checked; the attempt past ``auth_login_attempts`` suspends the account.
-        Unlike Directus, that attempt fails even with the right password."""
-        limit = settings.auth_login_attempts
-        if limit is None:
-            return
-        hit = await self.attempts.hit(_attempts_key(user.id), window=None, now=now)
-        if hit.count <= limit:
-            return
-        await self.db.write(self._suspend, user, client, now)
-        await self.attempts.reset(_attempts_key(user.id))
-        log.warning("user suspended after too many failed logins", extra={"user": user.id})
-        raise AuthError(Code.INVALID_CREDENTIALS)
-
-    def _suspend(self, conn: Connection, user: User, client: Client, now: datetime) -> None:
-        actor = activity.Actor(user.id, client.ip, client.user_agent, client.origin)
-        users_repo.set_status(conn, user.id, Status.SUSPENDED, actor, now)
-        repo.delete_for_user(conn, user.id)
 
     def _issue(
         self, user: User, admin: bool, app: bool, enforce_tfa: bool, mode: Mode, now: datetime
@@ -264,7 +283,17 @@ class SessionService:
         client: Client,
         now: datetime,
         rehash: str | None,
+        ticket: Ticket,
     ) -> None:
+        """Everything a sign-in writes, in one transaction. The account is checked again
+        here: a concurrent failure may have suspended it since it was read. (The lockout's
+        rows before the user's, in the order every transaction takes them.)"""
+        self.lockout.succeeded_in(conn, ticket, now)
+        values: dict[str, object] = {"last_access": now}
+        if rehash is not None:
+            values["password"] = rehash
+        if not users_repo.touch_if_unchanged(conn, user, values):
+            raise AuthError(Code.INVALID_CREDENTIALS)
         repo.insert_session(
             conn,
             token_hash=self.keys.hash_token(tokens.refresh_token),
@@ -283,10 +312,6 @@ class SessionService:
             item=user.id,
             now=now,
         )
-        values: dict[str, object] = {"last_access": now}
-        if rehash is not None:
-            values["password"] = rehash
-        users_repo.set_columns(conn, user.id, values)
 
     # -------------------------------------------------------------- refresh
 
@@ -387,7 +412,3 @@ class SessionService:
             item=user.id,
             now=now,
         )
-
-
-def _attempts_key(user_id: str) -> str:
-    return f"login-attempts:{user_id}"

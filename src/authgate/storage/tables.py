@@ -231,6 +231,37 @@ counters = Table(
 )
 Index("ix_authgate_counters_expires_at", counters.c.expires_at)
 
+# authgate's own: failed password and one-time-code checks, one row per user and client
+# address (``scope``) plus one per user for the whole account (``scope`` "*"). Kept in the
+# database so that a lock outlives a Redis restart; updated under a row lock (see
+# ``lockout/repo.py``).
+login_failures = Table(
+    "authgate_login_failures",
+    metadata,
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("scope", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("pending", Integer, nullable=False, server_default=text("0")),
+    Column("pending_at", UTCDateTime),
+    Column("locks", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", UTCDateTime),
+    Column("last_failure", UTCDateTime),
+)
+
+# authgate's own: registrations of an address still waiting for verification, one per mailed
+# link (keyed by a hash of the link's nonce), each with the password chosen in it.
+pending_registrations = Table(
+    "authgate_pending_registrations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE"), nullable=False),
+    Column("password", String(255), nullable=False),
+    Column("first_name", String(50)),
+    Column("last_name", String(50)),
+    Column("expires", UTCDateTime, nullable=False),
+)
+Index("ix_authgate_pending_registrations_user", pending_registrations.c.user)
+
 # The data model's own metadata, as Directus keeps it.
 collections_meta = Table(
     "directus_collections",

@@ -1,5 +1,8 @@
 """Password reset by mail: the request (never revealing an account) and the reset.
 
+A locked-out account (``lockout/``) can still ask for a reset (the lock is about sign-in
+checks, not about the account's status), and the reset ends every lock of the account.
+
 The link's token embeds a keyed fingerprint of the stored password hash, so it works once:
 after the reset the hash changes and the token stops matching.
 
@@ -18,6 +21,7 @@ from authgate.clock import Clock
 from authgate.config.settings import Settings
 from authgate.crypto import Keys, equal
 from authgate.errors import AuthError, Code, invalid_payload
+from authgate.lockout.service import unlock
 from authgate.mail.mailer import Mailer
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
@@ -131,6 +135,8 @@ class PasswordRecovery:
             self.keys.password_fingerprint(current.password), fingerprint
         ):
             raise AuthError(Code.FORBIDDEN)
+        # The owner proved they hold the mailbox: every lock of the account ends.
+        unlock(conn, user.id)
         repo.set_columns(conn, user.id, {"password": hashed, "status": "active"})
         sessions_repo.delete_for_user(conn, user.id)
         activity.record(

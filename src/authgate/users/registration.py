@@ -3,12 +3,15 @@
 Whether or not the address is already registered, the answer, the work done (a password hash)
 and the time taken (``REGISTER_STALL_TIME``) are the same.
 
-A registration of an address that is still unverified replaces the stored password (and
-names) with the new registrant's and mails a new link: whoever registered first cannot keep an
-account its owner later verifies. The link carries a keyed fingerprint of the password hash
-stored when it was sent, so it verifies only that registration; an older link no longer
-matches and fails like a used one. At most three verification mails (and so three such
-replacements) per address per 15 minutes (``users/mail_limit.py``).
+Neither order of two registrations of one address can hijack it (decision 17). Each
+registration of an address still unverified keeps its own pending password (and names) in
+``authgate_pending_registrations``, keyed by a hash of a nonce that only its mailed link
+carries; the account row itself holds no password until it is verified. A link activates the
+password chosen in the registration that mailed it, and verifying one ends the others: the
+first registrant cannot keep an account its owner registers later (the owner's own link
+works), and a later registrant cannot replace the password of the owner's earlier link. At
+most three verification mails (and so three pending registrations) per address per 15
+minutes (``users/mail_limit.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete, insert, select
 
+from authgate import crypto
 from authgate.activity import repo as activity
 from authgate.clock import Clock
 from authgate.config.settings import Settings
-from authgate.crypto import Keys, equal
+from authgate.crypto import Keys
 from authgate.errors import AuthError, Code, invalid_payload
 from authgate.mail.mailer import Mailer
 from authgate.passwords import PasswordHasher
@@ -32,6 +36,7 @@ from authgate.query.evaluate import matches
 from authgate.ratelimit.store import CounterStore
 from authgate.sessions.service import Client, stalled
 from authgate.storage.db import Database
+from authgate.storage.tables import pending_registrations
 from authgate.tokens import jwt
 from authgate.urls import is_url_allowed, public_link, with_token
 from authgate.users import repo
@@ -97,15 +102,12 @@ class Registration:
             self.counters, self.keys, "registration", registrant.email, now
         ):
             return  # past the limit: nothing written, nothing mailed, the same answer
-        user = await self.db.write(self._store, registrant, project, hashed, client, now)
+        nonce = crypto.random_token()
+        user = await self.db.write(self._store, registrant, project, hashed, nonce, client, now)
         if user is None or not project.public_registration_verify_email:
             return
         token = jwt.sign(
-            {
-                "email": user.email,
-                "scope": jwt.SCOPE_REGISTRATION,
-                "hash": self.keys.password_fingerprint(user.password),
-            },
+            {"email": user.email, "scope": jwt.SCOPE_REGISTRATION, "registration": nonce},
             self.settings.secret.reveal(),
             now=now,
             ttl=self.settings.email_verification_token_ttl,
@@ -128,34 +130,26 @@ class Registration:
         registrant: Registrant,
         project: ProjectSettings,
         hashed: str,
+        nonce: str,
         client: Client,
         now: datetime,
     ) -> User | None:
         """The user to mail a verification link to, if any."""
+        verify = project.public_registration_verify_email
         existing = repo.find_by_email(conn, registrant.email)
         if existing is not None:
-            if existing.status != Status.UNVERIFIED:
+            if existing.status != Status.UNVERIFIED or not verify:
                 return None
-            names = {"first_name": registrant.first_name, "last_name": registrant.last_name}
-            repo.set_columns(conn, existing.id, {"password": hashed, **names})
-            activity.record(
-                conn,
-                action="update",
-                actor=activity.Actor(None, client.ip, client.user_agent, client.origin),
-                collection="directus_users",
-                item=existing.id,
-                now=now,
-                delta={"password": "**********", **names},
-            )
-            return repo.get(conn, existing.id)
-        status = Status.UNVERIFIED if project.public_registration_verify_email else Status.ACTIVE
+            self._pend(conn, existing.id, registrant, hashed, nonce, now)
+            return existing
         user_id = str(uuid.uuid4())
         values = {
             "id": user_id,
             "email": registrant.email,
-            "password": hashed,
+            # Unverified: no password yet; the verified link's registration brings its own.
+            "password": None if verify else hashed,
             "role": project.public_registration_role,
-            "status": status.value,
+            "status": (Status.UNVERIFIED if verify else Status.ACTIVE).value,
             "first_name": registrant.first_name,
             "last_name": registrant.last_name,
             "provider": "default",
@@ -169,7 +163,34 @@ class Registration:
             item=user_id,
             now=now,
         )
+        if verify:
+            self._pend(conn, user_id, registrant, hashed, nonce, now)
         return repo.get(conn, user_id)
+
+    def _pend(
+        self,
+        conn: Connection,
+        user_id: str,
+        registrant: Registrant,
+        hashed: str,
+        nonce: str,
+        now: datetime,
+    ) -> None:
+        conn.execute(
+            delete(pending_registrations).where(
+                pending_registrations.c.user == user_id, pending_registrations.c.expires <= now
+            )
+        )
+        conn.execute(
+            insert(pending_registrations).values(
+                id=self.keys.hash_token(nonce),
+                user=user_id,
+                password=hashed,
+                first_name=registrant.first_name,
+                last_name=registrant.last_name,
+                expires=now + self.settings.email_verification_token_ttl,
+            )
+        )
 
     async def verify(self, token: str, client: Client) -> str:
         """Activate the account the token names; returns its id."""
@@ -177,20 +198,40 @@ class Registration:
         claims = jwt.verify_scoped(
             token, self.settings.secret.reveal(), now=now, scope=jwt.SCOPE_REGISTRATION
         )
-        fingerprint = claims.get("hash")
-        return await self.db.write(self._activate, claims["email"], fingerprint, client, now)
+        nonce = claims.get("registration")
+        if not isinstance(nonce, str):
+            raise invalid_payload("Invalid verification code")
+        return await self.db.write(
+            self._activate, claims["email"], self.keys.hash_token(nonce), client, now
+        )
 
     def _activate(
-        self, conn: Connection, email: str, fingerprint: object, client: Client, now: datetime
+        self, conn: Connection, email: str, pending_id: str, client: Client, now: datetime
     ) -> str:
         user = repo.find_by_email(conn, email)
         if user is None or user.status != Status.UNVERIFIED:
             raise invalid_payload("Invalid verification code")
-        # A link from an earlier registration of the address verifies nothing any more.
-        if not isinstance(fingerprint, str) or not equal(
-            self.keys.password_fingerprint(user.password), fingerprint
-        ):
+        pending = conn.execute(
+            select(pending_registrations).where(
+                pending_registrations.c.id == pending_id,
+                pending_registrations.c.user == user.id,
+                pending_registrations.c.expires > now,
+            )
+        ).first()
+        if pending is None:
             raise invalid_payload("Invalid verification code")
+        # The password and names of the registration that mailed this link, and no other.
+        repo.set_columns(
+            conn,
+            user.id,
+            {
+                "password": pending.password,
+                "first_name": pending.first_name,
+                "last_name": pending.last_name,
+            },
+        )
         actor = activity.Actor(user.id, client.ip, client.user_agent, client.origin)
         repo.set_status(conn, user.id, Status.ACTIVE, actor, now)
+        # Verifying one link ends every other registration of the address.
+        conn.execute(delete(pending_registrations).where(pending_registrations.c.user == user.id))
         return user.id

@@ -74,6 +74,20 @@ def set_columns(conn: Connection, user_id: str, values: Mapping[str, Any]) -> No
         raise translate_integrity_error(exc, values) from None
 
 
+def touch_if_unchanged(conn: Connection, user: User, values: Mapping[str, Any]) -> bool:
+    """Update a signing-in user's row only if it is still active with the password hash that
+    was checked (one statement, which also locks the row); False if it changed since."""
+    same_password = (
+        users.c.password.is_(None) if user.password is None else users.c.password == user.password
+    )
+    result = conn.execute(
+        update(users)
+        .where(users.c.id == user.id, users.c.status == Status.ACTIVE.value, same_password)
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
 def set_status(
     conn: Connection, user_id: str, status: Status, actor: activity.Actor, now: datetime
 ) -> None:

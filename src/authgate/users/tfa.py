@@ -1,10 +1,13 @@
 """Two-factor enrolment: generate a secret (nothing stored), enable it with a code, disable it.
 
-Secrets are sealed (AES-GCM, bound to the user) before they are stored.
+Secrets are sealed (AES-GCM, bound to the user) before they are stored. Every password and
+code checked here counts toward the lockout like a sign-in's (``lockout/``).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -14,6 +17,7 @@ from authgate.access.model import Accountability
 from authgate.clock import Clock
 from authgate.errors import AuthError, Code, forbidden, invalid_payload
 from authgate.items.service import ItemsService
+from authgate.lockout.service import Lockout
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.storage.db import Database
@@ -31,8 +35,10 @@ class TwoFactor:
         hasher: PasswordHasher,
         otp: OtpChecker,
         items: ItemsService,
+        lockout: Lockout,
     ) -> None:
         self.items = items
+        self.lockout = lockout
         self.db = db
         self.clock = clock
         self.hasher = hasher
@@ -46,6 +52,28 @@ class TwoFactor:
             raise AuthError(Code.INVALID_CREDENTIALS)
         return user
 
+    async def _counted(
+        self, accountability: Accountability, user: User, check: Callable[[], Awaitable[bool]]
+    ) -> bool:
+        """Run a password or code check under the lockout, as a sign-in's: a failure counts
+        toward the same lock, and while the lock holds nothing is checked (False)."""
+        now = self.clock.now()
+        limit = await self.lockout.limit()
+        ticket = await self.lockout.reserve(user.id, accountability.ip, now, limit)
+        if ticket is None:
+            return False
+        settled = False
+        try:
+            if not await check():
+                settled = True
+                await self.lockout.failed(ticket, now)
+                return False
+        finally:
+            if not settled:
+                with contextlib.suppress(Exception):
+                    await self.lockout.release(ticket, now)
+        return True
+
     async def generate(
         self,
         accountability: Accountability,
@@ -57,7 +85,9 @@ class TwoFactor:
         if user.provider == DEFAULT_PROVIDER or always_check_password:
             if not password:
                 raise invalid_payload('"password" is required')
-            if not await self.hasher.verify(user.password, password):
+            if not await self._counted(
+                accountability, user, lambda: self.hasher.verify(user.password, password)
+            ):
                 raise AuthError(Code.INVALID_CREDENTIALS)
         if user.tfa_secret:
             raise invalid_payload("TFA Secret is already set for this user")
@@ -83,8 +113,13 @@ class TwoFactor:
             raise invalid_payload('"otp" is invalid')
         if user.tfa_secret:
             raise invalid_payload("TFA Secret is already set for this user")
-        if not totp.is_valid_secret(secret) or not await self.otp.accept_for_secret(
-            user.id, secret.upper(), code, now=self.clock.now()
+        if not totp.is_valid_secret(secret):
+            raise invalid_payload('"otp" is invalid')
+        now = self.clock.now()
+        if not await self._counted(
+            accountability,
+            user,
+            lambda: self.otp.accept_for_secret(user.id, secret.upper(), code, now=now),
         ):
             raise invalid_payload('"otp" is invalid')
         await self.db.write(
@@ -107,7 +142,12 @@ class TwoFactor:
             raise invalid_payload('"otp" is required')
         if not user.tfa_secret:
             raise invalid_payload(f'User "{user.id}" doesn\'t have TFA enabled')
-        if not isinstance(code, str) or not await self.otp.accept(user, code, now=self.clock.now()):
+        if not isinstance(code, str):
+            raise invalid_payload('"otp" is invalid')
+        now = self.clock.now()
+        if not await self._counted(
+            accountability, user, lambda: self.otp.accept(user, code, now=now)
+        ):
             raise invalid_payload('"otp" is invalid')
         await self.db.write(lambda conn: repo.set_columns(conn, user.id, {"tfa_secret": None}))
 

@@ -1,0 +1,168 @@
+"""Reserve a check, run it, settle it: how password and one-time-code checks are counted.
+
+``reserve`` runs before a check and refuses it (``None``) while the account or this address is
+locked, or while the checks already failed or under way reach the limit; a refused attempt
+must check nothing. After the check, exactly one of ``failed``, ``succeeded_in`` (a sign-in,
+inside the sign-in's own transaction) or ``release`` (any other outcome: a right code for a
+setting, an error, a 503) settles it.
+
+``AUTH_LOCKOUT=lock`` (the default): ``auth_login_attempts`` failures from one address lock
+that address out of the account for ``AUTH_LOCKOUT_DURATION``, doubling; ``ACCOUNT_FACTOR``
+times as many from every address together lock the whole account the same way. A successful
+sign-in clears its address; a password reset (or ``authgate users unlock``) clears all.
+``AUTH_LOCKOUT=suspend``: Directus's rule, ``auth_login_attempts`` failures from anywhere
+suspend the account, except the last active administrator, who is locked for a while instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from authgate.activity import repo as activity
+from authgate.config.settings import Settings
+from authgate.lockout import model, repo
+from authgate.storage.db import Database
+from authgate.storage.tables import settings as settings_table
+from authgate.users import repo as users_repo
+from authgate.users.model import Status
+
+log = logging.getLogger("authgate.lockout")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A reserved check. No thresholds: no limit is configured and settling does nothing."""
+
+    user: str
+    address: str
+    thresholds: dict[str, int] = field(default_factory=dict)
+
+
+class Lockout:
+    def __init__(self, *, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.suspend = settings.auth_lockout == "suspend"
+        self.base = settings.auth_lockout_duration
+
+    def _thresholds(self, limit: int | None) -> dict[str, int]:
+        if limit is None:
+            return {}
+        if self.suspend:
+            return {model.ACCOUNT: limit}
+        return {model.ACCOUNT: limit * model.ACCOUNT_FACTOR, "": limit}
+
+    async def limit(self) -> int | None:
+        """``auth_login_attempts`` (``None``: no limit), for callers that have not read it."""
+
+        def read(conn: Connection) -> int | None:
+            value = conn.execute(select(settings_table.c.auth_login_attempts).limit(1)).scalar()
+            return None if value is None else int(value)
+
+        return await self.db.read(read)
+
+    async def reserve(
+        self, user: str, ip: str | None, now: datetime, limit: int | None
+    ) -> Ticket | None:
+        """Reserve one check for ``user`` from ``ip``: a ticket, or None when locked."""
+        return await self.db.write(self._reserve, user, ip, now, limit)
+
+    def _reserve(
+        self, conn: Connection, user: str, ip: str | None, now: datetime, limit: int | None
+    ) -> Ticket | None:
+        address = model.scope_of(ip)
+        thresholds = {
+            (address if scope == "" else scope): n for scope, n in self._thresholds(limit).items()
+        }
+        ticket = Ticket(user, address, thresholds)
+        if not thresholds:
+            return ticket
+        rows = repo.lock_rows(conn, user, list(thresholds))
+        counters = {scope: model.current(rows[scope], now) for scope in thresholds}
+        if not all(model.may_check(counters[s], n, now) for s, n in thresholds.items()):
+            # Nothing is written but what ``current`` dropped, so a refusal counts nothing.
+            for scope, counter in counters.items():
+                repo.store(conn, user, scope, counter)
+            return None
+        for scope, counter in counters.items():
+            repo.store(conn, user, scope, model.reserved(counter, now))
+        return ticket
+
+    async def failed(self, ticket: Ticket, now: datetime) -> None:
+        if ticket.thresholds:
+            await self.db.write(self._failed, ticket, now)
+
+    def _failed(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
+        rows = repo.lock_rows(conn, ticket.user, list(ticket.thresholds))
+        for scope, threshold in ticket.thresholds.items():
+            counter, reached = model.failed(
+                model.current(rows[scope], now), threshold, self.base, now
+            )
+            if reached and self.suspend and self._suspended(conn, ticket, now):
+                repo.forget(conn, ticket.user, scope)
+                continue
+            if reached:
+                log.warning(
+                    "sign-in locked after too many failed checks",
+                    extra={"user": ticket.user, "account": scope == model.ACCOUNT},
+                )
+            repo.store(conn, ticket.user, scope, counter)
+
+    def _suspended(self, conn: Connection, ticket: Ticket, now: datetime) -> bool:
+        """Suspend the account (Directus's lockout), unless it is the last active
+        administrator: then False, and the caller locks it for a while instead."""
+        from authgate.users.rules import count_active_admins, guard_admins
+
+        user = users_repo.get(conn, ticket.user)
+        if user is None or user.status != Status.ACTIVE:
+            return True
+        before = guard_admins(conn)
+        users_repo.set_columns(conn, ticket.user, {"status": Status.SUSPENDED.value})
+        if before and count_active_admins(conn) == 0:
+            users_repo.set_columns(conn, ticket.user, {"status": Status.ACTIVE.value})
+            log.warning("last active administrator not suspended after failed sign-ins")
+            return False
+        activity.record(
+            conn,
+            action="update",
+            actor=activity.Actor(ticket.user, ticket.address, None, None),
+            collection="directus_users",
+            item=ticket.user,
+            now=now,
+            delta={"status": Status.SUSPENDED.value},
+        )
+        # Its sessions stay, as in Directus: refreshing one answers USER_SUSPENDED and deletes it.
+        log.warning("user suspended after too many failed sign-ins", extra={"user": ticket.user})
+        return True
+
+    def succeeded_in(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
+        """A successful sign-in, in its own transaction: its address starts afresh (in
+        suspend mode, the account's count does, as in Directus); the account row gets its
+        reservation back. No row lock needed: each is one statement."""
+        if not ticket.thresholds:
+            return
+        if self.suspend:
+            repo.forget(conn, ticket.user, model.ACCOUNT)
+            return
+        # The account row first, as everywhere (``repo.lock_rows``): no deadlock.
+        repo.give_back(conn, ticket.user, model.ACCOUNT)
+        repo.signed_in(conn, ticket.user, ticket.address, now)
+
+    async def release(self, ticket: Ticket, now: datetime) -> None:
+        if ticket.thresholds:
+            await self.db.write(self.release_in, ticket, now)
+
+    def release_in(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
+        rows = repo.lock_rows(conn, ticket.user, list(ticket.thresholds))
+        for scope in ticket.thresholds:
+            repo.store(conn, ticket.user, scope, model.released(model.current(rows[scope], now)))
+
+
+def unlock(conn: Connection, user: str) -> int:
+    """End every lock of the user and forget their failures (a password reset, the CLI).
+    Call it before writing the user's row: the lockout's rows are always taken before the
+    user's (a failure that suspends does so), so two transactions never wait on each other."""
+    return repo.forget(conn, user)
