@@ -20,12 +20,14 @@ import httpx2 as httpx
 import pytest
 from lxml import etree
 from signxml import XMLSigner
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from authgate import totp
 from authgate.app import create_app
 from authgate.config.env import read_environment
 from authgate.mail.outbox import MemoryOutbox
+from authgate.storage.tables import users
 from tests.sso.conftest import APP_ORIGIN, SsoApp, sso_app
 from tests.sso.peers.saml_idp.browser import (
     NS,
@@ -51,7 +53,17 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_ROLE = "6c2d8e4f-1a3b-4c5d-9e0f-000000000001"
 PASSWORD = "idp-Passw0rd"
 ALLOWED = "http://app.example.com/after"
-PROVIDERS = ("saml", "closed", "cookies", "respsigned", "wantsigned", "signing", "other")
+PROVIDERS = (
+    "saml",
+    "closed",
+    "cookies",
+    "respsigned",
+    "wantsigned",
+    "signing",
+    "nameid",
+    "other",
+)
+EMAIL_NAMEID = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 OTHER_ENTITY = f"{APP_ORIGIN}/other-sp"
 
 
@@ -117,6 +129,12 @@ def app(
             sign_response=name in ("respsigned", "wantsigned"),
             sign_assertion=name not in ("respsigned", "wantsigned"),
             request_signing_cert=sp_keys.cert_base64 if name == "signing" else None,
+            # "nameid": a lasting (not transient) NameID, the person's email.
+            **(
+                {"NameIDFormat": EMAIL_NAMEID, "simplesaml.nameidattribute": EMAIL}
+                if name == "nameid"
+                else {}
+            ),
         )
     idp.register_sp(OTHER_ENTITY, endpoint("saml", "acs"))
     metadata = idp.metadata()
@@ -638,3 +656,28 @@ def test_an_idp_initiated_logout_ends_the_session(app: SsoApp, idp: SamlIdp, peo
     assert any(h.startswith(f"{cookie}=;") for h in answered.headers.get_list("set-cookie"))
     assert finished.status_code in (302, 303) and "/done" in finished.headers["location"]
     assert me.status_code == 401
+
+
+def test_a_response_without_the_identifier_attribute_is_refused(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The subject's NameID is the email, lasting; still, without the attribute named by
+    # IDENTIFIER_KEY nobody is signed in (Directus reads attributes only).
+    person = people(identifier=None)
+    posted = person.start("nameid", redirect="/app")
+    name_id = assertion_of(posted.xml)[1].find("saml:Subject/saml:NameID", NS)
+
+    response = person.post(posted)
+
+    assert name_id is not None and name_id.text == f"{person.login}@example.com"
+    assert name_id.get("Format") == EMAIL_NAMEID
+
+    assert response.status_code == 302
+    assert response.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "no usable identifier")
+    assert app.user_by_identifier(f"{person.login}@example.com") is None
+    assert app.db.read_sync(
+        lambda conn: conn.execute(
+            select(users.c.id).where(users.c.email == f"{person.login}@example.com")
+        ).first()
+    ) is None

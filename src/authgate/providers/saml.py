@@ -69,7 +69,6 @@ from authgate.providers.saml_protocol import (
     verify_redirect_signature,
 )
 from authgate.providers.saml_xml import (
-    NAMEID_TRANSIENT,
     NAMESPACES,
     NS_SAMLP,
     IdpMetadata,
@@ -335,17 +334,11 @@ class SamlProvider(RedirectProvider):
         return AuthError(Code.INVALID_CREDENTIALS)
 
     def identity(self, assertion: Assertion) -> Identity:
-        identifier = assertion.first(self.identifier_key)
-        if (
-            identifier is None
-            and self.identifier_key == DEFAULT_IDENTIFIER_KEY
-            and assertion.name_id_format != NAMEID_TRANSIENT
-        ):
-            # Many IdPs send the identity as the subject's NameID only; a transient one is
-            # different at every login and cannot identify anyone.
-            identifier = assertion.name_id
+        # Only the attribute named by IDENTIFIER_KEY identifies the user, as in Directus: the
+        # subject's NameID is not a fallback (a response without the attribute signs nobody
+        # in; point IDENTIFIER_KEY at the attribute that carries the identity).
         return Identity(
-            identifier=identifier,
+            identifier=assertion.first(self.identifier_key),
             email=assertion.first(self.email_key),
             first_name=assertion.first(self.given_name_key),
             last_name=assertion.first(self.family_name_key),
