@@ -28,8 +28,10 @@ regard to case or underscores): ``IDP_metadata`` (required), ``SP_metadata`` or 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from sqlalchemy import select
 
+from authgate import crypto
 from authgate.clock import to_epoch
 from authgate.config.env import ConfigError
 from authgate.config.settings import ProviderSettings
@@ -76,6 +79,7 @@ from authgate.providers.saml_xml import (
     certificate,
     is_true,
     parse_idp_metadata,
+    parse_instant,
     parse_sp_metadata,
     sp_metadata_xml,
     tag,
@@ -89,7 +93,19 @@ log = logging.getLogger("authgate.providers")
 CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
 DEFAULT_IDENTIFIER_KEY = CLAIMS + "nameidentifier"
 REQUEST_LIFETIME = timedelta(minutes=10)  # time to sign in at the IdP
+LOGOUT_WINDOW = timedelta(minutes=5)  # how old an IdP's LogoutRequest may be
+CLOCK_SKEW = timedelta(seconds=60)
 _ID_PREFIX = "_"  # an xs:ID must not start with a digit
+
+
+@dataclass(frozen=True)
+class SignedInAs:
+    """Who the browser's SAML session is: recorded at sign-in in a sealed cookie (the NameID
+    an IdP's LogoutRequest names may be transient, unknown to the user row)."""
+
+    user_id: str
+    name_id: str | None
+    name_id_format: str | None
 
 
 def _grouped(options: Options, prefix: str) -> dict[str, tuple[str, Any]]:
@@ -132,6 +148,11 @@ class SamlProvider(RedirectProvider):
                 self.signing_cert = certificate(_text(value))
             except ValueError:
                 raise ConfigError(options.variable(key), "is not a certificate") from None
+        # Directus (samlify) sends the SP's configured relayState with its LogoutRequest.
+        relay = sp_options.get("relaystate")
+        self.logout_relay_state = _text(relay[1]) if relay else None
+        self.binding_cookie = f"saml.{self.name}"
+        self.session_cookie = f"saml.{self.name}.session"
         self.identifier_key = options.string("IDENTIFIER_KEY", DEFAULT_IDENTIFIER_KEY) or ""
         self.email_key = options.string("EMAIL_KEY", CLAIMS + "emailaddress") or ""
         self.given_name_key = options.string("GIVEN_NAME_KEY", CLAIMS + "givenname") or ""
@@ -249,15 +270,88 @@ class SamlProvider(RedirectProvider):
         if left <= 0:
             raise Rejected("the authentication request is too old")
         digest = hashlib.sha256(request_id.encode()).hexdigest()
+        key = f"saml-request:{self.name}:{digest}"
+        if not await self._claim(key, timedelta(seconds=left + 1), now):
+            raise Rejected("the response was already used (replay)")
+
+    async def _claim(self, key: str, ttl: timedelta, now: datetime) -> bool:
+        """True the first time ``key`` is claimed (on any instance) within ``ttl``.
+
+        Raises:
+            AuthError: ``SERVICE_UNAVAILABLE`` when the shared store fails.
+        """
         try:
-            first = await self.context.store.claim(
-                f"saml-request:{self.name}:{digest}", ttl=timedelta(seconds=left + 1), now=now
-            )
+            return await self.context.store.claim(key, ttl=ttl, now=now)
         except Exception as exc:
             log.warning("%s (saml): the shared store failed: %s", self.name, type(exc).__name__)
             raise service_unavailable("saml", "the shared store is unavailable") from None
-        if not first:
-            raise Rejected("the response was already used (replay)")
+
+    # ------------------------------------------------- the browser a request was made for
+
+    # An AuthnRequest's id is also sealed into the ``saml.<name>`` cookie of the browser that
+    # asked for it; the ACS accepts a response only with that cookie, so a response obtained
+    # by someone else cannot be posted from a victim's browser (login CSRF). Any instance
+    # opens it (the key derives from SECRET). The IdP posts cross-site, and a Lax cookie is
+    # not sent then: over HTTPS it is ``SameSite=None; Secure``, over plain HTTP the
+    # browser's default applies.
+
+    def _seal(self, value: str, purpose: str) -> str:
+        sealed = self.context.keys.encrypt(value, context=f"{purpose}/{self.name}")
+        return sealed.removeprefix("enc1.").rstrip("=")
+
+    def _open(self, value: str | None, purpose: str) -> str | None:
+        if not value or len(value) > 4096:
+            return None
+        stored = "enc1." + value + "=" * (-len(value) % 4)
+        return self.context.keys.decrypt(stored, context=f"{purpose}/{self.name}")
+
+    def _secure(self, request: SsoRequest) -> bool:
+        base = redirects.public_base(self.context.settings, request.origin)
+        return base.lower().startswith("https://")
+
+    def _binding(self, request: SsoRequest, value: str) -> Cookie:
+        secure = self._secure(request)
+        return Cookie(
+            self.binding_cookie, value, secure=secure, same_site="none" if secure else None
+        )
+
+    def _check_binding(self, request: SsoRequest, in_response_to: str) -> None:
+        """
+        Raises:
+            Rejected: the response answers a request this browser did not start.
+        """
+        bound = self._open(request.cookies.get(self.binding_cookie), "saml-binding")
+        if bound is None or not crypto.equal(bound, in_response_to):
+            raise Rejected("the response answers a request started in another browser")
+
+    # ----------------------------------------------------- who the SAML session signed in
+
+    def _session_record(self, user_id: str, assertion: Assertion) -> Cookie:
+        settings = self.context.settings
+        config = (
+            settings.session_cookie if self.session_mode == "session" else (settings.refresh_cookie)
+        )
+        record = json.dumps(
+            {"u": user_id, "n": assertion.name_id, "f": assertion.name_id_format},
+            separators=(",", ":"),
+        )
+        return Cookie(
+            self.session_cookie,
+            self._seal(record, "saml-session"),
+            secure=config.secure,
+            max_age=config.max_age,
+            domain=config.domain,
+        )
+
+    def _recorded(self, request: SsoRequest) -> SignedInAs | None:
+        opened = self._open(request.cookies.get(self.session_cookie), "saml-session")
+        if opened is None:
+            return None
+        try:
+            record = json.loads(opened)
+            return SignedInAs(str(record["u"]), record.get("n"), record.get("f"))
+        except (ValueError, TypeError, KeyError):
+            return None
 
     # ------------------------------------------------------------------------ handling
 
@@ -269,7 +363,7 @@ class SamlProvider(RedirectProvider):
         if request.action == "logout":
             if request.method == "POST":
                 return await self._logout(request)
-            return self._logout_return(request)
+            return await self._logout_return(request)
         return self._start(request)
 
     def _metadata(self, request: SsoRequest) -> Document:
@@ -285,8 +379,9 @@ class SamlProvider(RedirectProvider):
         wanted = request.query.get("redirect")
         relay_state = self._redirect(wanted) if wanted else None
         now = self.context.clock.now()
+        request_id = self.new_request_id(now)
         message = authn_request(
-            request_id=self.new_request_id(now),
+            request_id=request_id,
             issuer=self.sp.entity_id,
             destination=self.idp.sso_url,
             acs_url=self._acs_urls(request)[0],
@@ -300,12 +395,14 @@ class SamlProvider(RedirectProvider):
             relay_state=relay_state,
             signer=self.signer,
         )
-        return Redirect(location)
+        binding = self._binding(request, self._seal(request_id, "saml-binding"))
+        return Redirect(location, set_cookies=(binding,))
 
     async def _acs(self, request: SsoRequest) -> Outcome:
         relay = request.form.get("RelayState") or None
         relay_state = self._redirect(relay) if relay else None  # 400 when not allowed
         now = self.context.clock.now()
+        clear = self._binding(request, "")
         try:
             assertion = read_response(
                 request.form.get("SAMLResponse", ""),
@@ -318,6 +415,7 @@ class SamlProvider(RedirectProvider):
                     now=now,
                 ),
             )
+            self._check_binding(request, assertion.in_response_to)
             await self._consume(assertion.in_response_to, now)
             user_id = await self.context.accounts.sign_in(
                 self.identity(assertion), self.policy, provider=self.name
@@ -326,8 +424,16 @@ class SamlProvider(RedirectProvider):
             error = failure if isinstance(failure, AuthError) else self._refused(failure)
             if relay_state is None:
                 raise error from None
-            return Redirect(redirects.with_reason(relay_state, error.code.value))
-        return SignIn(user_id=user_id, redirect=relay_state, otp=None)
+            return Redirect(
+                redirects.with_reason(relay_state, error.code.value), clear_cookies=(clear,)
+            )
+        return SignIn(
+            user_id=user_id,
+            redirect=relay_state,
+            otp=None,
+            clear_cookies=(clear,),
+            set_cookies=(self._session_record(user_id, assertion),),
+        )
 
     def _refused(self, rejected: Rejected) -> AuthError:
         log.warning("%s (saml): response refused: %s", self.name, rejected.reason)
@@ -348,13 +454,22 @@ class SamlProvider(RedirectProvider):
 
     def _cookies_to_clear(self) -> tuple[Cookie, ...]:
         settings = self.context.settings
-        return tuple(
-            Cookie(config.name, "", secure=config.secure, domain=config.domain)
-            for config in (settings.session_cookie, settings.refresh_cookie)
+        return (
+            *(
+                Cookie(config.name, "", secure=config.secure, domain=config.domain)
+                for config in (settings.session_cookie, settings.refresh_cookie)
+            ),
+            Cookie(
+                self.session_cookie,
+                "",
+                secure=settings.session_cookie.secure,
+                domain=settings.session_cookie.domain,
+            ),
         )
 
-    async def _signed_in_user(self, request: SsoRequest) -> tuple[str, str] | None:
-        """(user id, external identifier) of the session cookie's user, if it is ours."""
+    async def _signed_in_user(self, request: SsoRequest) -> tuple[str, str | None] | None:
+        """(user id, external identifier if the user is this provider's) of the session
+        cookie, when it holds a valid session JWT."""
         settings = self.context.settings
         token = request.cookies.get(settings.session_cookie.name)
         if not token:
@@ -372,31 +487,53 @@ class SamlProvider(RedirectProvider):
             ).first()
         )
         if row is None or row.provider != self.name or not row.external_identifier:
-            return None
+            return user_id, None
         return user_id, str(row.external_identifier)
 
     async def _logout(self, request: SsoRequest) -> SignOut:
-        wanted = request.form.get("redirect") or request.query.get("redirect")
-        target = self._redirect(wanted)
-        user = await self._signed_in_user(request)
+        """SP-initiated logout, as Directus does it: end the session, then always on to the
+        IdP's SingleLogoutService with a ``LogoutRequest`` (``RelayState``: ``SP_relayState``
+        when configured; ``redirect`` is not carried, Directus ignores it)."""
         clear = self._cookies_to_clear()
-        if user is None or self.idp.slo_url is None:
-            return SignOut(location=target, clear_cookies=clear)
-        now = self.context.clock.now()
+        if self.idp.slo_url is None:
+            # Directus fails here (its IdP has no logout endpoint); authgate ends the session
+            # and goes to the checked ``redirect``.
+            wanted = request.form.get("redirect") or request.query.get("redirect")
+            return SignOut(location=self._redirect(wanted), clear_cookies=clear)
+        name_id, name_id_format = await self._logout_subject(request)
         message = logout_request(
             request_id=_ID_PREFIX + secrets.token_hex(20),
             issuer=self.sp.entity_id,
             destination=self.idp.slo_url,
-            name_id=user[1],
-            name_id_format=None,
-            now=now,
+            name_id=name_id,
+            name_id_format=name_id_format,
+            now=self.context.clock.now(),
         )
         location = redirect_url(
-            self.idp.slo_url, "SAMLRequest", message, relay_state=target, signer=self.signer
+            self.idp.slo_url,
+            "SAMLRequest",
+            message,
+            relay_state=self.logout_relay_state,
+            signer=self.signer,
         )
         return SignOut(location=location, clear_cookies=clear)
 
-    def _logout_return(self, request: SsoRequest) -> Outcome:
+    async def _logout_subject(self, request: SsoRequest) -> tuple[str, str | None]:
+        """The NameID (and its format) the IdP gave this browser's session, else the user's
+        identifier, else empty (no SAML session here: the IdP still ends its own)."""
+        recorded = self._recorded(request)
+        user = await self._signed_in_user(request)
+        if (
+            recorded is not None
+            and recorded.name_id
+            and (user is None or user[0] == recorded.user_id)
+        ):
+            return recorded.name_id, recorded.name_id_format
+        if user is not None and user[1]:
+            return user[1], None
+        return "", None
+
+    async def _logout_return(self, request: SsoRequest) -> Outcome:
         relay = request.query.get("RelayState") or None
         target = (
             relay
@@ -407,7 +544,7 @@ class SamlProvider(RedirectProvider):
             else "/"
         )
         if "SAMLRequest" in request.query:
-            return self._idp_logout(request, relay)
+            return await self._idp_logout(request, relay)
         if "SAMLResponse" in request.query:
             try:
                 message = read_logout_message(request.query["SAMLResponse"])
@@ -419,9 +556,13 @@ class SamlProvider(RedirectProvider):
                 log.warning("%s (saml): logout response refused: %s", self.name, rejected.reason)
         return Redirect(self._redirect(target))
 
-    def _idp_logout(self, request: SsoRequest, relay: str | None) -> Outcome:
-        """An IdP-initiated logout: only a signed request from our IdP ends a session."""
+    async def _idp_logout(self, request: SsoRequest, relay: str | None) -> Outcome:
+        """An IdP-initiated logout. Ends a session only when the request is signed by our
+        IdP, fresh (``IssueInstant`` within ``LOGOUT_WINDOW``), seen for the first time (its
+        ID is consumed in the shared store: a replay is refused on every instance) and names
+        the user of this browser's session."""
         query = request.query
+        now = self.context.clock.now()
         try:
             message = read_logout_message(query["SAMLRequest"])
             if message.tag != tag(NS_SAMLP, "LogoutRequest"):
@@ -431,22 +572,69 @@ class SamlProvider(RedirectProvider):
                 raise Rejected("the logout request comes from another issuer")
             if verify_redirect_signature(query, "SAMLRequest", self.idp.signing_certs) is not True:
                 raise Rejected("the logout request is not signed by the IdP")
+            request_id = str(message.get("ID") or "")
+            if not request_id or len(request_id) > 256:
+                raise Rejected("the logout request has no usable ID")
+            _check_fresh(message, now)
+            name_id = text_of(message.find("saml:NameID", NAMESPACES))
+            if not name_id:
+                raise Rejected("the logout request names no subject")
+            if not await self._is_session_of(request, name_id):
+                raise Rejected("the logout request names another user than this session's")
+            digest = hashlib.sha256(request_id.encode()).hexdigest()
+            if not await self._claim(
+                f"saml-logout:{self.name}:{digest}", LOGOUT_WINDOW + 2 * CLOCK_SKEW, now
+            ):
+                raise Rejected("the logout request was already used (replay)")
         except Rejected as rejected:
             log.warning("%s (saml): logout request refused: %s", self.name, rejected.reason)
             raise AuthError(Code.INVALID_CREDENTIALS) from None
+        clear = self._cookies_to_clear()
         if self.idp.slo_url is None:
-            return SignOut(location="/", clear_cookies=self._cookies_to_clear())
+            return SignOut(location="/", clear_cookies=clear)
         answer = logout_response(
             response_id=_ID_PREFIX + secrets.token_hex(20),
-            in_response_to=str(message.get("ID") or ""),
+            in_response_to=request_id,
             issuer=self.sp.entity_id,
             destination=self.idp.slo_url,
-            now=self.context.clock.now(),
+            now=now,
         )
         location = redirect_url(
             self.idp.slo_url, "SAMLResponse", answer, relay_state=relay, signer=self.signer
         )
-        return SignOut(location=location, clear_cookies=self._cookies_to_clear())
+        return SignOut(location=location, clear_cookies=clear)
+
+    async def _is_session_of(self, request: SsoRequest, name_id: str) -> bool:
+        """Whether ``name_id`` is the user of the session this browser holds (a browser
+        without any session has nothing to end: the IdP is answered all the same)."""
+        recorded = self._recorded(request)
+        user = await self._signed_in_user(request)
+        if recorded is not None and recorded.name_id and crypto.equal(recorded.name_id, name_id):
+            return user is None or user[0] == recorded.user_id
+        if user is not None:
+            return bool(user[1]) and crypto.equal(str(user[1]), name_id.lower())
+        settings = self.context.settings
+        return recorded is None and not request.cookies.get(settings.refresh_cookie.name)
+
+
+def _check_fresh(message: Any, now: datetime) -> None:
+    """
+    Raises:
+        Rejected: the message was not issued within ``LOGOUT_WINDOW`` (60 s of skew), or its
+            ``NotOnOrAfter`` has passed.
+    """
+    issued = parse_instant(message.get("IssueInstant"))
+    if issued is None:
+        raise Rejected("the logout request has no IssueInstant")
+    if issued > now + CLOCK_SKEW:
+        raise Rejected("the logout request is issued in the future")
+    if now - issued > LOGOUT_WINDOW + CLOCK_SKEW:
+        raise Rejected("the logout request is too old")
+    until = message.get("NotOnOrAfter")
+    if until is not None:
+        end = parse_instant(until)
+        if end is None or now - CLOCK_SKEW >= end:
+            raise Rejected("the logout request has expired")
 
 
 def build(provider: ProviderSettings, context: ProviderContext) -> SamlProvider:
