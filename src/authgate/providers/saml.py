@@ -4,23 +4,27 @@ Routes (all under ``/auth/login/<name>``):
 
 * ``GET /metadata``: this SP's metadata (``SP_metadata`` as configured, else generated).
 * ``GET /?redirect=<url>``: an ``AuthnRequest`` to the IdP (HTTP-Redirect binding, signed when
-  the SP or the IdP metadata asks for it); the checked ``redirect`` rides as ``RelayState``.
+  the SP or the IdP metadata asks for it); the checked ``redirect`` rides as ``RelayState``; the
+  request's id is sealed into the browser's ``saml.<name>`` cookie.
 * ``POST /acs``: the IdP's ``SAMLResponse`` (checks in ``saml_protocol.read_response``). The
   ``InResponseTo`` must name a request this server made (its id is sealed with ``SECRET``, so
-  any instance can recognise it) that is still fresh, and it is consumed in the shared store:
-  a replayed response is refused on every instance. Then the user is found by
-  ``LOWER(external_identifier)`` or created (``ALLOW_PUBLIC_REGISTRATION``, identifier stored
-  lower-cased), never updated. With ``RelayState``: cookie and redirect, errors as
-  ``?reason=``; without: the tokens as JSON.
-* ``POST /logout``: ends the session of the browser's cookie, clears the cookies and sends a
-  ``LogoutRequest`` to the IdP (when it has a logout endpoint and the user is one of this
-  provider's); ``GET /logout``: the IdP's ``LogoutResponse`` (back to the ``RelayState``), or
-  an IdP-initiated, signed ``LogoutRequest`` (session ended, ``LogoutResponse`` sent back).
+  any instance can recognise it) that is still fresh, for this browser (the ``saml.<name>``
+  cookie: a response cannot be posted from another browser, login CSRF), and it is consumed
+  in the shared store: a replayed response is refused on every instance. Then the user is
+  found by ``LOWER(external_identifier)`` (the ``IDENTIFIER_KEY`` attribute, never the NameID)
+  or created (``ALLOW_PUBLIC_REGISTRATION``, identifier stored lower-cased), never updated.
+  With ``RelayState``: cookie and redirect (plus the sealed ``saml.<name>.session`` record of
+  the NameID), errors as ``?reason=``; without: the tokens as JSON.
+* ``POST /logout``: ends the session of the browser's cookie, clears the cookies and, as
+  Directus, always sends a ``LogoutRequest`` to the IdP's logout endpoint (``RelayState`` from
+  ``SP_relayState``); ``GET /logout``: the IdP's ``LogoutResponse`` (back to the
+  ``RelayState``), or an IdP-initiated ``LogoutRequest``: signed, fresh, used once, naming the
+  browser's session user (session ended, ``LogoutResponse`` sent back).
 
 Configuration as in Directus (``AUTH_<NAME>_SP_*`` and ``AUTH_<NAME>_IDP_*``, matched without
 regard to case or underscores): ``IDP_metadata`` (required), ``SP_metadata`` or ``SP_entityID``,
 ``SP_privateKey`` (+ ``SP_privateKeyPass``) to sign requests, ``SP_signingCert`` to publish,
-``SP_authnRequestsSigned``, ``SP_wantAssertionsSigned``, ``SP_nameIDFormat``; and
+``SP_authnRequestsSigned``, ``SP_wantAssertionsSigned``, ``SP_nameIDFormat``, ``SP_relayState``; and
 ``IDENTIFIER_KEY``, ``EMAIL_KEY``, ``GIVEN_NAME_KEY``, ``FAMILY_NAME_KEY``,
 ``ALLOW_PUBLIC_REGISTRATION``, ``DEFAULT_ROLE_ID``, ``REDIRECT_ALLOW_LIST``, ``MODE``.
 """
