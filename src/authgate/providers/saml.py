@@ -331,9 +331,11 @@ class SamlProvider(RedirectProvider):
     # ----------------------------------------------------- who the SAML session signed in
 
     def _session_record(self, user_id: str, assertion: Assertion) -> Cookie:
+        """The sealed record of the NameID, next to the session (or refresh) cookie and as
+        long-lived; its domain and ``Secure`` are the session cookie's, as when it is cleared."""
         settings = self.context.settings
-        config = (
-            settings.session_cookie if self.session_mode == "session" else (settings.refresh_cookie)
+        lasts = (
+            settings.session_cookie if self.session_mode == "session" else settings.refresh_cookie
         )
         record = json.dumps(
             {"u": user_id, "n": assertion.name_id, "f": assertion.name_id_format},
@@ -342,9 +344,9 @@ class SamlProvider(RedirectProvider):
         return Cookie(
             self.session_cookie,
             self._seal(record, "saml-session"),
-            secure=config.secure,
-            max_age=config.max_age,
-            domain=config.domain,
+            secure=settings.session_cookie.secure,
+            max_age=lasts.max_age,
+            domain=settings.session_cookie.domain,
         )
 
     def _recorded(self, request: SsoRequest) -> SignedInAs | None:
