@@ -43,7 +43,6 @@ from tests.sso.peers.saml_idp.peer import (
     SURNAME,
     KeyPair,
     SamlIdp,
-    installed,
     make_key_pair,
 )
 from tests.support.backends import BACKENDS
@@ -69,21 +68,6 @@ SIGNED_OUT = "/signed-out"
 
 
 # ------------------------------------------------------------------------------ the peer
-
-
-@pytest.fixture(scope="session")
-def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdp]:
-    missing = installed()
-    if missing:
-        message = f"SimpleSAMLphp is not installed ({', '.join(missing)}): apt-get install simplesamlphp php-cli php-xml"
-        if IN_CI:
-            pytest.fail(f"{message} (required under CI=true)", pytrace=False)
-        pytest.skip(message)
-    server = SamlIdp.create(tmp_path_factory.mktemp("saml-idp"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
