@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import os
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -47,7 +46,6 @@ from tests.sso.peers.saml_idp.peer import (
 )
 from tests.support.backends import BACKENDS
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_ROLE = "6c2d8e4f-1a3b-4c5d-9e0f-000000000001"
 PASSWORD = "idp-Passw0rd"
 ALLOWED = "http://app.example.com/after"
