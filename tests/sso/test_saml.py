@@ -708,9 +708,13 @@ def test_logout_ends_the_session_and_signs_out_at_the_idp(
     assert 'name="username"' in login_page.text  # and so is the one at the IdP
 
 
-def test_logout_without_a_session_still_sends_a_logout_request(app: SsoApp, idp: SamlIdp) -> None:
+def test_logout_without_a_session_still_sends_a_logout_request(
+    app: SsoApp, idp: SamlIdp, people: Any
+) -> None:
     app.client.cookies.clear()
     response = app.client.post("/auth/login/saml/logout", data={"redirect": "/bye"})
+    returned = people().back_to_app(response.headers["location"])  # the IdP answers it
+    back = app.client.get(returned.removeprefix(APP_ORIGIN))
 
     # Directus: always on to the IdP's SingleLogoutService, the redirect is not carried.
     assert response.status_code == 302
@@ -722,6 +726,8 @@ def test_logout_without_a_session_still_sends_a_logout_request(app: SsoApp, idp:
     assert request.tag == f"{{{NS['samlp']}}}LogoutRequest"
     assert request.get("Destination") == idp.base_url + "/saml2/idp/SingleLogoutService.php"
     assert text(request, "saml:Issuer") == entity("saml")
+    assert returned.startswith(endpoint("saml", "logout") + "?SAMLResponse=")
+    assert back.status_code == 302 and back.headers["location"] == "/"
 
 
 def test_logout_sends_the_configured_relay_state(app: SsoApp, idp: SamlIdp) -> None:
