@@ -32,10 +32,8 @@ regard to case or underscores): ``IDP_metadata`` (required), ``SP_metadata`` or 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,7 +49,6 @@ from authgate.errors import AuthError, Code, service_unavailable
 from authgate.providers import redirects
 from authgate.providers.accounts import AccountPolicy, Identity
 from authgate.providers.base import (
-    Cookie,
     Document,
     Outcome,
     ProviderContext,
@@ -62,12 +59,16 @@ from authgate.providers.base import (
     SsoRequest,
 )
 from authgate.providers.options import Options
+from authgate.providers.saml_cookies import SamlCookies
 from authgate.providers.saml_protocol import (
+    LOGOUT_SKEW,
+    LOGOUT_WINDOW,
     Assertion,
     Expected,
     Rejected,
     Signer,
     authn_request,
+    check_logout_fresh,
     logout_request,
     logout_response,
     read_logout_message,
@@ -83,7 +84,6 @@ from authgate.providers.saml_xml import (
     certificate,
     is_true,
     parse_idp_metadata,
-    parse_instant,
     parse_sp_metadata,
     sp_metadata_xml,
     tag,
@@ -97,19 +97,7 @@ log = logging.getLogger("authgate.providers")
 CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
 DEFAULT_IDENTIFIER_KEY = CLAIMS + "nameidentifier"
 REQUEST_LIFETIME = timedelta(minutes=10)  # time to sign in at the IdP
-LOGOUT_WINDOW = timedelta(minutes=5)  # how old an IdP's LogoutRequest may be
-CLOCK_SKEW = timedelta(seconds=60)
 _ID_PREFIX = "_"  # an xs:ID must not start with a digit
-
-
-@dataclass(frozen=True)
-class SignedInAs:
-    """Who the browser's SAML session is: recorded at sign-in in a sealed cookie (the NameID
-    an IdP's LogoutRequest names may be transient, unknown to the user row)."""
-
-    user_id: str
-    name_id: str | None
-    name_id_format: str | None
 
 
 def _grouped(options: Options, prefix: str) -> dict[str, tuple[str, Any]]:
@@ -155,8 +143,7 @@ class SamlProvider(RedirectProvider):
         # Directus (samlify) sends the SP's configured relayState with its LogoutRequest.
         relay = sp_options.get("relaystate")
         self.logout_relay_state = _text(relay[1]) if relay else None
-        self.binding_cookie = f"saml.{self.name}"
-        self.session_cookie = f"saml.{self.name}.session"
+        self.cookies = SamlCookies(context.keys, context.settings, self.name)
         self.identifier_key = options.string("IDENTIFIER_KEY", DEFAULT_IDENTIFIER_KEY) or ""
         self.email_key = options.string("EMAIL_KEY", CLAIMS + "emailaddress") or ""
         self.given_name_key = options.string("GIVEN_NAME_KEY", CLAIMS + "givenname") or ""
@@ -290,74 +277,9 @@ class SamlProvider(RedirectProvider):
             log.warning("%s (saml): the shared store failed: %s", self.name, type(exc).__name__)
             raise service_unavailable("saml", "the shared store is unavailable") from None
 
-    # ------------------------------------------------- the browser a request was made for
-
-    # An AuthnRequest's id is also sealed into the ``saml.<name>`` cookie of the browser that
-    # asked for it; the ACS accepts a response only with that cookie, so a response obtained
-    # by someone else cannot be posted from a victim's browser (login CSRF). Any instance
-    # opens it (the key derives from SECRET). The IdP posts cross-site, and a Lax cookie is
-    # not sent then: over HTTPS it is ``SameSite=None; Secure``, over plain HTTP the
-    # browser's default applies.
-
-    def _seal(self, value: str, purpose: str) -> str:
-        sealed = self.context.keys.encrypt(value, context=f"{purpose}/{self.name}")
-        return sealed.removeprefix("enc1.").rstrip("=")
-
-    def _open(self, value: str | None, purpose: str) -> str | None:
-        if not value or len(value) > 4096:
-            return None
-        stored = "enc1." + value + "=" * (-len(value) % 4)
-        return self.context.keys.decrypt(stored, context=f"{purpose}/{self.name}")
-
     def _secure(self, request: SsoRequest) -> bool:
         base = redirects.public_base(self.context.settings, request.origin)
         return base.lower().startswith("https://")
-
-    def _binding(self, request: SsoRequest, value: str) -> Cookie:
-        secure = self._secure(request)
-        return Cookie(
-            self.binding_cookie, value, secure=secure, same_site="none" if secure else None
-        )
-
-    def _check_binding(self, request: SsoRequest, in_response_to: str) -> None:
-        """
-        Raises:
-            Rejected: the response answers a request this browser did not start.
-        """
-        bound = self._open(request.cookies.get(self.binding_cookie), "saml-binding")
-        if bound is None or not crypto.equal(bound, in_response_to):
-            raise Rejected("the response answers a request started in another browser")
-
-    # ----------------------------------------------------- who the SAML session signed in
-
-    def _session_record(self, user_id: str, assertion: Assertion) -> Cookie:
-        """The sealed record of the NameID, next to the session (or refresh) cookie and as
-        long-lived; its domain and ``Secure`` are the session cookie's, as when it is cleared."""
-        settings = self.context.settings
-        lasts = (
-            settings.session_cookie if self.session_mode == "session" else settings.refresh_cookie
-        )
-        record = json.dumps(
-            {"u": user_id, "n": assertion.name_id, "f": assertion.name_id_format},
-            separators=(",", ":"),
-        )
-        return Cookie(
-            self.session_cookie,
-            self._seal(record, "saml-session"),
-            secure=settings.session_cookie.secure,
-            max_age=lasts.max_age,
-            domain=settings.session_cookie.domain,
-        )
-
-    def _recorded(self, request: SsoRequest) -> SignedInAs | None:
-        opened = self._open(request.cookies.get(self.session_cookie), "saml-session")
-        if opened is None:
-            return None
-        try:
-            record = json.loads(opened)
-            return SignedInAs(str(record["u"]), record.get("n"), record.get("f"))
-        except (ValueError, TypeError, KeyError):
-            return None
 
     # ------------------------------------------------------------------------ handling
 
@@ -401,14 +323,14 @@ class SamlProvider(RedirectProvider):
             relay_state=relay_state,
             signer=self.signer,
         )
-        binding = self._binding(request, self._seal(request_id, "saml-binding"))
+        binding = self.cookies.request(request_id, secure=self._secure(request))
         return Redirect(location, set_cookies=(binding,))
 
     async def _acs(self, request: SsoRequest) -> Outcome:
         relay = request.form.get("RelayState") or None
         relay_state = self._redirect(relay) if relay else None  # 400 when not allowed
         now = self.context.clock.now()
-        clear = self._binding(request, "")
+        clear = self.cookies.request_cleared(secure=self._secure(request))
         try:
             assertion = read_response(
                 request.form.get("SAMLResponse", ""),
@@ -421,7 +343,7 @@ class SamlProvider(RedirectProvider):
                     now=now,
                 ),
             )
-            self._check_binding(request, assertion.in_response_to)
+            self.cookies.check_request(request.cookies, assertion.in_response_to)
             await self._consume(assertion.in_response_to, now)
             user_id = await self.context.accounts.sign_in(
                 self.identity(assertion), self.policy, provider=self.name
@@ -438,7 +360,7 @@ class SamlProvider(RedirectProvider):
             redirect=relay_state,
             otp=None,
             clear_cookies=(clear,),
-            set_cookies=(self._session_record(user_id, assertion),),
+            set_cookies=(self.cookies.session(user_id, assertion, self.session_mode),),
         )
 
     def _refused(self, rejected: Rejected) -> AuthError:
@@ -457,21 +379,6 @@ class SamlProvider(RedirectProvider):
         )
 
     # -------------------------------------------------------------------------- logout
-
-    def _cookies_to_clear(self) -> tuple[Cookie, ...]:
-        settings = self.context.settings
-        return (
-            *(
-                Cookie(config.name, "", secure=config.secure, domain=config.domain)
-                for config in (settings.session_cookie, settings.refresh_cookie)
-            ),
-            Cookie(
-                self.session_cookie,
-                "",
-                secure=settings.session_cookie.secure,
-                domain=settings.session_cookie.domain,
-            ),
-        )
 
     async def _signed_in_user(self, request: SsoRequest) -> tuple[str, str | None] | None:
         """(user id, external identifier if the user is this provider's) of the session
@@ -500,7 +407,7 @@ class SamlProvider(RedirectProvider):
         """SP-initiated logout, as Directus does it: end the session, then always on to the
         IdP's SingleLogoutService with a ``LogoutRequest`` (``RelayState``: ``SP_relayState``
         when configured; ``redirect`` is not carried, Directus ignores it)."""
-        clear = self._cookies_to_clear()
+        clear = self.cookies.to_clear()
         if self.idp.slo_url is None:
             # Directus fails here (its IdP has no logout endpoint); authgate ends the session
             # and goes to the checked ``redirect``.
@@ -527,7 +434,7 @@ class SamlProvider(RedirectProvider):
     async def _logout_subject(self, request: SsoRequest) -> tuple[str, str | None]:
         """The NameID (and its format) the IdP gave this browser's session, else the user's
         identifier, else empty (no SAML session here: the IdP still ends its own)."""
-        recorded = self._recorded(request)
+        recorded = self.cookies.signed_in_as(request.cookies)
         user = await self._signed_in_user(request)
         if (
             recorded is not None
@@ -581,7 +488,7 @@ class SamlProvider(RedirectProvider):
             request_id = str(message.get("ID") or "")
             if not request_id or len(request_id) > 256:
                 raise Rejected("the logout request has no usable ID")
-            _check_fresh(message, now)
+            check_logout_fresh(message, now)
             name_id = text_of(message.find("saml:NameID", NAMESPACES))
             if not name_id:
                 raise Rejected("the logout request names no subject")
@@ -589,13 +496,13 @@ class SamlProvider(RedirectProvider):
                 raise Rejected("the logout request names another user than this session's")
             digest = hashlib.sha256(request_id.encode()).hexdigest()
             if not await self._claim(
-                f"saml-logout:{self.name}:{digest}", LOGOUT_WINDOW + 2 * CLOCK_SKEW, now
+                f"saml-logout:{self.name}:{digest}", LOGOUT_WINDOW + 2 * LOGOUT_SKEW, now
             ):
                 raise Rejected("the logout request was already used (replay)")
         except Rejected as rejected:
             log.warning("%s (saml): logout request refused: %s", self.name, rejected.reason)
             raise AuthError(Code.INVALID_CREDENTIALS) from None
-        clear = self._cookies_to_clear()
+        clear = self.cookies.to_clear()
         if self.idp.slo_url is None:
             return SignOut(location="/", clear_cookies=clear)
         answer = logout_response(
@@ -613,7 +520,7 @@ class SamlProvider(RedirectProvider):
     async def _is_session_of(self, request: SsoRequest, name_id: str) -> bool:
         """Whether ``name_id`` is the user of the session this browser holds (a browser
         without any session has nothing to end: the IdP is answered all the same)."""
-        recorded = self._recorded(request)
+        recorded = self.cookies.signed_in_as(request.cookies)
         user = await self._signed_in_user(request)
         if recorded is not None and recorded.name_id and crypto.equal(recorded.name_id, name_id):
             return user is None or user[0] == recorded.user_id
@@ -621,26 +528,6 @@ class SamlProvider(RedirectProvider):
             return bool(user[1]) and crypto.equal(str(user[1]), name_id.lower())
         settings = self.context.settings
         return recorded is None and not request.cookies.get(settings.refresh_cookie.name)
-
-
-def _check_fresh(message: Any, now: datetime) -> None:
-    """
-    Raises:
-        Rejected: the message was not issued within ``LOGOUT_WINDOW`` (60 s of skew), or its
-            ``NotOnOrAfter`` has passed.
-    """
-    issued = parse_instant(message.get("IssueInstant"))
-    if issued is None:
-        raise Rejected("the logout request has no IssueInstant")
-    if issued > now + CLOCK_SKEW:
-        raise Rejected("the logout request is issued in the future")
-    if now - issued > LOGOUT_WINDOW + CLOCK_SKEW:
-        raise Rejected("the logout request is too old")
-    until = message.get("NotOnOrAfter")
-    if until is not None:
-        end = parse_instant(until)
-        if end is None or now - CLOCK_SKEW >= end:
-            raise Rejected("the logout request has expired")
 
 
 def build(provider: ProviderSettings, context: ProviderContext) -> SamlProvider:
