@@ -39,6 +39,7 @@ from authgate.bootstrap import bootstrap
 from authgate.mail.outbox import MemoryOutbox
 from authgate.storage.db import Database
 from tests.conftest import ADMIN_TOKEN, settings_for_tests
+from tests.sso.peers.saml_idp.peer import SamlIdp, installed
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -144,6 +145,23 @@ def _wait_for(peer: OidcPeer) -> None:
             pass
         time.sleep(0.05)
     pytest.fail(f"the OpenID peer did not start:\n{peer.log()}", pytrace=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The SAML Identity Provider
+
+
+@pytest.fixture(scope="session")
+def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdp]:
+    absent = installed()
+    if absent:
+        message = f"SimpleSAMLphp is not installed ({', '.join(absent)}): apt-get install simplesamlphp php-cli php-xml"
+        missing(message)
+    server = SamlIdp.create(tmp_path_factory.mktemp("saml-idp"))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 
@@ -380,7 +380,9 @@ def test_a_state_made_for_another_provider_is_refused(
     assert response.headers["location"].endswith("/admin/login?reason=INVALID_CREDENTIALS")
 
 
-def test_a_replayed_callback_is_refused(app: SsoApp, oidc_peer: OidcPeer, browser: Browser) -> None:
+def test_a_replayed_callback_restarts_the_flow_as_directus_does(
+    app: SsoApp, oidc_peer: OidcPeer, browser: Browser
+) -> None:
     login = account(oidc_peer)
     flow = browser.login(
         "/auth/login/op?redirect=/app", login=login, password=PASSWORD, stop_before="/callback"
@@ -392,9 +394,42 @@ def test_a_replayed_callback_is_refused(app: SsoApp, oidc_peer: OidcPeer, browse
     app.client.cookies.set("openid.op", state, domain="authgate.test")
 
     replay = app.client.get(callback, follow_redirects=False)
+    app.client.cookies.clear()
+    restarted = browser.login(
+        urljoin(f"{APP_ORIGIN}/auth/login/op/callback", replay.headers["location"]),
+        stop_before="/callback",
+    )
 
+    # Directus: the used code is the provider's invalid_grant, answered with a restart of
+    # the flow that asks for consent again; no session either way.
     assert replay.status_code == 302
-    assert replay.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert replay.headers["location"] == "./?redirect=/app&prompt=true"
+    set_cookies = replay.headers.get_list("set-cookie")
+    assert not any(c.startswith("directus_session_token=") for c in set_cookies)
+    assert any(c.startswith("openid.op=;") for c in set_cookies)  # the state is cleared
+    to_provider = parse_qs(urlsplit(restarted.steps[1].url).query)
+    assert to_provider["prompt"] == ["consent"]
+
+
+def test_a_replayed_restart_is_refused_with_invalid_token(
+    app: SsoApp, oidc_peer: OidcPeer, browser: Browser
+) -> None:
+    login = account(oidc_peer)
+    flow = browser.login(
+        "/auth/login/op?redirect=/app&prompt=true",
+        login=login,
+        password=PASSWORD,
+        stop_before="/callback",
+    )
+    callback, state = flow.location, app.client.cookies["openid.op"]
+    first = app.client.get(callback, follow_redirects=False)
+    app.client.cookies.clear()
+    app.client.cookies.set("openid.op", state, domain="authgate.test")
+
+    replay = app.client.get(callback, follow_redirects=False)
+
+    assert first.headers["location"] == "/app"
+    assert replay.headers["location"] == "/app?reason=INVALID_TOKEN"
     assert "directus_session_token=" not in replay.headers.get("set-cookie", "")
 
 
@@ -419,17 +454,24 @@ def test_a_wrong_state_parameter_is_refused(
     assert response.headers["location"] == "/?reason=INVALID_CREDENTIALS"
 
 
-def test_a_denied_consent_is_reported(app: SsoApp) -> None:
-    start = app.client.get("/auth/login/op?redirect=/app")
-    state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
-
-    response = app.client.get(
-        "/auth/login/op/callback",
-        params={"error": "access_denied", "state": state},
-        follow_redirects=False,
+@pytest.mark.parametrize("error", ["access_denied", "consent_required", "server_error"])
+def test_an_error_answer_of_the_provider_is_invalid_credentials(
+    app: SsoApp, oidc_peer: OidcPeer, browser: Browser, error: str
+) -> None:
+    login = account(oidc_peer)
+    flow = browser.login(
+        "/auth/login/synced?redirect=/app", login=login, password=PASSWORD, stop_before="/callback"
     )
+    query = {k: v[0] for k, v in parse_qs(urlsplit(flow.location).query).items()}
+    # What the provider answers when the person refuses consent: no code, an error.
+    answer = {k: v for k, v in query.items() if k in ("state", "iss")} | {"error": error}
 
-    assert response.headers["location"] == "/app?reason=SERVICE_UNAVAILABLE"
+    response = app.client.get("/auth/login/synced/callback", params=answer)
+
+    assert response.status_code == 302
+    assert response.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert "directus_session_token=" not in response.headers.get("set-cookie", "")
+    assert app.user_by_identifier(login) is None
 
 
 # --------------------------------------------------------------------------- two-factor

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import os
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -20,18 +19,19 @@ import httpx2 as httpx
 import pytest
 from lxml import etree
 from signxml import XMLSigner
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from authgate import totp
 from authgate.app import create_app
 from authgate.config.env import read_environment
 from authgate.mail.outbox import MemoryOutbox
+from authgate.storage.tables import users
 from tests.sso.conftest import APP_ORIGIN, SsoApp, sso_app
 from tests.sso.peers.saml_idp.browser import (
     NS,
     Later,
     Person,
-    Posted,
     assertion_of,
     attribute_value,
 )
@@ -42,35 +42,30 @@ from tests.sso.peers.saml_idp.peer import (
     SURNAME,
     KeyPair,
     SamlIdp,
-    installed,
     make_key_pair,
 )
 from tests.support.backends import BACKENDS
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_ROLE = "6c2d8e4f-1a3b-4c5d-9e0f-000000000001"
 PASSWORD = "idp-Passw0rd"
 ALLOWED = "http://app.example.com/after"
-PROVIDERS = ("saml", "closed", "cookies", "respsigned", "wantsigned", "signing", "other")
+PROVIDERS = (
+    "saml",
+    "closed",
+    "cookies",
+    "respsigned",
+    "wantsigned",
+    "signing",
+    "nameid",
+    "other",
+)
+EMAIL_NAMEID = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 OTHER_ENTITY = f"{APP_ORIGIN}/other-sp"
+SECURE_ORIGIN = "https://secure.authgate.test"
+SIGNED_OUT = "/signed-out"
 
 
 # ------------------------------------------------------------------------------ the peer
-
-
-@pytest.fixture(scope="session")
-def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdp]:
-    missing = installed()
-    if missing:
-        message = f"SimpleSAMLphp is not installed ({', '.join(missing)}): apt-get install simplesamlphp php-cli php-xml"
-        if IN_CI:
-            pytest.fail(f"{message} (required under CI=true)", pytrace=False)
-        pytest.skip(message)
-    server = SamlIdp.create(tmp_path_factory.mktemp("saml-idp"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +112,12 @@ def app(
             sign_response=name in ("respsigned", "wantsigned"),
             sign_assertion=name not in ("respsigned", "wantsigned"),
             request_signing_cert=sp_keys.cert_base64 if name == "signing" else None,
+            # "nameid": a lasting (not transient) NameID, the person's email.
+            **(
+                {"NameIDFormat": EMAIL_NAMEID, "simplesaml.nameidattribute": EMAIL}
+                if name == "nameid"
+                else {}
+            ),
         )
     idp.register_sp(OTHER_ENTITY, endpoint("saml", "acs"))
     metadata = idp.metadata()
@@ -134,9 +135,11 @@ def app(
     env.update(
         {
             "AUTH_SAML_LABEL": "Company SAML",
+            "AUTH_ALLOWED_PUBLIC_URLS": SECURE_ORIGIN,
             "AUTH_SAML_REDIRECT_ALLOW_LIST": ALLOWED,
             "AUTH_CLOSED_ALLOW_PUBLIC_REGISTRATION": "false",
             "AUTH_COOKIES_MODE": "cookie",
+            "AUTH_COOKIES_SP_relayState": SIGNED_OUT,
             "AUTH_WANTSIGNED_SP_wantAssertionsSigned": "true",
             "AUTH_SIGNING_SP_privateKey": sp_keys.key_pem,
             "AUTH_SIGNING_SP_signingCert": sp_keys.cert_pem,
@@ -361,7 +364,10 @@ def test_signed_authn_requests_are_accepted_by_the_idp(app: SsoApp, people: Any)
     start = app.client.get("/auth/login/signing", params={"redirect": "/app"})
     query = parse_qs(urlsplit(start.headers["location"]).query)
 
-    response = person.post(person.to_idp(start.headers["location"]))
+    app.client.cookies.clear()
+    posted = person.to_idp(start.headers["location"])
+
+    response = person.post(dataclasses.replace(posted, cookies=dict(start.cookies)))
 
     assert "Signature" in query and query["SigAlg"] == [
         "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -477,7 +483,7 @@ def test_another_instance_finishes_a_login_but_refuses_its_replay(
     second = create_app(app.settings, outbox=MemoryOutbox())
     acs = posted.action.removeprefix(APP_ORIGIN)
     with TestClient(second, base_url=APP_ORIGIN, follow_redirects=False) as other:
-        finished = other.post(acs, data=posted.fields)
+        finished = other.post(acs, data=posted.fields, headers=posted.cookie_header)
     replayed = person.post(posted)  # back on the first instance
 
     assert finished.status_code == 302 and reason(finished) is None
@@ -511,12 +517,88 @@ def test_an_unsolicited_response_is_refused(
     assert refusal_logged(caplog, "unsolicited")
 
 
+# ------------------------------------------------- the browser the request was made for
+
+
+def test_the_start_binds_the_request_to_the_browser_with_a_sealed_cookie(
+    app: SsoApp, idp: SamlIdp
+) -> None:
+    app.client.cookies.clear()
+    plain = app.client.get("/auth/login/saml", params={"redirect": "/app"})
+    secure = app.client.get(f"{SECURE_ORIGIN}/auth/login/saml", params={"redirect": "/app"})
+
+    query = parse_qs(urlsplit(plain.headers["location"]).query)
+    request = etree.fromstring(zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15))
+    cookie = plain.headers["set-cookie"]
+    name, _, rest = cookie.partition("=")
+    assert name == "saml.saml"
+    value = rest.split(";", 1)[0]
+    assert value and request.get("ID") not in value  # sealed, not the id itself
+    assert "; Path=/; HttpOnly" in cookie and "Max-Age" not in cookie
+    # The IdP posts cross-site: over plain HTTP the browser's default applies, over HTTPS
+    # the cookie is SameSite=None; Secure (a Lax one would not come back).
+    assert "SameSite" not in cookie and "Secure" not in cookie
+    assert secure.headers["set-cookie"].endswith("; HttpOnly; Secure; SameSite=None")
+
+
+def test_a_response_posted_from_another_browser_is_refused(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Login CSRF: someone signs in at the IdP as themselves and has the victim's browser
+    # post the response, to sign the victim in to the attacker's account.
+    attacker = people()
+    posted = attacker.start("saml", redirect="/app")
+    victim_browser = dataclasses.replace(posted, cookies={})
+
+    refused = attacker.post(victim_browser)
+    accepted = attacker.post(posted)  # in the browser that started it, it still works
+
+    assert refused.status_code == 302
+    assert refused.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert app.settings.session_cookie.name not in refused.cookies
+    assert refusal_logged(caplog, "started in another browser")
+    assert accepted.status_code == 302 and reason(accepted) is None
+    assert app.settings.session_cookie.name in accepted.cookies
+
+
+def test_a_response_to_another_request_than_the_browsers_is_refused(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    victim, attacker = people(), people()
+    started = victim.start("saml", redirect="/app")  # the victim's browser has its own cookie
+    posted = attacker.start("saml", redirect="/app")
+
+    refused = attacker.post(dataclasses.replace(posted, cookies=started.cookies))
+    without_relay = attacker.post(
+        dataclasses.replace(
+            posted,
+            fields={k: v for k, v in posted.fields.items() if k != "RelayState"},
+            cookies=started.cookies,
+        )
+    )
+
+    assert refused.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert without_relay.status_code == 401
+    assert without_relay.json()["errors"][0]["extensions"]["code"] == "INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "started in another browser")
+    assert app.user_by_identifier(f"id-{attacker.login}") is None
+
+
+def test_the_acs_clears_the_binding_cookie(app: SsoApp, people: Any) -> None:
+    person = people()
+
+    response = person.post(person.start("saml", redirect="/app"))
+
+    assert response.status_code == 302 and reason(response) is None
+    assert any(h.startswith("saml.saml=;") for h in response.headers.get_list("set-cookie"))
+
+
 def test_a_relay_state_changed_to_a_foreign_site_is_refused(app: SsoApp, people: Any) -> None:
     person = people()
     posted = person.start("saml", redirect="/app")
 
     response = person.post(
-        Posted(posted.action, {**posted.fields, "RelayState": "https://evil.example/"})
+        dataclasses.replace(posted, fields={**posted.fields, "RelayState": "https://evil.example/"})
     )
 
     assert response.status_code == 400
@@ -560,43 +642,100 @@ def test_two_factor_users_cannot_sign_in_through_saml(app: SsoApp, people: Any) 
 # ------------------------------------------------------------------------------ logout
 
 
+def message_of(url: str, parameter: str) -> etree._Element:
+    """The SAML message an HTTP-Redirect binding URL carries."""
+    value = parse_qs(urlsplit(url).query)[parameter][0]
+    element: etree._Element = etree.fromstring(zlib.decompress(base64.b64decode(value), -15))
+    return element
+
+
+def signed_in(app: SsoApp, person: Person, provider: str = "saml") -> dict[str, str]:
+    """The cookies of a browser ``person`` signed in to (session and SAML session record)."""
+    posted = person.start(provider, redirect="/app")
+    response = person.post(posted)
+    assert response.status_code == 302 and reason(response) is None, response.headers
+    cookies = {name: value for name, value in response.cookies.items() if value}
+    cookies["name_id"] = text(assertion_of(posted.xml)[1], "saml:Subject/saml:NameID")
+    return cookies
+
+
+def text(element: etree._Element, path: str) -> str:
+    found = element.findtext(path, namespaces=NS)
+    assert found is not None, path
+    return found
+
+
+def cookie_header(cookies: dict[str, str]) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items() if k != "name_id")}
+
+
+def works(app: SsoApp, cookies: dict[str, str]) -> bool:
+    cookie = app.settings.session_cookie.name
+    app.client.cookies.clear()
+    answer = app.client.get("/users/me", headers={"Cookie": f"{cookie}={cookies[cookie]}"})
+    return answer.status_code == 200
+
+
 def test_logout_ends_the_session_and_signs_out_at_the_idp(
     app: SsoApp, idp: SamlIdp, people: Any
 ) -> None:
     person = people()
-    signed_in = person.post(person.start("saml", redirect="/app"))
-    cookie = app.settings.session_cookie.name
-    session = signed_in.cookies[cookie]
+    cookies = signed_in(app, person)
 
     app.client.cookies.clear()
     logout = app.client.post(
-        "/auth/login/saml/logout",
-        data={"redirect": "/bye"},
-        headers={"Cookie": f"{cookie}={session}"},
+        "/auth/login/saml/logout", data={"redirect": "/bye"}, headers=cookie_header(cookies)
     )
     returned = person.back_to_app(logout.headers["location"])
     back = app.client.get(returned.removeprefix(APP_ORIGIN))
-    me = app.client.get("/users/me", headers={"Cookie": f"{cookie}={session}"})
     again = app.client.get("/auth/login/saml", params={"redirect": "/app"})
     login_page = person.web.get(again.headers["location"])
 
     assert logout.status_code == 302
-    assert logout.headers["location"].startswith(
-        idp.base_url + "/saml2/idp/SingleLogoutService.php?"
-    )
-    assert any(h.startswith(f"{cookie}=;") for h in logout.headers.get_list("set-cookie"))
+    location = logout.headers["location"]
+    assert location.startswith(idp.base_url + "/saml2/idp/SingleLogoutService.php?SAMLRequest=")
+    request = message_of(location, "SAMLRequest")
+    assert request.tag == f"{{{NS['samlp']}}}LogoutRequest"
+    # The NameID the IdP gave this session (transient here), not the user's identifier.
+    assert text(request, "saml:NameID") == cookies["name_id"]
+    assert "RelayState" not in parse_qs(urlsplit(location).query)  # as Directus: no redirect
+    cleared = logout.headers.get_list("set-cookie")
+    for name in (app.settings.session_cookie.name, "saml.saml.session"):
+        assert any(h.startswith(f"{name}=;") for h in cleared)
     assert returned.startswith(endpoint("saml", "logout") + "?SAMLResponse=")
-    assert back.status_code == 302 and back.headers["location"] == "/bye"
-    assert me.status_code == 401  # the session is over, not only its cookie
+    assert back.status_code == 302 and back.headers["location"] == "/"
+    assert not works(app, cookies)  # the session is over, not only its cookie
     assert 'name="username"' in login_page.text  # and so is the one at the IdP
 
 
-def test_logout_without_a_session_just_redirects(app: SsoApp) -> None:
+def test_logout_without_a_session_still_sends_a_logout_request(
+    app: SsoApp, idp: SamlIdp, people: Any
+) -> None:
     app.client.cookies.clear()
     response = app.client.post("/auth/login/saml/logout", data={"redirect": "/bye"})
+    returned = people().back_to_app(response.headers["location"])  # the IdP answers it
+    back = app.client.get(returned.removeprefix(APP_ORIGIN))
 
+    # Directus: always on to the IdP's SingleLogoutService, the redirect is not carried.
     assert response.status_code == 302
-    assert response.headers["location"] == "/bye"
+    location = response.headers["location"]
+    assert location.startswith(idp.base_url + "/saml2/idp/SingleLogoutService.php?")
+    query = parse_qs(urlsplit(location).query)
+    assert set(query) == {"SAMLRequest"}
+    request = message_of(location, "SAMLRequest")
+    assert request.tag == f"{{{NS['samlp']}}}LogoutRequest"
+    assert request.get("Destination") == idp.base_url + "/saml2/idp/SingleLogoutService.php"
+    assert text(request, "saml:Issuer") == entity("saml")
+    assert returned.startswith(endpoint("saml", "logout") + "?SAMLResponse=")
+    assert back.status_code == 302 and back.headers["location"] == "/"
+
+
+def test_logout_sends_the_configured_relay_state(app: SsoApp, idp: SamlIdp) -> None:
+    app.client.cookies.clear()
+    response = app.client.post("/auth/login/cookies/logout", data={"redirect": "/bye"})
+
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert query["RelayState"] == [SIGNED_OUT]
 
 
 def test_a_forged_idp_logout_request_is_refused(app: SsoApp, idp: SamlIdp) -> None:
@@ -614,27 +753,128 @@ def test_a_forged_idp_logout_request_is_refused(app: SsoApp, idp: SamlIdp) -> No
     assert response.status_code == 401
 
 
-def test_an_idp_initiated_logout_ends_the_session(app: SsoApp, idp: SamlIdp, people: Any) -> None:
-    person = people()
-    signed_in = person.post(person.start("saml", redirect="/app"))
-    cookie = app.settings.session_cookie.name
-    session = signed_in.cookies[cookie]
-
+def idp_logout_request(idp: SamlIdp, person: Person) -> str:
+    """The signed LogoutRequest the IdP sends to authgate when ``person`` logs out there."""
     request = person.back_to_app(
         f"{idp.base_url}/saml2/idp/SingleLogoutService.php?ReturnTo={idp.base_url}/done"
     )
-    app.client.cookies.clear()
-    answered = app.client.get(
-        request.removeprefix(APP_ORIGIN), headers={"Cookie": f"{cookie}={session}"}
-    )
-    finished = person.web.get(answered.headers["location"], follow_redirects=False)
-    me = app.client.get("/users/me", headers={"Cookie": f"{cookie}={session}"})
-
     assert request.startswith(endpoint("saml", "logout") + "?SAMLRequest=")
+    return request.removeprefix(APP_ORIGIN)
+
+
+def test_an_idp_initiated_logout_ends_the_session(app: SsoApp, idp: SamlIdp, people: Any) -> None:
+    person = people()
+    cookies = signed_in(app, person)
+
+    request = idp_logout_request(idp, person)
+    app.client.cookies.clear()
+    answered = app.client.get(request, headers=cookie_header(cookies))
+    finished = person.web.get(answered.headers["location"], follow_redirects=False)
+
+    assert text(message_of(request, "SAMLRequest"), "saml:NameID") == cookies["name_id"]
     assert answered.status_code == 302
     assert answered.headers["location"].startswith(
         f"{idp.base_url}/saml2/idp/SingleLogoutService.php?SAMLResponse="
     )
+    cookie = app.settings.session_cookie.name
     assert any(h.startswith(f"{cookie}=;") for h in answered.headers.get_list("set-cookie"))
     assert finished.status_code in (302, 303) and "/done" in finished.headers["location"]
-    assert me.status_code == 401
+    assert not works(app, cookies)
+
+
+def test_a_replayed_idp_logout_request_is_refused(
+    app: SsoApp, idp: SamlIdp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = people()
+    first_session = signed_in(app, person)
+    request = idp_logout_request(idp, person)
+    app.client.cookies.clear()
+    used = app.client.get(request, headers=cookie_header(first_session))
+    # The person signs in again; the NameID is transient, so the captured request is
+    # replayed with the cookies of the new session re-labelled with the old NameID's record.
+    second_session = signed_in(app, person)
+    replay_cookies = {**second_session}
+    if "saml.saml.session" in first_session:
+        replay_cookies["saml.saml.session"] = first_session["saml.saml.session"]
+
+    app.client.cookies.clear()
+    replayed = app.client.get(request, headers=cookie_header(replay_cookies))
+
+    assert used.status_code == 302
+    assert replayed.status_code == 401
+    assert replayed.json()["errors"][0]["extensions"]["code"] == "INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "already used")
+    assert works(app, second_session)
+
+
+def test_an_idp_logout_request_for_another_user_is_refused(
+    app: SsoApp, idp: SamlIdp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    someone, victim = people(), people()
+    signed_in(app, someone)
+    victims = signed_in(app, victim)
+    request = idp_logout_request(idp, someone)  # names someone, delivered to the victim
+
+    app.client.cookies.clear()
+    refused = app.client.get(request, headers=cookie_header(victims))
+
+    assert refused.status_code == 401
+    assert refusal_logged(caplog, "another user")
+    assert works(app, victims)
+
+
+def test_a_stale_idp_logout_request_is_refused(
+    app: SsoApp,
+    idp: SamlIdp,
+    people: Any,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    person = people()
+    cookies = signed_in(app, person)
+    request = idp_logout_request(idp, person)
+    issued = message_of(request, "SAMLRequest").get("IssueInstant")
+    provider = app.app.services.providers.get("saml")
+    # Delivered seven minutes after it was issued (the session JWT is still valid then).
+    monkeypatch.setattr(
+        provider,
+        "context",
+        dataclasses.replace(provider.context, clock=Later(timedelta(minutes=7))),
+    )
+
+    app.client.cookies.clear()
+    refused = app.client.get(request, headers=cookie_header(cookies))
+
+    assert issued is not None
+    assert refused.status_code == 401
+    assert refusal_logged(caplog, "too old")
+    monkeypatch.undo()
+    assert works(app, cookies)
+
+
+def test_a_response_without_the_identifier_attribute_is_refused(
+    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The subject's NameID is the email, lasting; still, without the attribute named by
+    # IDENTIFIER_KEY nobody is signed in (Directus reads attributes only).
+    person = people(identifier=None)
+    posted = person.start("nameid", redirect="/app")
+    name_id = assertion_of(posted.xml)[1].find("saml:Subject/saml:NameID", NS)
+
+    response = person.post(posted)
+
+    assert name_id is not None and name_id.text == f"{person.login}@example.com"
+    assert name_id.get("Format") == EMAIL_NAMEID
+
+    assert response.status_code == 302
+    assert response.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
+    assert refusal_logged(caplog, "no usable identifier")
+    assert app.user_by_identifier(f"{person.login}@example.com") is None
+    assert (
+        app.db.read_sync(
+            lambda conn: conn.execute(
+                select(users.c.id).where(users.c.email == f"{person.login}@example.com")
+            ).first()
+        )
+        is None
+    )

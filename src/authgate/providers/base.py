@@ -80,13 +80,16 @@ class SsoRequest:
 @dataclass(frozen=True)
 class Cookie:
     """A cookie for the browser: ``Path=/; HttpOnly; SameSite=Lax``, no ``Max-Age`` (it lives
-    as long as the browser session) unless ``max_age`` is given."""
+    as long as the browser session) unless ``max_age`` is given. ``same_site``: ``"none"``
+    (with ``secure``) for a cookie that must come back on the IdP's cross-site POST, ``None``
+    to leave it to the browser's default."""
 
     name: str
     value: str
     secure: bool = False
     max_age: timedelta | None = None
     domain: str | None = None
+    same_site: str | None = "lax"
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class SignIn:
     redirect: str | None
     otp: str | None = None
     clear_cookies: tuple[Cookie, ...] = ()
+    set_cookies: tuple[Cookie, ...] = ()  # set with the session cookie, only on success
 
 
 @dataclass(frozen=True)

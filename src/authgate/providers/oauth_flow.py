@@ -8,10 +8,12 @@ rest is here, once:
   cookie, send the browser to the authorization endpoint with ``state`` (and ``nonce``) set to
   the code challenge;
 * callback: open the state (refused: OAuth2 ``401``, OpenID a redirect to ``/admin/login``),
-  use it once (a replayed callback is refused before the provider is asked), check the
-  returned ``state`` against the challenge, turn the code into an identity, find or create the
-  user; an ``invalid_grant`` restarts the flow once with ``prompt=consent``, every other error
-  goes back to the redirect target as ``?reason=<CODE>``;
+  use it once (a replayed callback is refused before the provider is asked, and answered as
+  the provider's ``invalid_grant`` for the used code would be), check the returned ``state``
+  against the challenge, turn the code into an identity, find or create the user; an answer
+  without a code (``error=access_denied``, ...) is ``INVALID_CREDENTIALS``; an
+  ``invalid_grant`` restarts the flow once with ``prompt=consent``, every other error goes
+  back to the redirect target as ``?reason=<CODE>``;
 * session refresh: the stored upstream refresh token is used at the token endpoint, and a
   rotated one is kept.
 """
@@ -227,18 +229,23 @@ class OAuthFlow(RedirectProvider):
         context = self.context
         ttl = self.login_timeout + timedelta(minutes=1)
         if not await context.store.claim(replay_key(state), ttl=ttl, now=context.clock.now()):
+            # Refused before the provider is asked, and answered as Directus answers the
+            # provider's invalid_grant for a used code: restart the flow (prompt=true), or
+            # ?reason=INVALID_TOKEN when it already was a restart.
             log.warning("%s: a callback was replayed; refused", self.name)
-            raise AuthError(Code.INVALID_CREDENTIALS)
+            raise AuthError(Code.INVALID_TOKEN)
         challenge = code_challenge(state.verifier, plain=self.plain_challenge)
         returned = query.get("state")
         if not returned or not crypto.equal(returned, challenge):
             log.info("%s: the callback's state does not match the cookie", self.name)
             raise AuthError(Code.INVALID_CREDENTIALS)
         self.check_callback(query)
-        if query.get("error"):
-            raise self.upstream.token_error(400, dict(query))
         code = query.get("code")
         if not code:
+            # An error answer (access_denied when consent is refused, ...) carries no code:
+            # the sign-in was refused, which Directus reports as INVALID_CREDENTIALS.
+            if query.get("error"):
+                log.info("%s: the provider answered %s", self.name, str(query["error"])[:64])
             raise AuthError(Code.INVALID_CREDENTIALS)
         form = {
             "grant_type": "authorization_code",

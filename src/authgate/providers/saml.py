@@ -4,23 +4,27 @@ Routes (all under ``/auth/login/<name>``):
 
 * ``GET /metadata``: this SP's metadata (``SP_metadata`` as configured, else generated).
 * ``GET /?redirect=<url>``: an ``AuthnRequest`` to the IdP (HTTP-Redirect binding, signed when
-  the SP or the IdP metadata asks for it); the checked ``redirect`` rides as ``RelayState``.
+  the SP or the IdP metadata asks for it); the checked ``redirect`` rides as ``RelayState``; the
+  request's id is sealed into the browser's ``saml.<name>`` cookie.
 * ``POST /acs``: the IdP's ``SAMLResponse`` (checks in ``saml_protocol.read_response``). The
   ``InResponseTo`` must name a request this server made (its id is sealed with ``SECRET``, so
-  any instance can recognise it) that is still fresh, and it is consumed in the shared store:
-  a replayed response is refused on every instance. Then the user is found by
-  ``LOWER(external_identifier)`` or created (``ALLOW_PUBLIC_REGISTRATION``, identifier stored
-  lower-cased), never updated. With ``RelayState``: cookie and redirect, errors as
-  ``?reason=``; without: the tokens as JSON.
-* ``POST /logout``: ends the session of the browser's cookie, clears the cookies and sends a
-  ``LogoutRequest`` to the IdP (when it has a logout endpoint and the user is one of this
-  provider's); ``GET /logout``: the IdP's ``LogoutResponse`` (back to the ``RelayState``), or
-  an IdP-initiated, signed ``LogoutRequest`` (session ended, ``LogoutResponse`` sent back).
+  any instance can recognise it) that is still fresh, for this browser (the ``saml.<name>``
+  cookie: a response cannot be posted from another browser, login CSRF), and it is consumed
+  in the shared store: a replayed response is refused on every instance. Then the user is
+  found by ``LOWER(external_identifier)`` (the ``IDENTIFIER_KEY`` attribute, never the NameID)
+  or created (``ALLOW_PUBLIC_REGISTRATION``, identifier stored lower-cased), never updated.
+  With ``RelayState``: cookie and redirect (plus the sealed ``saml.<name>.session`` record of
+  the NameID), errors as ``?reason=``; without: the tokens as JSON.
+* ``POST /logout``: ends the session of the browser's cookie, clears the cookies and, as
+  Directus, always sends a ``LogoutRequest`` to the IdP's logout endpoint (``RelayState`` from
+  ``SP_relayState``); ``GET /logout``: the IdP's ``LogoutResponse`` (back to the
+  ``RelayState``), or an IdP-initiated ``LogoutRequest``: signed, fresh, used once, naming the
+  browser's session user (session ended, ``LogoutResponse`` sent back).
 
 Configuration as in Directus (``AUTH_<NAME>_SP_*`` and ``AUTH_<NAME>_IDP_*``, matched without
 regard to case or underscores): ``IDP_metadata`` (required), ``SP_metadata`` or ``SP_entityID``,
 ``SP_privateKey`` (+ ``SP_privateKeyPass``) to sign requests, ``SP_signingCert`` to publish,
-``SP_authnRequestsSigned``, ``SP_wantAssertionsSigned``, ``SP_nameIDFormat``; and
+``SP_authnRequestsSigned``, ``SP_wantAssertionsSigned``, ``SP_nameIDFormat``, ``SP_relayState``; and
 ``IDENTIFIER_KEY``, ``EMAIL_KEY``, ``GIVEN_NAME_KEY``, ``FAMILY_NAME_KEY``,
 ``ALLOW_PUBLIC_REGISTRATION``, ``DEFAULT_ROLE_ID``, ``REDIRECT_ALLOW_LIST``, ``MODE``.
 """
@@ -37,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from sqlalchemy import select
 
+from authgate import crypto
 from authgate.clock import to_epoch
 from authgate.config.env import ConfigError
 from authgate.config.settings import ProviderSettings
@@ -44,7 +49,6 @@ from authgate.errors import AuthError, Code, service_unavailable
 from authgate.providers import redirects
 from authgate.providers.accounts import AccountPolicy, Identity
 from authgate.providers.base import (
-    Cookie,
     Document,
     Outcome,
     ProviderContext,
@@ -55,12 +59,16 @@ from authgate.providers.base import (
     SsoRequest,
 )
 from authgate.providers.options import Options
+from authgate.providers.saml_cookies import SamlCookies
 from authgate.providers.saml_protocol import (
+    LOGOUT_SKEW,
+    LOGOUT_WINDOW,
     Assertion,
     Expected,
     Rejected,
     Signer,
     authn_request,
+    check_logout_fresh,
     logout_request,
     logout_response,
     read_logout_message,
@@ -69,7 +77,6 @@ from authgate.providers.saml_protocol import (
     verify_redirect_signature,
 )
 from authgate.providers.saml_xml import (
-    NAMEID_TRANSIENT,
     NAMESPACES,
     NS_SAMLP,
     IdpMetadata,
@@ -133,6 +140,10 @@ class SamlProvider(RedirectProvider):
                 self.signing_cert = certificate(_text(value))
             except ValueError:
                 raise ConfigError(options.variable(key), "is not a certificate") from None
+        # Directus (samlify) sends the SP's configured relayState with its LogoutRequest.
+        relay = sp_options.get("relaystate")
+        self.logout_relay_state = _text(relay[1]) if relay else None
+        self.cookies = SamlCookies(context.keys, context.settings, self.name)
         self.identifier_key = options.string("IDENTIFIER_KEY", DEFAULT_IDENTIFIER_KEY) or ""
         self.email_key = options.string("EMAIL_KEY", CLAIMS + "emailaddress") or ""
         self.given_name_key = options.string("GIVEN_NAME_KEY", CLAIMS + "givenname") or ""
@@ -250,15 +261,25 @@ class SamlProvider(RedirectProvider):
         if left <= 0:
             raise Rejected("the authentication request is too old")
         digest = hashlib.sha256(request_id.encode()).hexdigest()
+        key = f"saml-request:{self.name}:{digest}"
+        if not await self._claim(key, timedelta(seconds=left + 1), now):
+            raise Rejected("the response was already used (replay)")
+
+    async def _claim(self, key: str, ttl: timedelta, now: datetime) -> bool:
+        """True the first time ``key`` is claimed (on any instance) within ``ttl``.
+
+        Raises:
+            AuthError: ``SERVICE_UNAVAILABLE`` when the shared store fails.
+        """
         try:
-            first = await self.context.store.claim(
-                f"saml-request:{self.name}:{digest}", ttl=timedelta(seconds=left + 1), now=now
-            )
+            return await self.context.store.claim(key, ttl=ttl, now=now)
         except Exception as exc:
             log.warning("%s (saml): the shared store failed: %s", self.name, type(exc).__name__)
             raise service_unavailable("saml", "the shared store is unavailable") from None
-        if not first:
-            raise Rejected("the response was already used (replay)")
+
+    def _secure(self, request: SsoRequest) -> bool:
+        base = redirects.public_base(self.context.settings, request.origin)
+        return base.lower().startswith("https://")
 
     # ------------------------------------------------------------------------ handling
 
@@ -270,7 +291,7 @@ class SamlProvider(RedirectProvider):
         if request.action == "logout":
             if request.method == "POST":
                 return await self._logout(request)
-            return self._logout_return(request)
+            return await self._logout_return(request)
         return self._start(request)
 
     def _metadata(self, request: SsoRequest) -> Document:
@@ -286,8 +307,9 @@ class SamlProvider(RedirectProvider):
         wanted = request.query.get("redirect")
         relay_state = self._redirect(wanted) if wanted else None
         now = self.context.clock.now()
+        request_id = self.new_request_id(now)
         message = authn_request(
-            request_id=self.new_request_id(now),
+            request_id=request_id,
             issuer=self.sp.entity_id,
             destination=self.idp.sso_url,
             acs_url=self._acs_urls(request)[0],
@@ -301,12 +323,14 @@ class SamlProvider(RedirectProvider):
             relay_state=relay_state,
             signer=self.signer,
         )
-        return Redirect(location)
+        binding = self.cookies.request(request_id, secure=self._secure(request))
+        return Redirect(location, set_cookies=(binding,))
 
     async def _acs(self, request: SsoRequest) -> Outcome:
         relay = request.form.get("RelayState") or None
         relay_state = self._redirect(relay) if relay else None  # 400 when not allowed
         now = self.context.clock.now()
+        clear = self.cookies.request_cleared(secure=self._secure(request))
         try:
             assertion = read_response(
                 request.form.get("SAMLResponse", ""),
@@ -319,6 +343,7 @@ class SamlProvider(RedirectProvider):
                     now=now,
                 ),
             )
+            self.cookies.check_request(request.cookies, assertion.in_response_to)
             await self._consume(assertion.in_response_to, now)
             user_id = await self.context.accounts.sign_in(
                 self.identity(assertion), self.policy, provider=self.name
@@ -327,25 +352,27 @@ class SamlProvider(RedirectProvider):
             error = failure if isinstance(failure, AuthError) else self._refused(failure)
             if relay_state is None:
                 raise error from None
-            return Redirect(redirects.with_reason(relay_state, error.code.value))
-        return SignIn(user_id=user_id, redirect=relay_state, otp=None)
+            return Redirect(
+                redirects.with_reason(relay_state, error.code.value), clear_cookies=(clear,)
+            )
+        return SignIn(
+            user_id=user_id,
+            redirect=relay_state,
+            otp=None,
+            clear_cookies=(clear,),
+            set_cookies=(self.cookies.session(user_id, assertion, self.session_mode),),
+        )
 
     def _refused(self, rejected: Rejected) -> AuthError:
         log.warning("%s (saml): response refused: %s", self.name, rejected.reason)
         return AuthError(Code.INVALID_CREDENTIALS)
 
     def identity(self, assertion: Assertion) -> Identity:
-        identifier = assertion.first(self.identifier_key)
-        if (
-            identifier is None
-            and self.identifier_key == DEFAULT_IDENTIFIER_KEY
-            and assertion.name_id_format != NAMEID_TRANSIENT
-        ):
-            # Many IdPs send the identity as the subject's NameID only; a transient one is
-            # different at every login and cannot identify anyone.
-            identifier = assertion.name_id
+        # Only the attribute named by IDENTIFIER_KEY identifies the user, as in Directus: the
+        # subject's NameID is not a fallback (a response without the attribute signs nobody
+        # in; point IDENTIFIER_KEY at the attribute that carries the identity).
         return Identity(
-            identifier=identifier,
+            identifier=assertion.first(self.identifier_key),
             email=assertion.first(self.email_key),
             first_name=assertion.first(self.given_name_key),
             last_name=assertion.first(self.family_name_key),
@@ -353,15 +380,9 @@ class SamlProvider(RedirectProvider):
 
     # -------------------------------------------------------------------------- logout
 
-    def _cookies_to_clear(self) -> tuple[Cookie, ...]:
-        settings = self.context.settings
-        return tuple(
-            Cookie(config.name, "", secure=config.secure, domain=config.domain)
-            for config in (settings.session_cookie, settings.refresh_cookie)
-        )
-
-    async def _signed_in_user(self, request: SsoRequest) -> tuple[str, str] | None:
-        """(user id, external identifier) of the session cookie's user, if it is ours."""
+    async def _signed_in_user(self, request: SsoRequest) -> tuple[str, str | None] | None:
+        """(user id, external identifier if the user is this provider's) of the session
+        cookie, when it holds a valid session JWT."""
         settings = self.context.settings
         token = request.cookies.get(settings.session_cookie.name)
         if not token:
@@ -379,31 +400,53 @@ class SamlProvider(RedirectProvider):
             ).first()
         )
         if row is None or row.provider != self.name or not row.external_identifier:
-            return None
+            return user_id, None
         return user_id, str(row.external_identifier)
 
     async def _logout(self, request: SsoRequest) -> SignOut:
-        wanted = request.form.get("redirect") or request.query.get("redirect")
-        target = self._redirect(wanted)
-        user = await self._signed_in_user(request)
-        clear = self._cookies_to_clear()
-        if user is None or self.idp.slo_url is None:
-            return SignOut(location=target, clear_cookies=clear)
-        now = self.context.clock.now()
+        """SP-initiated logout, as Directus does it: end the session, then always on to the
+        IdP's SingleLogoutService with a ``LogoutRequest`` (``RelayState``: ``SP_relayState``
+        when configured; ``redirect`` is not carried, Directus ignores it)."""
+        clear = self.cookies.to_clear()
+        if self.idp.slo_url is None:
+            # Directus fails here (its IdP has no logout endpoint); authgate ends the session
+            # and goes to the checked ``redirect``.
+            wanted = request.form.get("redirect") or request.query.get("redirect")
+            return SignOut(location=self._redirect(wanted), clear_cookies=clear)
+        name_id, name_id_format = await self._logout_subject(request)
         message = logout_request(
             request_id=_ID_PREFIX + secrets.token_hex(20),
             issuer=self.sp.entity_id,
             destination=self.idp.slo_url,
-            name_id=user[1],
-            name_id_format=None,
-            now=now,
+            name_id=name_id,
+            name_id_format=name_id_format,
+            now=self.context.clock.now(),
         )
         location = redirect_url(
-            self.idp.slo_url, "SAMLRequest", message, relay_state=target, signer=self.signer
+            self.idp.slo_url,
+            "SAMLRequest",
+            message,
+            relay_state=self.logout_relay_state,
+            signer=self.signer,
         )
         return SignOut(location=location, clear_cookies=clear)
 
-    def _logout_return(self, request: SsoRequest) -> Outcome:
+    async def _logout_subject(self, request: SsoRequest) -> tuple[str, str | None]:
+        """The NameID (and its format) the IdP gave this browser's session, else the user's
+        identifier, else empty (no SAML session here: the IdP still ends its own)."""
+        recorded = self.cookies.signed_in_as(request.cookies)
+        user = await self._signed_in_user(request)
+        if (
+            recorded is not None
+            and recorded.name_id
+            and (user is None or user[0] == recorded.user_id)
+        ):
+            return recorded.name_id, recorded.name_id_format
+        if user is not None and user[1]:
+            return user[1], None
+        return "", None
+
+    async def _logout_return(self, request: SsoRequest) -> Outcome:
         relay = request.query.get("RelayState") or None
         target = (
             relay
@@ -414,7 +457,7 @@ class SamlProvider(RedirectProvider):
             else "/"
         )
         if "SAMLRequest" in request.query:
-            return self._idp_logout(request, relay)
+            return await self._idp_logout(request, relay)
         if "SAMLResponse" in request.query:
             try:
                 message = read_logout_message(request.query["SAMLResponse"])
@@ -426,9 +469,13 @@ class SamlProvider(RedirectProvider):
                 log.warning("%s (saml): logout response refused: %s", self.name, rejected.reason)
         return Redirect(self._redirect(target))
 
-    def _idp_logout(self, request: SsoRequest, relay: str | None) -> Outcome:
-        """An IdP-initiated logout: only a signed request from our IdP ends a session."""
+    async def _idp_logout(self, request: SsoRequest, relay: str | None) -> Outcome:
+        """An IdP-initiated logout. Ends a session only when the request is signed by our
+        IdP, fresh (``IssueInstant`` within ``LOGOUT_WINDOW``), seen for the first time (its
+        ID is consumed in the shared store: a replay is refused on every instance) and names
+        the user of this browser's session."""
         query = request.query
+        now = self.context.clock.now()
         try:
             message = read_logout_message(query["SAMLRequest"])
             if message.tag != tag(NS_SAMLP, "LogoutRequest"):
@@ -438,22 +485,49 @@ class SamlProvider(RedirectProvider):
                 raise Rejected("the logout request comes from another issuer")
             if verify_redirect_signature(query, "SAMLRequest", self.idp.signing_certs) is not True:
                 raise Rejected("the logout request is not signed by the IdP")
+            request_id = str(message.get("ID") or "")
+            if not request_id or len(request_id) > 256:
+                raise Rejected("the logout request has no usable ID")
+            check_logout_fresh(message, now)
+            name_id = text_of(message.find("saml:NameID", NAMESPACES))
+            if not name_id:
+                raise Rejected("the logout request names no subject")
+            if not await self._is_session_of(request, name_id):
+                raise Rejected("the logout request names another user than this session's")
+            digest = hashlib.sha256(request_id.encode()).hexdigest()
+            if not await self._claim(
+                f"saml-logout:{self.name}:{digest}", LOGOUT_WINDOW + 2 * LOGOUT_SKEW, now
+            ):
+                raise Rejected("the logout request was already used (replay)")
         except Rejected as rejected:
             log.warning("%s (saml): logout request refused: %s", self.name, rejected.reason)
             raise AuthError(Code.INVALID_CREDENTIALS) from None
+        clear = self.cookies.to_clear()
         if self.idp.slo_url is None:
-            return SignOut(location="/", clear_cookies=self._cookies_to_clear())
+            return SignOut(location="/", clear_cookies=clear)
         answer = logout_response(
             response_id=_ID_PREFIX + secrets.token_hex(20),
-            in_response_to=str(message.get("ID") or ""),
+            in_response_to=request_id,
             issuer=self.sp.entity_id,
             destination=self.idp.slo_url,
-            now=self.context.clock.now(),
+            now=now,
         )
         location = redirect_url(
             self.idp.slo_url, "SAMLResponse", answer, relay_state=relay, signer=self.signer
         )
-        return SignOut(location=location, clear_cookies=self._cookies_to_clear())
+        return SignOut(location=location, clear_cookies=clear)
+
+    async def _is_session_of(self, request: SsoRequest, name_id: str) -> bool:
+        """Whether ``name_id`` is the user of the session this browser holds (a browser
+        without any session has nothing to end: the IdP is answered all the same)."""
+        recorded = self.cookies.signed_in_as(request.cookies)
+        user = await self._signed_in_user(request)
+        if recorded is not None and recorded.name_id and crypto.equal(recorded.name_id, name_id):
+            return user is None or user[0] == recorded.user_id
+        if user is not None:
+            return bool(user[1]) and crypto.equal(str(user[1]), name_id.lower())
+        settings = self.context.settings
+        return recorded is None and not request.cookies.get(settings.refresh_cookie.name)
 
 
 def build(provider: ProviderSettings, context: ProviderContext) -> SamlProvider:

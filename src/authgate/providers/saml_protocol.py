@@ -56,6 +56,8 @@ SIG_ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
 STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 MAX_INFLATED = 256 * 1024
+LOGOUT_WINDOW = timedelta(minutes=5)  # how old an IdP's LogoutRequest may be
+LOGOUT_SKEW = timedelta(seconds=60)
 
 
 class Rejected(Exception):
@@ -459,3 +461,24 @@ def read_logout_message(value: str) -> etree._Element:
         return parse(inflate(value))
     except XmlRefused as exc:
         raise Rejected(str(exc)) from None
+
+
+def check_logout_fresh(message: etree._Element, now: datetime) -> None:
+    """An IdP's ``LogoutRequest`` must be recent: a captured one cannot be used much later.
+
+    Raises:
+        Rejected: not issued within ``LOGOUT_WINDOW`` (with ``LOGOUT_SKEW``), or its
+            ``NotOnOrAfter`` has passed.
+    """
+    issued = parse_instant(message.get("IssueInstant"))
+    if issued is None:
+        raise Rejected("the logout request has no IssueInstant")
+    if issued > now + LOGOUT_SKEW:
+        raise Rejected("the logout request is issued in the future")
+    if now - issued > LOGOUT_WINDOW + LOGOUT_SKEW:
+        raise Rejected("the logout request is too old")
+    until = message.get("NotOnOrAfter")
+    if until is not None:
+        end = parse_instant(until)
+        if end is None or now - LOGOUT_SKEW >= end:
+            raise Rejected("the logout request has expired")

@@ -136,6 +136,8 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
         location = redirects.tfa_setup(settings, outcome.redirect, provider.name)
     response = _redirect(location)
     _clear(response, outcome.clear_cookies)
+    for cookie in outcome.set_cookies:
+        _add_cookie(response, cookie, now)
     if mode == "session":
         set_cookie(response, settings.session_cookie, tokens.access_token, now)
     else:
@@ -169,9 +171,11 @@ def _add_cookie(response: Response, cookie: Cookie, now: datetime) -> None:
         max_age=cookie.max_age,
         domain=cookie.domain,
         secure=cookie.secure,
-        same_site="lax",
+        same_site=cookie.same_site or "lax",
         now=now,
     )
+    if cookie.same_site is None:  # the browser's default applies
+        header = header.removesuffix("; SameSite=Lax")
     response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
 
 
@@ -184,7 +188,8 @@ def _clear(response: Response, cookies: tuple[Cookie, ...]) -> None:
         parts += ["Path=/", f"Expires={epoch}", "HttpOnly"]
         if cookie.secure:
             parts.append("Secure")
-        parts.append("SameSite=Lax")
+        if cookie.same_site is not None:
+            parts.append(f"SameSite={cookie.same_site.capitalize()}")
         response.raw_headers.append((b"set-cookie", "; ".join(parts).encode("latin-1")))
 
 

@@ -48,14 +48,22 @@ class Posted:
 
     action: str
     fields: dict[str, str]
+    # authgate's cookies in the browser that started the login (the request binding)
+    cookies: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def xml(self) -> bytes:
         return base64.b64decode(self.fields["SAMLResponse"])
 
+    @property
+    def cookie_header(self) -> dict[str, str]:
+        if not self.cookies:
+            return {}
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
+
     def with_xml(self, document: bytes) -> Posted:
         fields = {**self.fields, "SAMLResponse": base64.b64encode(document).decode()}
-        return Posted(self.action, fields)
+        return dataclasses.replace(self, fields=fields)
 
 
 class Person:
@@ -99,15 +107,21 @@ class Person:
         pytest.fail("the IdP did not send the browser back")
 
     def start(self, provider: str, **query: str) -> Posted:
+        """From authgate's start to the IdP's form; the browser keeps the cookies authgate set."""
         self.app.client.cookies.clear()
         response = self.app.client.get(f"/auth/login/{provider}", params=query)
         assert response.status_code == 302, response.text
-        return self.to_idp(response.headers["location"])
+        cookies = dict(response.cookies)
+        self.app.client.cookies.clear()
+        return dataclasses.replace(self.to_idp(response.headers["location"]), cookies=cookies)
 
     def post(self, posted: Posted) -> httpx.Response:
+        """The IdP's form, posted to authgate with the cookies of the browser that started."""
         assert posted.action.startswith(APP_ORIGIN), posted.action
         self.app.client.cookies.clear()
-        return self.app.client.post(posted.action.removeprefix(APP_ORIGIN), data=posted.fields)
+        return self.app.client.post(
+            posted.action.removeprefix(APP_ORIGIN), data=posted.fields, headers=posted.cookie_header
+        )
 
 
 def assertion_of(document: bytes) -> tuple[etree._Element, etree._Element]:
