@@ -116,14 +116,16 @@ async def _ldap_login(request: Request, name: str) -> Response:
 
 def _refresh_source(request: Request) -> tuple[Mode | str, str | None]:
     """Directus's mode rules: ``mode`` if given, else json when the body has a token, else
-    cookie; the token comes from the body, the refresh cookie, or the session cookie's JWT."""
+    cookie; the token comes from the body, the refresh cookie, or the session cookie's JWT.
+    "Given" is JavaScript's truthiness: ``"mode": ""`` is no mode, and ``"refresh_token": []``
+    is a token (that refreshes nothing)."""
     services = context.services(request)
     body = context.body(request)
     if not isinstance(body, dict):
         body = {}
     mode = body.get("mode")
-    if mode is None:
-        mode = "json" if body.get("refresh_token") else "cookie"
+    if not _js_truthy(mode):
+        mode = "json" if _js_truthy(body.get("refresh_token")) else "cookie"
     token = presented_refresh_token(
         mode,
         body.get("refresh_token"),
@@ -132,6 +134,14 @@ def _refresh_source(request: Request) -> tuple[Mode | str, str | None]:
         services.clock.now(),
     )
     return mode, token
+
+
+def _js_truthy(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    if isinstance(value, int | float):
+        return value == value and value != 0  # NaN and 0 are falsy
+    return value != ""
 
 
 async def refresh(request: Request) -> Response:
