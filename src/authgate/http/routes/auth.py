@@ -21,13 +21,13 @@ _LOGIN = {
     "email": Rule("email", required=True),
     "password": Rule(required=True),
     "mode": Rule(choices=_MODES),
-    "otp": Rule(allow_empty=True),
+    "otp": Rule(),
 }
 _LDAP_LOGIN = {
     "identifier": Rule(required=True),
     "password": Rule(required=True),
     "mode": Rule(choices=_MODES),
-    "otp": Rule(allow_empty=True),
+    "otp": Rule(),
 }
 _MISSING_REFRESH = MISSING_REFRESH
 
