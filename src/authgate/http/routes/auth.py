@@ -114,7 +114,7 @@ async def _ldap_login(request: Request, name: str) -> Response:
     return tokens_response(request, tokens, mode, always_access=True)
 
 
-def _refresh_source(request: Request) -> tuple[Mode | str, str | None]:
+def _refresh_source(request: Request) -> tuple[Any, str | None]:
     """Directus's mode rules: ``mode`` if given, else json when the body has a token, else
     cookie; the token comes from the body, the refresh cookie, or the session cookie's JWT.
     "Given" is JavaScript's truthiness: ``"mode": ""`` is no mode, and ``"refresh_token": []``
@@ -123,7 +123,7 @@ def _refresh_source(request: Request) -> tuple[Mode | str, str | None]:
     body = context.body(request)
     if not isinstance(body, dict):
         body = {}
-    mode = body.get("mode")
+    mode: Any = body.get("mode")
     if not _js_truthy(mode):
         mode = "json" if _js_truthy(body.get("refresh_token")) else "cookie"
     token = presented_refresh_token(
@@ -140,8 +140,8 @@ def _js_truthy(value: Any) -> bool:
     if isinstance(value, bool) or value is None:
         return bool(value)
     if isinstance(value, int | float):
-        return value == value and value != 0  # NaN and 0 are falsy
-    return value != ""
+        return bool(value == value and value != 0)  # NaN and 0 are falsy
+    return bool(value != "")
 
 
 async def refresh(request: Request) -> Response:
