@@ -112,3 +112,43 @@ def test_an_empty_password_with_a_bad_link_is_the_links_error(harness: Harness, 
     response = harness.client.post("/auth/password/reset", json={"token": token, "password": ""})
 
     assert _error(response)[:2] == (403, "INVALID_TOKEN")
+
+
+@pytest.mark.parametrize(
+    ("reset_url", "shown"),
+    [
+        (5, "5"),
+        (1.5, "1.5"),
+        (True, "true"),
+        ([1, 2], "1,2"),
+        ([None, "a"], ",a"),
+        ([], ""),
+        ({}, "[object Object]"),
+    ],
+)
+def test_a_reset_url_of_another_type_is_refused_as_directus_prints_it(
+    harness: Harness, member: str, reset_url: object, shown: str
+) -> None:
+    before = len(harness.outbox.sent)
+
+    response = harness.client.post(
+        "/auth/password/request", json={"email": member, "reset_url": reset_url}
+    )
+
+    assert _error(response) == (
+        400,
+        "INVALID_PAYLOAD",
+        f'Invalid payload. URL "{shown}" can\'t be used to reset passwords.',
+    )
+    assert len(harness.outbox.sent) == before
+
+
+@pytest.mark.parametrize("reset_url", [0, False, "", None])
+def test_a_falsy_reset_url_is_no_reset_url(
+    harness: Harness, member: str, reset_url: object
+) -> None:
+    response = harness.client.post(
+        "/auth/password/request", json={"email": member, "reset_url": reset_url}
+    )
+
+    assert response.status_code == 204

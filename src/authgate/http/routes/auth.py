@@ -144,6 +144,21 @@ def _js_truthy(value: Any) -> bool:
     return bool(value != "")
 
 
+def _js_string(value: Any) -> str:
+    """``String(value)`` of a JSON value in JavaScript."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    if isinstance(value, list):
+        return ",".join("" if item is None else _js_string(item) for item in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
+
+
 async def refresh(request: Request) -> Response:
     services = context.services(request)
     mode, token = _refresh_source(request)
@@ -175,9 +190,12 @@ async def password_request(request: Request) -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("email"), str):
         raise invalid_payload('"email" field is required')
     reset_url = body.get("reset_url")
-    if reset_url is not None and not isinstance(reset_url, str):
-        raise invalid_payload('"reset_url" must be a string')
-    await services.recovery.request(body["email"], reset_url or None)
+    if not _js_truthy(reset_url):
+        reset_url = None
+    elif not isinstance(reset_url, str):
+        # Directus puts whatever it was given, as JavaScript prints it, in its refusal.
+        raise invalid_payload(f'URL "{_js_string(reset_url)}" can\'t be used to reset passwords')
+    await services.recovery.request(body["email"], reset_url)
     return no_content()
 
 
