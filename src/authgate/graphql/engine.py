@@ -27,6 +27,7 @@ from graphql import (
 )
 from sqlalchemy import Connection
 
+from authgate import jsvalues
 from authgate.access.model import Accountability
 from authgate.access.permissions import Permissions, permissions_for
 from authgate.config.graphql import GraphQLSettings
@@ -95,9 +96,13 @@ class GraphQLEngine:
     def document(self, request: GraphQLRequest) -> DocumentNode:
         """The parsed document, or ``INVALID_PAYLOAD`` / ``GRAPHQL_VALIDATION`` / 405."""
         text = request.query
-        if not isinstance(text, str) or not text.strip():
+        if not jsvalues.truthy(text):
             raise invalid_payload("Must provide query string")
-        if request.operation_name is not None and not isinstance(request.operation_name, str):
+        if not isinstance(text, str):
+            # Directus hands it to graphql-js, whose refusal serialises as an empty object.
+            raise AuthError(Code.GRAPHQL_VALIDATION, extensions={"errors": [{}]})
+        name = request.operation_name
+        if request.method != "GET" and name is not None and not isinstance(name, str):
             raise invalid_payload('"operationName" must be a string')
         limit = self.settings.max_query_length
         if len(text) > limit:
@@ -110,8 +115,11 @@ class GraphQLEngine:
         if document is None:
             raise validation_error(problems)
         if request.method == "GET":
-            operation = get_operation_ast(document, request.operation_name)
-            if operation is not None and operation.operation != OperationType.QUERY:
+            # As Directus: a GET runs only an operation it can choose and that is a query; an
+            # unknown (or non-string) name, or several operations and no name, is 405 too.
+            chosen = name is None or isinstance(name, str)
+            operation = get_operation_ast(document, name) if chosen else None
+            if operation is None or operation.operation != OperationType.QUERY:
                 raise _method_not_allowed("GET")
         if problems:
             raise validation_error(problems)

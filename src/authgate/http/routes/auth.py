@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from authgate import jsvalues
 from authgate.errors import AuthError, Code, invalid_payload, route_not_found
 from authgate.http import context
 from authgate.http.responses import clear_cookie, data, json_response, no_content, set_cookie
@@ -124,8 +125,8 @@ def _refresh_source(request: Request) -> tuple[Any, str | None]:
     if not isinstance(body, dict):
         body = {}
     mode: Any = body.get("mode")
-    if not _js_truthy(mode):
-        mode = "json" if _js_truthy(body.get("refresh_token")) else "cookie"
+    if not jsvalues.truthy(mode):
+        mode = "json" if jsvalues.truthy(body.get("refresh_token")) else "cookie"
     token = presented_refresh_token(
         mode,
         body.get("refresh_token"),
@@ -134,29 +135,6 @@ def _refresh_source(request: Request) -> tuple[Any, str | None]:
         services.clock.now(),
     )
     return mode, token
-
-
-def _js_truthy(value: Any) -> bool:
-    if isinstance(value, bool) or value is None:
-        return bool(value)
-    if isinstance(value, int | float):
-        return bool(value == value and value != 0)  # NaN and 0 are falsy
-    return bool(value != "")
-
-
-def _js_string(value: Any) -> str:
-    """``String(value)`` of a JSON value in JavaScript."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    if isinstance(value, list):
-        return ",".join("" if item is None else _js_string(item) for item in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
 
 
 async def refresh(request: Request) -> Response:
@@ -190,11 +168,13 @@ async def password_request(request: Request) -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("email"), str):
         raise invalid_payload('"email" field is required')
     reset_url = body.get("reset_url")
-    if not _js_truthy(reset_url):
+    if not jsvalues.truthy(reset_url):
         reset_url = None
     elif not isinstance(reset_url, str):
         # Directus puts whatever it was given, as JavaScript prints it, in its refusal.
-        raise invalid_payload(f'URL "{_js_string(reset_url)}" can\'t be used to reset passwords')
+        raise invalid_payload(
+            f'URL "{jsvalues.string(reset_url)}" can\'t be used to reset passwords'
+        )
     await services.recovery.request(body["email"], reset_url)
     return no_content()
 
