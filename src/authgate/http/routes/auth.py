@@ -192,9 +192,8 @@ async def password_reset(request: Request) -> Response:
 
 async def providers(request: Request) -> Response:
     settings = context.services(request).settings
-    session_only = "sessionOnly" in request.query_params and request.query_params[
-        "sessionOnly"
-    ] not in ("false", "0")
+    # Directus: `"" or Boolean(value)`, so any sessionOnly given (even "false") is on.
+    session_only = "sessionOnly" in request.query_params
     listed = []
     for provider in settings.providers:
         if (
