@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from authgate import DIRECTUS_VERSION, __version__
+from authgate import __version__
 from authgate.errors import forbidden
 from authgate.http import context
 from authgate.http.responses import data, dumps, no_content
@@ -36,6 +36,9 @@ _PUBLIC_PROJECT_FIELDS = (
 )
 
 
+# The Directus release whose API this server speaks: ``version`` of ``/server/info``, because
+# clients read it to decide which endpoints a server has.
+DIRECTUS_VERSION = "12.4.0"
 _AUTOSAVE_REVISION_INTERVAL = 300  # seconds; Directus's AUTOSAVE_REVISION_INTERVAL default
 
 # What Directus 12.4 without a license key answers: authgate has no licensing layer, and the
