@@ -36,7 +36,19 @@ def test_ping(harness: Harness) -> None:
 def test_info_for_anonymous_callers_shows_only_the_public_project(harness: Harness) -> None:
     response = harness.client.get("/server/info")
 
-    assert response.json() == {"data": {"project": PUBLIC_PROJECT}}
+    assert response.json() == {
+        "data": {
+            "project": PUBLIC_PROJECT,
+            "license": {
+                "source": None,
+                "entitlements": {
+                    "production_enabled": True,
+                    "ai_translations_enabled": False,
+                    "display_powered_by": "DIRECTUS",
+                },
+            },
+        }
+    }
     assert response.headers["cache-control"] == "no-cache"
     assert response.headers["content-type"] == "application/json; charset=utf-8"
 

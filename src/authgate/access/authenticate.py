@@ -36,7 +36,9 @@ class RequestOrigin:
 class Authenticator:
     # Verified signatures, by token: a client sends the same access token with every request
     # until it expires, and checking an HMAC signature costs more than the rest of a request's
-    # token work. Expiry is still checked against the clock on every request.
+    # token work. Only tokens that verified are kept (one that is not valid yet, ``nbf``, or
+    # has expired is verified again on every request), and expiry is still checked against the
+    # clock on every request, in whole seconds as ``jwt.verify`` does.
     _VERIFIED_SIZE = 8192
 
     def __init__(self, *, db: Database, clock: Clock, keys: Keys, secret: str) -> None:
@@ -54,7 +56,7 @@ class Authenticator:
             if len(self._verified) > self._VERIFIED_SIZE:
                 self._verified.popitem(last=False)
             return claims
-        if now.timestamp() >= claims["exp"]:
+        if int(now.timestamp()) >= claims["exp"]:
             del self._verified[token]
             raise AuthError(Code.TOKEN_EXPIRED)
         return claims

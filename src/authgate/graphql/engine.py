@@ -27,6 +27,7 @@ from graphql import (
 )
 from sqlalchemy import Connection
 
+from authgate import jsvalues
 from authgate.access.model import Accountability
 from authgate.access.permissions import Permissions, permissions_for
 from authgate.config.graphql import GraphQLSettings
@@ -82,13 +83,6 @@ class _NoConnection:
 _NO_CONNECTION = _NoConnection()
 
 
-def _falsy(value: Any) -> bool:
-    """JavaScript's falsy values among JSON's (``[]`` and ``{}`` are truthy there)."""
-    if value is None or value is False or value == "":
-        return True
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
-
-
 class GraphQLEngine:
     def __init__(self, settings: GraphQLSettings) -> None:
         self.settings = settings
@@ -102,12 +96,13 @@ class GraphQLEngine:
     def document(self, request: GraphQLRequest) -> DocumentNode:
         """The parsed document, or ``INVALID_PAYLOAD`` / ``GRAPHQL_VALIDATION`` / 405."""
         text = request.query
-        if _falsy(text):
+        if not jsvalues.truthy(text):
             raise invalid_payload("Must provide query string")
         if not isinstance(text, str):
-            # Directus hands it to graphql-js, whose error has nothing to show: ``[{}]``
+            # Directus hands it to graphql-js, whose refusal serialises as an empty object.
             raise AuthError(Code.GRAPHQL_VALIDATION, extensions={"errors": [{}]})
-        if request.operation_name is not None and not isinstance(request.operation_name, str):
+        name = request.operation_name
+        if request.method != "GET" and name is not None and not isinstance(name, str):
             raise invalid_payload('"operationName" must be a string')
         limit = self.settings.max_query_length
         if len(text) > limit:
@@ -120,8 +115,11 @@ class GraphQLEngine:
         if document is None:
             raise validation_error(problems)
         if request.method == "GET":
-            operation = get_operation_ast(document, request.operation_name)
-            if operation is not None and operation.operation != OperationType.QUERY:
+            # As Directus: a GET runs only an operation it can choose and that is a query; an
+            # unknown (or non-string) name, or several operations and no name, is 405 too.
+            chosen = name is None or isinstance(name, str)
+            operation = get_operation_ast(document, name) if chosen else None
+            if operation is None or operation.operation != OperationType.QUERY:
                 raise _method_not_allowed("GET")
         if problems:
             raise validation_error(problems)

@@ -37,6 +37,13 @@ def client(request: Request) -> Client:
     return Client(ip=current.ip, user_agent=current.user_agent, origin=current.origin)
 
 
+def query_param(request: Request, name: str) -> Any:
+    """One query parameter as Directus's ``qs`` reads it: ``None`` when absent, a string when
+    sent once, a list when repeated (``a=1&a=2``, ``a[]=1``), an object for ``a[k]=1``."""
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k.split("[", 1)[0] == name]
+    return parse_qs_pairs(pairs).get(name) if pairs else None
+
+
 def query(request: Request) -> Query:
     """The read query, from the query string (GET) or the body's ``query`` (SEARCH)."""
     if request.method == "SEARCH":

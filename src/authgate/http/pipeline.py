@@ -13,11 +13,11 @@ password hashes, token hashes).
 from __future__ import annotations
 
 import logging
+import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_to_bytes
 
@@ -49,6 +49,14 @@ _BASE_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 ]
 _TOO_MANY_TOKENS = "The request uses more than one method for including an access token"
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+class _Unusable:
+    """A token that was sent but cannot be one (an array or object from the query string)."""
+
+
+UNUSABLE = _Unusable()
 
 
 @dataclass(frozen=True)
@@ -80,16 +88,48 @@ class RequestState:
 
 
 def parse_cookies(header: str | None) -> dict[str, str]:
+    """The cookies of a ``Cookie`` header as Express's cookie-parser reads them: the FIRST of
+    two cookies with one name wins, names and values are trimmed, one pair of surrounding
+    quotes is dropped, and a value with ``%`` escapes is decoded when it decodes. A malformed
+    neighbour never hides another cookie."""
+    cookies: dict[str, str] = {}
     if not header:
-        return {}
-    jar: SimpleCookie = SimpleCookie()
+        return cookies
+    for pair in header.split(";"):
+        name, equals, value = pair.partition("=")
+        name = name.strip(" \t")
+        if not equals or name in cookies:
+            continue
+        value = value.strip(" \t")
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        cookies[name] = _decode_cookie(value)
+    return cookies
+
+
+def _decode_cookie(value: str) -> str:
+    # decodeURIComponent, or the raw value when that throws (a stray ``%``, invalid UTF-8).
+    if "%" not in value or _STRAY_PERCENT.search(value):
+        return value
     try:
-        jar.load(header)
-    except CookieError:
-        # Fall back to a plain split: a malformed neighbour must not hide our cookie.
-        pairs = (part.split("=", 1) for part in header.split(";") if "=" in part)
-        return {name.strip(): value.strip() for name, value in pairs}
-    return {name: morsel.value for name, morsel in jar.items()}
+        return unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        return value
+
+
+def _query_token(query: bytes) -> str | _Unusable | None:
+    """``access_token`` as Directus's ``qs`` parser reads it: absent or empty is no token; one
+    value is the token; repeated (``a=1&a=2``) or bracketed (``a[]=1``, ``a[k]=1``) it is an
+    array or object, which is still a token, and never a valid one."""
+    found: list[tuple[str, str]] = []
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if name == "access_token" or name.startswith("access_token["):
+            found.append((name, value))
+    if not found:
+        return None
+    if len(found) > 1 or found[0][0] != "access_token":
+        return UNUSABLE
+    return found[0][1] or None
 
 
 class Pipeline:
@@ -156,8 +196,10 @@ class Pipeline:
         if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(query):
             raise invalid_query("Null characters are not allowed")
         raw_body, parsed_body = await self._read_body(method, receive, headers)
-        cookies = parse_cookies(headers.get("cookie"))
-        token, source = self._extract_token(query, headers, cookies)
+        # Node joins repeated Cookie headers with "; " (and the first cookie of a name wins).
+        cookies = parse_cookies("; ".join(headers.getlist("cookie")))
+        presented, source = self._extract_token(query, headers, cookies)
+        token = presented if isinstance(presented, str) else None
         socket = scope.get("client")
         custom = (
             headers.get(self.settings.ip_custom_header) if self.settings.ip_custom_header else None
@@ -193,6 +235,8 @@ class Pipeline:
             return
         origin = RequestOrigin(ip=ip, user_agent=state.user_agent, origin=state.origin)
         try:
+            if presented is UNUSABLE:
+                raise AuthError(Code.INVALID_CREDENTIALS)
             accountability = await self.services.authenticator.authenticate(token, origin)
         except AuthError as error:
             if source == "cookie" and self.pages is not None and self.pages.owns(path):
@@ -285,17 +329,18 @@ class Pipeline:
 
     def _extract_token(
         self, query: bytes, headers: Headers, cookies: dict[str, str]
-    ) -> tuple[str | None, str | None]:
-        token: str | None = None
+    ) -> tuple[str | _Unusable | None, str | None]:
+        """Directus's extract-token: ``?access_token=``, then ``Authorization: Bearer`` (both
+        at once is 400), then the session cookie only when neither gave a token."""
+        token: str | _Unusable | None = None
         source: str | None = None
-        if query and b"access_token" in query:
-            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-                if name == "access_token" and value:
-                    token, source = value, "query"
-                    break
+        if query and (b"access_token" in query or b"%" in query):
+            token = _query_token(query)
+            source = "query" if token is not None else None
         authorization = headers.get("authorization")
         if authorization:
-            parts = authorization.split(" ")
+            # Node trims the whitespace around a header value: "Bearer " is "Bearer", no token.
+            parts = authorization.strip(" \t").split(" ")
             if len(parts) == 2 and parts[0].lower() == "bearer":
                 if token is not None:
                     raise invalid_payload(_TOO_MANY_TOKENS)
@@ -304,7 +349,7 @@ class Pipeline:
             cookie = cookies.get(self.settings.session_cookie.name)
             if cookie:
                 token, source = cookie, "cookie"
-        return (token or None), (source if token else None)
+        return token, source
 
 
 def raw_path(scope: Scope) -> str:

@@ -20,7 +20,7 @@ from authgate.access.model import Accountability
 from authgate.access.permissions import PermissionCache, permissions_for
 from authgate.activity import repo as activity
 from authgate.clock import Clock
-from authgate.errors import forbidden, invalid_payload
+from authgate.errors import AuthError, forbidden, invalid_payload
 from authgate.items.prepare import Prepared, prepare_payload
 from authgate.items.reading import ItemReads
 from authgate.items.relations import unlink_dependents, write_children, write_related
@@ -150,7 +150,18 @@ class ItemsService(ItemReads):
         self, accountability: Accountability, name: str, keys: Sequence[Any], payload: Any
     ) -> list[Any]:
         self._check_batch(len(keys))
-        prepared = await self.prepare(accountability, name, payload, creating=False)
+        refused: AuthError | None = None
+        try:
+            prepared: Mapping[str, Any] = await self.prepare(
+                accountability, name, payload, creating=False
+            )
+        except AuthError as error:
+            if not isinstance(payload, dict):
+                raise
+            # Directus's preMutationError: a collection rule's refusal (an admin-only field, the
+            # password policy) is answered after the access checks and the validation, so a
+            # caller without the permission gets 403 whatever the payload holds.
+            prepared, refused = payload, error
 
         def work(conn: Connection) -> list[Any]:
             scope = self.scope(conn, accountability, fresh=True)
@@ -159,7 +170,7 @@ class ItemsService(ItemReads):
             typed = [typed_key(collection, k) for k in keys]
             if any(k is None for k in typed):
                 raise forbidden_action("update", name)
-            self.update_in(conn, scope, collection, typed, prepared)
+            self.update_in(conn, scope, collection, typed, prepared, refused=refused)
             return typed
 
         return await self.db.write(work)
@@ -279,7 +290,11 @@ class ItemsService(ItemReads):
         collection: Collection,
         keys: Sequence[Any],
         payload: Mapping[str, Any],
+        *,
+        refused: AuthError | None = None,
     ) -> None:
+        """``refused``: the payload's refusal by its collection's rules, raised once the
+        payload has passed the access checks and the validation (and before any write)."""
         grant = scope.grant(collection.name, "update")
         columns, m2o, o2m = self._split(scope, collection, payload, grant)
         if grant is not None:
@@ -290,6 +305,8 @@ class ItemsService(ItemReads):
         if grant is not None:
             rules += self._validations(conn, scope, grant)
         validate({**columns, **m2o}, rules, creating=False)
+        if refused is not None:
+            raise refused
         for name, value in m2o.items():
             columns[name] = write_related(self, conn, scope, collection, name, value)
         values = coerce_values(collection, columns)

@@ -184,35 +184,80 @@ def _as_list(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def _as_int(name: str, value: Any, *, minimum: int) -> int | None:
-    if value is None or value == "":
-        return None
+_JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
+    chr(c) for c in range(0x2000, 0x200B)
+)
+_JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_JS_PREFIXED = re.compile(r"0([xXoObB])([0-9a-fA-F]+)")
+
+
+def _js_number(value: Any) -> float:
+    """JavaScript's ``Number()`` of a query value (a string, a list from ``a[]=1``, or a
+    JSON number from a SEARCH body):
+    trimmed, ``""`` is 0, ``1e2``/``0x10``/``Infinity`` are numbers, anything else NaN."""
     if isinstance(value, bool):
-        number = None
-    else:
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, list):
+        if not value:
+            return 0.0
+        if len(value) > 1 or isinstance(value[0], list | dict):
+            return float("nan")
+        value = value[0]
+    if not isinstance(value, str):
+        return float("nan")
+    text = value.strip(_JS_SPACE)
+    if text == "":
+        return 0.0
+    if text.lstrip("+-") == "Infinity":
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _JS_DECIMAL.fullmatch(text):
+        return float(text)
+    prefixed = _JS_PREFIXED.fullmatch(text)
+    if prefixed:
         try:
-            number = int(str(value).strip())
+            return float(
+                int(prefixed.group(2), {"x": 16, "o": 8, "b": 2}[prefixed.group(1).lower()])
+            )
         except ValueError:
-            number = None
-    if number is None or not minimum <= number <= MAX_INT:
-        raise invalid_query(f'"{name}" has to be an integer between {minimum} and {MAX_INT}')
-    return number
+            pass
+    return float("nan")
+
+
+def _as_int(name: str, value: Any, *, minimum: int) -> int | None:
+    """Directus: ``Number(value)`` then Joi's ``number().integer().min(minimum)``, with its
+    messages in its order; authgate also bounds it at ``MAX_INT`` (the databases' LIMIT)."""
+    if value is None:
+        return None
+    number = _js_number(value)
+    if number != number:
+        raise invalid_query(f'"{name}" must be a number')
+    if number in (float("inf"), float("-inf")):
+        raise invalid_query(f'"{name}" cannot be infinity')
+    if not number.is_integer():
+        raise invalid_query(f'"{name}" must be an integer')
+    if number < minimum:
+        raise invalid_query(f'"{name}" must be greater than or equal to {minimum}')
+    if number > MAX_INT:
+        raise invalid_query(f'"{name}" must be less than or equal to {MAX_INT}')
+    return int(number)
 
 
 def parse_query(params: Mapping[str, Any], *, limit_max: int | None = None) -> Query:
     """Build a ``Query`` from nested parameters (see ``parse_qs_pairs``)."""
-    meta = _as_list(params.get("meta"))
-    for item in meta:
-        if item not in ("total_count", "filter_count", "*"):
-            raise invalid_query(f'"meta" can only hold total_count and filter_count, not "{item}"')
-    if "*" in meta:
-        meta = ("total_count", "filter_count")
+    raw_meta = params.get("meta")
+    # Directus: exactly "*" is every count; otherwise each item must name one (Joi's message).
+    meta = ("total_count", "filter_count") if raw_meta == "*" else _as_list(raw_meta)
+    for index, item in enumerate(meta):
+        if item not in ("total_count", "filter_count"):
+            raise invalid_query(f'"meta[{index}]" must be one of [total_count, filter_count]')
     limit = _as_int("limit", params.get("limit"), minimum=-1)
     if limit is not None and limit_max is not None and (limit == -1 or limit > limit_max):
         raise invalid_query(f'"limit" can not be greater than {limit_max}')
     search = params.get("search")
-    if search is not None and not isinstance(search, str):
-        raise invalid_query('"search" has to be a string')
+    if not isinstance(search, str):  # Directus ignores a search that is not one string
+        search = None
     alias = _as_object("alias", params.get("alias"))
     if alias is not None and not all(isinstance(v, str) for v in alias.values()):
         raise invalid_query('"alias" values have to be field names')

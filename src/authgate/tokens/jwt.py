@@ -1,8 +1,10 @@
 """Issuing and verifying Directus-compatible JWTs (HS256, issuer ``directus``).
 
-Verification takes ``now``: the expiry check is ours, not the library's wall clock. The
-signature is checked before the expiry, so an expired token with a bad signature is
-``INVALID_TOKEN`` and a well-signed expired one is ``TOKEN_EXPIRED``, as in Directus.
+Verification takes ``now``: the ``nbf`` and expiry checks are ours, not the library's wall
+clock. They follow Directus's ``jsonwebtoken`` in order and in kind: the signature first (an
+expired token with a bad signature is ``INVALID_TOKEN``), then ``nbf`` (a token that is not yet
+valid, or whose ``nbf`` is not a number, is ``INVALID_TOKEN`` even if it has also expired), then
+``exp`` (``TOKEN_EXPIRED``). ``iat`` is not checked, as in Directus.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt as pyjwt
 
@@ -54,11 +56,11 @@ def sign(payload: Mapping[str, Any], secret: str, *, now: datetime, ttl: timedel
 
 
 def verify(token: str, secret: str, *, now: datetime) -> dict[str, Any]:
-    """The claims of a token signed with ``secret`` by issuer ``directus`` and not expired.
+    """The claims of a token signed with ``secret`` by issuer ``directus``, valid at ``now``.
 
     Raises:
-        AuthError: ``INVALID_TOKEN`` (bad signature, malformed, wrong issuer, no ``exp``) or
-            ``TOKEN_EXPIRED``.
+        AuthError: ``INVALID_TOKEN`` (bad signature, malformed, wrong issuer, no ``exp``, ``nbf``
+            after ``now``) or ``TOKEN_EXPIRED``.
     """
     try:
         claims = pyjwt.decode(
@@ -70,12 +72,22 @@ def verify(token: str, secret: str, *, now: datetime) -> dict[str, Any]:
         )
     except pyjwt.PyJWTError:
         raise AuthError(Code.INVALID_TOKEN) from None
+    # jsonwebtoken compares with whole seconds: a token is valid from its ``nbf`` second on.
+    seconds = int(now.timestamp())
+    if "nbf" in claims:
+        not_before = claims["nbf"]
+        if not _is_number(not_before) or not_before > seconds:
+            raise AuthError(Code.INVALID_TOKEN)
     expires = claims.get("exp")
-    if not isinstance(expires, int | float) or isinstance(expires, bool):
+    if not _is_number(expires):
         raise AuthError(Code.INVALID_TOKEN)
-    if now.timestamp() >= expires:
+    if seconds >= expires:
         raise AuthError(Code.TOKEN_EXPIRED)
     return claims
+
+
+def _is_number(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

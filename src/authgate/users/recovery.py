@@ -102,8 +102,6 @@ class PasswordRecovery:
         )
 
     async def reset(self, token: str, password: str, client: Client) -> None:
-        if not password:
-            raise invalid_payload('"password" field is required')
         now = self.clock.now()
         claims = jwt.verify_scoped(
             token, self.settings.secret.reveal(), now=now, scope=jwt.SCOPE_PASSWORD_RESET
@@ -116,6 +114,10 @@ class PasswordRecovery:
             raise AuthError(Code.FORBIDDEN)
         if not equal(self.keys.password_fingerprint(user.password), fingerprint):
             raise AuthError(Code.FORBIDDEN)
+        if not password:
+            # Checked after the link, as Directus orders its answers; Directus would then store
+            # NULL (an account nobody can sign in to with a password): we refuse instead.
+            raise invalid_payload('"password" is not allowed to be empty')
         check_password_policy(password, project.auth_password_policy)
         hashed = await self.hasher.hash(password)
         await self.db.write(self._store, user, fingerprint, hashed, client, now)

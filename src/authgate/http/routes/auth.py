@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from authgate import jsvalues
 from authgate.errors import AuthError, Code, invalid_payload, route_not_found
 from authgate.http import context
 from authgate.http.responses import clear_cookie, data, json_response, no_content, set_cookie
@@ -21,13 +22,13 @@ _LOGIN = {
     "email": Rule("email", required=True),
     "password": Rule(required=True),
     "mode": Rule(choices=_MODES),
-    "otp": Rule(allow_empty=True),
+    "otp": Rule(),
 }
 _LDAP_LOGIN = {
     "identifier": Rule(required=True),
     "password": Rule(required=True),
     "mode": Rule(choices=_MODES),
-    "otp": Rule(allow_empty=True),
+    "otp": Rule(),
 }
 _MISSING_REFRESH = MISSING_REFRESH
 
@@ -114,16 +115,18 @@ async def _ldap_login(request: Request, name: str) -> Response:
     return tokens_response(request, tokens, mode, always_access=True)
 
 
-def _refresh_source(request: Request) -> tuple[Mode | str, str | None]:
+def _refresh_source(request: Request) -> tuple[Any, str | None]:
     """Directus's mode rules: ``mode`` if given, else json when the body has a token, else
-    cookie; the token comes from the body, the refresh cookie, or the session cookie's JWT."""
+    cookie; the token comes from the body, the refresh cookie, or the session cookie's JWT.
+    "Given" is JavaScript's truthiness: ``"mode": ""`` is no mode, and ``"refresh_token": []``
+    is a token (that refreshes nothing)."""
     services = context.services(request)
     body = context.body(request)
     if not isinstance(body, dict):
         body = {}
-    mode = body.get("mode")
-    if mode is None:
-        mode = "json" if body.get("refresh_token") else "cookie"
+    mode: Any = body.get("mode")
+    if not jsvalues.truthy(mode):
+        mode = "json" if jsvalues.truthy(body.get("refresh_token")) else "cookie"
     token = presented_refresh_token(
         mode,
         body.get("refresh_token"),
@@ -165,9 +168,14 @@ async def password_request(request: Request) -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("email"), str):
         raise invalid_payload('"email" field is required')
     reset_url = body.get("reset_url")
-    if reset_url is not None and not isinstance(reset_url, str):
-        raise invalid_payload('"reset_url" must be a string')
-    await services.recovery.request(body["email"], reset_url or None)
+    if not jsvalues.truthy(reset_url):
+        reset_url = None
+    elif not isinstance(reset_url, str):
+        # Directus puts whatever it was given, as JavaScript prints it, in its refusal.
+        raise invalid_payload(
+            f'URL "{jsvalues.string(reset_url)}" can\'t be used to reset passwords'
+        )
+    await services.recovery.request(body["email"], reset_url)
     return no_content()
 
 
@@ -184,9 +192,8 @@ async def password_reset(request: Request) -> Response:
 
 async def providers(request: Request) -> Response:
     settings = context.services(request).settings
-    session_only = "sessionOnly" in request.query_params and request.query_params[
-        "sessionOnly"
-    ] not in ("false", "0")
+    # Directus: `"" or Boolean(value)`, so any sessionOnly given (even "false") is on.
+    session_only = "sessionOnly" in request.query_params
     listed = []
     for provider in settings.providers:
         if (

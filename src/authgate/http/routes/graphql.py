@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from authgate import jsvalues
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
 from authgate.graphql.context import CookieKind
 from authgate.graphql.engine import GraphQLRequest
@@ -36,11 +37,18 @@ def _variables(raw: Any) -> Any:
 
 def _received(request: Request) -> GraphQLRequest:
     if request.method == "GET":
-        params = request.query_params
+        # Parameters as Directus's qs reads them: repeated or bracketed, a value is an array
+        # or object (a query that does not parse, variables that are not JSON text once
+        # JavaScript prints them, an operation name that names nothing).
+        query = context.query_param(request, "query")
+        variables = context.query_param(request, "variables")
+        if variables is not None and not isinstance(variables, str):
+            variables = jsvalues.string(variables)
+        name = context.query_param(request, "operationName")
         return GraphQLRequest(
-            params.get("query"),
-            _variables(params.get("variables")),
-            params.get("operationName") or None,
+            query if jsvalues.truthy(query) else None,
+            _variables(variables),
+            name if jsvalues.truthy(name) else None,
             "GET",
         )
     if request.method != "POST":

@@ -36,7 +36,27 @@ _PUBLIC_PROJECT_FIELDS = (
 )
 
 
+# The Directus release whose API this server speaks: ``version`` of ``/server/info``, because
+# clients read it to decide which endpoints a server has.
+DIRECTUS_VERSION = "12.4.0"
+_AUTOSAVE_REVISION_INTERVAL = 300  # seconds; Directus's AUTOSAVE_REVISION_INTERVAL default
+
+# What Directus 12.4 without a license key answers: authgate has no licensing layer, and the
+# Data Studio and other clients read these entitlements.
+_LICENSE = {
+    "source": None,
+    "entitlements": {
+        "production_enabled": True,
+        "ai_translations_enabled": False,
+        "display_powered_by": "DIRECTUS",
+    },
+}
+
+
 async def info(request: Request) -> Response:
+    """Directus's keys, in its order. Features authgate does not have (the project owner
+    onboarding, MCP, AI) are reported off; ``version`` is the Directus release whose API is
+    spoken (authgate's own version is ``releaseId`` of ``/server/health``)."""
     services = context.services(request)
     accountability = context.accountability(request)
     project = await services.db.read(_public_project)
@@ -46,6 +66,14 @@ async def info(request: Request) -> Response:
         limit = settings.rate_limit
         payload.update(
             {
+                "project_owner_enabled": False,
+                "mcp_enabled": False,
+                "ai_enabled": False,
+                "mcp_oauth_enabled": False,
+                "mcp_oauth_dcr_enabled": False,
+                "mcp_oauth_cimd_enabled": False,
+                "autoSave": {"revisionInterval": _AUTOSAVE_REVISION_INTERVAL},
+                "files": {"mimeTypeAllowList": ["*/*"]},
                 "rateLimit": (
                     {"points": limit.ip.points, "duration": int(limit.ip.duration.total_seconds())}
                     if limit.ip.enabled
@@ -65,9 +93,10 @@ async def info(request: Request) -> Response:
                     "max": settings.query_limit_max or -1,
                 },
                 "websocket": False,
-                "version": __version__,
+                "version": DIRECTUS_VERSION,
             }
         )
+    payload["license"] = _LICENSE
     return data(payload)
 
 

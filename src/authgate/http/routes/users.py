@@ -161,10 +161,12 @@ async def register(request: Request) -> Response:
 
 async def verify_email(request: Request) -> Response:
     services = context.services(request)
-    params = request.query_params
-    if "token" in params and not params["token"]:
+    token = context.query_param(request, "token")
+    # Directus validates a present token as a non-empty string (Joi), and sends anything else
+    # (empty, repeated, bracketed) to the sign-in page; an absent one fails verification.
+    if token is not None and (not isinstance(token, str) or not token):
         return RedirectResponse("/admin/login", status_code=302)
-    user_id = await services.registration.verify(params.get("token", ""), context.client(request))
+    user_id = await services.registration.verify(token or "", context.client(request))
     return RedirectResponse(f"/admin/users/{user_id}", status_code=302)
 
 
