@@ -74,6 +74,28 @@ GRAPHQL: tuple[tuple[str, str], ...] = (
     ("server_info", "{ server_info { project { project_name } } }"),
     ("settings", "{ settings { project_name public_registration } }"),
     ("unknown field", "{ users_me { nope } }"),
+    ("policies_me_globals", "{ policies_me_globals { app_access admin_access enforce_tfa } }"),
+    ("users_aggregated", "{ users_aggregated { count { id } } }"),
+    ("access", "{ access { role { name } policy { name } } }"),
+    ("permissions", '{ permissions(sort: ["collection", "action"]) { collection action } }'),
+    ("update_users_me", 'mutation { update_users_me(data: { first_name: "x" }) { id } }'),
+    (
+        "auth_login unknown",
+        'mutation { auth_login(email: "nobody@example.com", password: "x") { access_token } }',
+    ),
+    (
+        "auth_password_reset bogus",
+        'mutation { auth_password_reset(token: "bogus", password: "x") }',
+    ),
+    ("users_register invalid", 'mutation { users_register(email: "x", password: "x") }'),
+    (
+        "users_invite_accept bogus",
+        'mutation { users_invite_accept(token: "bogus", password: "x") }',
+    ),
+    (
+        "tfa_generate bad password",
+        'mutation { users_me_tfa_generate(password: "bogus") { secret } }',
+    ),
     ("syntax error", "{ users_me { "),
 )
 GRAPHQL_ITEMS: tuple[tuple[str, str], ...] = (
@@ -93,13 +115,19 @@ def read_cases() -> list[Case]:
         who = f"{actor}/{transport}"
         for label, path in READS:
             loose = label in UNORDERED
-            cases.append(Case(f"GET {label} [{who}]", "GET", path, actor, transport, unordered=loose))
+            cases.append(
+                Case(f"GET {label} [{who}]", "GET", path, actor, transport, unordered=loose)
+            )
         for label, query in GRAPHQL:
             body = {"query": query}
-            cases.append(Case(f"GQL {label} [{who}]", "POST", "/graphql/system", actor, transport, json=body))
+            cases.append(
+                Case(f"GQL {label} [{who}]", "POST", "/graphql/system", actor, transport, json=body)
+            )
         for label, query in GRAPHQL_ITEMS:
             body = {"query": query}
-            cases.append(Case(f"GQL items {label} [{who}]", "POST", "/graphql", actor, transport, json=body))
+            cases.append(
+                Case(f"GQL items {label} [{who}]", "POST", "/graphql", actor, transport, json=body)
+            )
     for label, path in ADMIN_READS:
         cases.append(Case(f"GET {label} [admin/header]", "GET", path, "admin", unordered=True))
     return cases
@@ -113,36 +141,127 @@ def write_cases() -> list[Case]:
         same_name = {"first_name": actor if actor != "anon" else "x"}
         cases += [
             Case(f"PATCH users me [{who}]", "PATCH", "/users/me", actor, transport, json=same_name),
-            Case(f"PATCH users me provider [{who}]", "PATCH", "/users/me", actor, transport,
-                 json={"provider": "default"}),
-            Case(f"PATCH users me email [{who}]", "PATCH", "/users/me", actor, transport,
-                 json={"email": "not-an-email"}),
-            Case(f"PATCH users other [{who}]", "PATCH", "/users/<<user_app>>", actor, transport,
-                 json={"first_name": "app"}),
+            Case(
+                f"PATCH users me provider [{who}]",
+                "PATCH",
+                "/users/me",
+                actor,
+                transport,
+                json={"provider": "default"},
+            ),
+            Case(
+                f"PATCH users me email [{who}]",
+                "PATCH",
+                "/users/me",
+                actor,
+                transport,
+                json={"email": "not-an-email"},
+            ),
+            Case(
+                f"PATCH users other [{who}]",
+                "PATCH",
+                "/users/<<user_app>>",
+                actor,
+                transport,
+                json={"first_name": "app"},
+            ),
             Case(f"POST roles [{who}]", "POST", "/roles", actor, transport, json={"name": ""}),
             Case(f"POST policies empty [{who}]", "POST", "/policies", actor, transport, json={}),
-            Case(f"POST permissions bad [{who}]", "POST", "/permissions", actor, transport,
-                 json={"collection": "articles", "fields": ["*"]}),
+            Case(
+                f"POST permissions bad [{who}]",
+                "POST",
+                "/permissions",
+                actor,
+                transport,
+                json={"collection": "articles", "fields": ["*"]},
+            ),
             Case(f"DELETE users other [{who}]", "DELETE", "/users/<<user_app>>", actor, transport)
-            if actor != "admin" else Case(f"DELETE users unknown [{who}]", "DELETE",
-                                          "/users/00000000-0000-4000-8000-000000000000", actor, transport),
-            Case(f"PATCH settings same [{who}]", "PATCH", "/settings", actor, transport,
-                 json={"public_registration": True}),
-            Case(f"POST items bad field [{who}]", "POST", "/items/articles", actor, transport,
-                 json={"nope": 1}),
-            Case(f"PATCH items unknown [{who}]", "PATCH", "/items/articles/999", actor, transport,
-                 json={"title": "x"}),
-            Case(f"POST users invite [{who}]", "POST", "/users/invite", actor, transport,
-                 json={"email": "not-an-email", "role": "<<role_api>>"}),
-            Case(f"POST users invite bad url [{who}]", "POST", "/users/invite", actor, transport,
-                 json={"email": "x@example.com", "role": "<<role_api>>",
-                       "invite_url": "http://evil.example/"}),
-            Case(f"POST utils hash [{who}]", "POST", "/utils/hash/generate", actor, transport,
-                 json={"string": "x"}),
+            if actor != "admin"
+            else Case(
+                f"DELETE users unknown [{who}]",
+                "DELETE",
+                "/users/00000000-0000-4000-8000-000000000000",
+                actor,
+                transport,
+            ),
+            Case(
+                f"PATCH settings same [{who}]",
+                "PATCH",
+                "/settings",
+                actor,
+                transport,
+                json={"public_registration": True},
+            ),
+            Case(
+                f"POST items bad field [{who}]",
+                "POST",
+                "/items/articles",
+                actor,
+                transport,
+                json={"nope": 1},
+            ),
+            Case(
+                f"PATCH items unknown [{who}]",
+                "PATCH",
+                "/items/articles/999",
+                actor,
+                transport,
+                json={"title": "x"},
+            ),
+            Case(
+                f"POST users invite [{who}]",
+                "POST",
+                "/users/invite",
+                actor,
+                transport,
+                json={"email": "not-an-email", "role": "<<role_api>>"},
+            ),
+            Case(
+                f"POST users invite bad url [{who}]",
+                "POST",
+                "/users/invite",
+                actor,
+                transport,
+                json={
+                    "email": "x@example.com",
+                    "role": "<<role_api>>",
+                    "invite_url": "http://evil.example/",
+                },
+            ),
+            Case(
+                f"POST utils hash [{who}]",
+                "POST",
+                "/utils/hash/generate",
+                actor,
+                transport,
+                json={"string": "x"},
+            ),
+            Case(
+                f"PATCH track page [{who}]",
+                "PATCH",
+                "/users/me/track/page",
+                actor,
+                transport,
+                json={"last_page": "/content"},
+            ),
+            Case(
+                f"POST logout no token [{who}]", "POST", "/auth/logout", actor, transport, json={}
+            ),
+            Case(
+                f"POST refresh no token [{who}]", "POST", "/auth/refresh", actor, transport, json={}
+            ),
         ]
         if actor != "admin":  # the admin would really move to another role
-            cases.append(Case(f"PATCH users me role [{who}]", "PATCH", "/users/me", actor,
-                              transport, json={"role": "<<role_app>>"}))
+            cases.append(
+                Case(
+                    f"PATCH users me role [{who}]",
+                    "PATCH",
+                    "/users/me",
+                    actor,
+                    transport,
+                    json={"role": "<<role_app>>"},
+                )
+            )
     return cases
 
 

@@ -86,7 +86,8 @@ def seed(world: World) -> Steps:
     me = _data(call(world, "GET", "/users/me?fields=id,role", token=admin)) or {}
     v["user_admin"], v["role_admin"] = str(me.get("id")), str(me.get("role"))
     for name, app_access in (("api", False), ("app", True)):
-        policy = {"name": f"conformance {name}", "icon": "badge", "description": None}
+        policy: dict[str, Any] = {"name": f"conformance {name}", "icon": "badge"}
+        policy["description"] = None
         policy |= {"admin_access": False, "app_access": app_access, "enforce_tfa": False}
         v[f"policy_{name}"] = _id(post("/policies", policy, name), f"policy {name}")
         v[f"role_{name}"] = _id(
@@ -98,27 +99,38 @@ def seed(world: World) -> Steps:
     post("/collections", ARTICLES, "articles")
     relation = {"collection": "articles", "field": "author", "related_collection": "directus_users"}
     post("/relations", relation, "articles.author")
-    for policy, action in (("api", "read"), ("app", "read"), ("app", "create")):
-        body = {"policy": v[f"policy_{policy}"], "collection": "articles", "action": action}
-        post("/permissions", body | {"fields": ["*"]}, f"{policy} articles {action}")
+    for owner, action in (("api", "read"), ("app", "read"), ("app", "create")):
+        grant = {"policy": v[f"policy_{owner}"], "collection": "articles", "action": action}
+        post("/permissions", grant | {"fields": ["*"]}, f"{owner} articles {action}")
     for actor, (email, role) in USERS.items():
-        body: dict[str, Any] = {"email": email, "password": PASSWORD, "first_name": actor}
-        body |= {"last_name": "Conformance", "role": v[f"role_{role}"] if role else None}
-        v[f"user_{actor}"] = _id(post("/users", body, actor), f"user {actor}")
+        user: dict[str, Any] = {"email": email, "password": PASSWORD, "first_name": actor}
+        user |= {"last_name": "Conformance", "role": v[f"role_{role}"] if role else None}
+        v[f"user_{actor}"] = _id(post("/users", user, actor), f"user {actor}")
         v[f"email_{actor}"] = email
-    items = [{"title": "First", "status": "published", "author": v["user_api"]}, {"title": "Second"}]
+    items = [
+        {"title": "First", "status": "published", "author": v["user_api"]},
+        {"title": "Second"},
+    ]
     post("/items/articles", items, "two")
     settings = {"public_registration": True, "public_registration_verify_email": True}
     answer = call(
-        world, "PATCH", "/settings", settings | {"public_registration_role": v["role_api"]},
+        world,
+        "PATCH",
+        "/settings",
+        settings | {"public_registration_role": v["role_api"]},
         token=admin,
     )
     steps.append(("PATCH /settings registration", answer))
     for actor in ("app", "api", "roleless"):
         sign_in(world, actor, USERS[actor][0], PASSWORD, steps)
     public = _data(
-        call(world, "GET", "/policies?filter[admin_access][_eq]=false&filter[app_access][_eq]=false"
-             "&filter[name][_eq]=$t:public_label&fields=id", token=admin)
+        call(
+            world,
+            "GET",
+            "/policies?filter[admin_access][_eq]=false&filter[app_access][_eq]=false"
+            "&filter[name][_eq]=$t:public_label&fields=id",
+            token=admin,
+        )
     )
     if isinstance(public, list) and public:
         v["policy_public"] = str(public[0]["id"])
@@ -161,7 +173,9 @@ def forge_tokens(world: World) -> None:
     v["jwt_admin_claims"] = jwt(base | {"admin_access": True, "app_access": True})
 
 
-def wait_for_mail(mail_dir: Path, recipient: str, after: set[str], timeout: float = 15) -> dict[str, Any]:
+def wait_for_mail(
+    mail_dir: Path, recipient: str, after: set[str], timeout: float = 15
+) -> dict[str, Any]:
     """The first new mail (not in ``after``) to ``recipient``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -51,31 +51,83 @@ def variants(label: str) -> list[tuple[str, Any]]:
 # endpoint label -> (method, path, actor, base body, fields to mutate). Login bodies use an
 # address nobody has (or the victim's, with too few failures to lock it: < 25 in all).
 ENDPOINTS: dict[str, tuple[str, str, str, dict[str, Any], tuple[str, ...]]] = {
-    "login": ("POST", "/auth/login", "anon",
-              {"email": "nobody@example.com", "password": "Wrong-Passw0rd!", "mode": "json"},
-              ("email", "password", "mode", "otp")),
-    "login victim": ("POST", "/auth/login", "anon",
-                     {"email": "<<email_victim>>", "password": "Wrong-Passw0rd!"}, ("password",)),
-    "refresh": ("POST", "/auth/refresh", "anon", {"refresh_token": "bogus", "mode": "json"},
-                ("refresh_token", "mode")),
-    "logout": ("POST", "/auth/logout", "anon", {"refresh_token": "bogus", "mode": "json"},
-               ("refresh_token", "mode")),
-    "password request": ("POST", "/auth/password/request", "anon",
-                         {"email": "nobody@example.com", "reset_url": "http://example.com/reset-password"},
-                         ("email", "reset_url")),
-    "password reset": ("POST", "/auth/password/reset", "anon",
-                       {"token": "bogus", "password": "New-Passw0rd!"}, ("token", "password")),
-    "register": ("POST", "/users/register", "anon",
-                 {"email": "conformance-new@example.invalid", "password": "x"},
-                 ("email", "password", "verification_url", "first_name")),
-    "invite": ("POST", "/users/invite", "admin",
-               {"email": "bad", "role": "<<role_api>>"}, ("email", "role", "invite_url")),
-    "invite accept": ("POST", "/users/invite/accept", "anon",
-                      {"token": "bogus", "password": "New-Passw0rd!"}, ("token", "password")),
-    "patch me": ("PATCH", "/users/me", "api", {"first_name": "api"},
-                 ("first_name", "language", "appearance", "token")),
-    "graphql": ("POST", "/graphql/system", "api", {"query": "{ server_ping }"},
-                ("query", "variables", "operationName")),
+    "login": (
+        "POST",
+        "/auth/login",
+        "anon",
+        {"email": "nobody@example.com", "password": "Wrong-Passw0rd!", "mode": "json"},
+        ("email", "password", "mode", "otp"),
+    ),
+    "login victim": (
+        "POST",
+        "/auth/login",
+        "anon",
+        {"email": "<<email_victim>>", "password": "Wrong-Passw0rd!"},
+        ("password",),
+    ),
+    "refresh": (
+        "POST",
+        "/auth/refresh",
+        "anon",
+        {"refresh_token": "bogus", "mode": "json"},
+        ("refresh_token", "mode"),
+    ),
+    "logout": (
+        "POST",
+        "/auth/logout",
+        "anon",
+        {"refresh_token": "bogus", "mode": "json"},
+        ("refresh_token", "mode"),
+    ),
+    "password request": (
+        "POST",
+        "/auth/password/request",
+        "anon",
+        {"email": "nobody@example.com", "reset_url": "http://example.com/reset-password"},
+        ("email", "reset_url"),
+    ),
+    "password reset": (
+        "POST",
+        "/auth/password/reset",
+        "anon",
+        {"token": "bogus", "password": "New-Passw0rd!"},
+        ("token", "password"),
+    ),
+    "register": (
+        "POST",
+        "/users/register",
+        "anon",
+        {"email": "conformance-new@example.invalid", "password": "x"},
+        ("email", "password", "verification_url", "first_name"),
+    ),
+    "invite": (
+        "POST",
+        "/users/invite",
+        "admin",
+        {"email": "bad", "role": "<<role_api>>"},
+        ("email", "role", "invite_url"),
+    ),
+    "invite accept": (
+        "POST",
+        "/users/invite/accept",
+        "anon",
+        {"token": "bogus", "password": "New-Passw0rd!"},
+        ("token", "password"),
+    ),
+    "patch me": (
+        "PATCH",
+        "/users/me",
+        "api",
+        {"first_name": "api"},
+        ("first_name", "language", "appearance", "token"),
+    ),
+    "graphql": (
+        "POST",
+        "/graphql/system",
+        "api",
+        {"query": "{ server_ping }"},
+        ("query", "variables", "operationName"),
+    ),
     "tfa generate": ("POST", "/users/me/tfa/generate", "api", {"password": "bogus"}, ("password",)),
 }
 # Values that would change state for real if accepted; only refusals are generated for them.
@@ -101,8 +153,15 @@ def field_cases() -> list[Case]:
                     mutated[field] = value
                 cases.append(Case(f"MUT {label} {field}={name}", method, path, actor, json=mutated))
         if method == "PATCH":  # put the user back as it was for what follows
-            cases.append(Case(f"MUT {label} restore", method, path, actor, json=body | {
-                "language": None, "appearance": None, "token": None}))
+            cases.append(
+                Case(
+                    f"MUT {label} restore",
+                    method,
+                    path,
+                    actor,
+                    json=body | {"language": None, "appearance": None, "token": None},
+                )
+            )
     assert victim_failures < 20, "would lock the victim out"
     return cases
 
@@ -112,7 +171,9 @@ PING_QUERY = json.dumps({"query": "{ server_ping }"}).encode()
 
 
 def _nested(depth: int) -> bytes:
-    return b'{"query":"{ server_ping }","variables":' + b'{"a":' * depth + b"1" + b"}" * depth + b"}"
+    return (
+        b'{"query":"{ server_ping }","variables":' + b'{"a":' * depth + b"1" + b"}" * depth + b"}"
+    )
 
 
 def body_cases() -> list[Case]:
@@ -128,47 +189,113 @@ def body_cases() -> list[Case]:
         ("text/plain", (("Content-Type", "text/plain"),), LOGIN),
         ("vnd+json", (("Content-Type", "application/vnd.api+json"),), LOGIN),
         ("no content-type", (), LOGIN),
-        ("form", (("Content-Type", "application/x-www-form-urlencoded"),),
-         b"email=nobody%40example.com&password=x"),
+        (
+            "form",
+            (("Content-Type", "application/x-www-form-urlencoded"),),
+            b"email=nobody%40example.com&password=x",
+        ),
         ("empty body", (ct,), b""),
         ("malformed json", (ct,), b'{"email": '),
         ("json null", (ct,), b"null"),
         ("json string", (ct,), b'"x"'),
         ("1e999", (ct,), b'{"email":"nobody@example.com","password":"x","otp":1e999}'),
-        ("duplicate keys", (ct,), b'{"email":"a@example.com","email":"nobody@example.com","password":"x"}'),
-        ("huge body", (ct,), b'{"email":"nobody@example.com","password":"' + b"x" * 1_100_000 + b'"}'),
-        ("long local part", (ct,), json.dumps({"email": "a" * 65 + "@example.com", "password": "x"}).encode()),
+        (
+            "duplicate keys",
+            (ct,),
+            b'{"email":"a@example.com","email":"nobody@example.com","password":"x"}',
+        ),
+        (
+            "huge body",
+            (ct,),
+            b'{"email":"nobody@example.com","password":"' + b"x" * 1_100_000 + b'"}',
+        ),
+        (
+            "long local part",
+            (ct,),
+            json.dumps({"email": "a" * 65 + "@example.com", "password": "x"}).encode(),
+        ),
         ("nul in email", (ct,), b'{"email":"nobody\\u0000@example.com","password":"x"}'),
     ]
-    cases = [Case(f"RAW login {name}", "POST", "/auth/login", headers=h, raw=b) for name, h, b in raw]
+    raw.append(("deeply nested", (ct,), b'{"email":' + b'{"a":' * 2000 + b"1" + b"}" * 2001))
+    raw.append(("deeply nested array", (ct,), b"[" * 5000 + b"]" * 5000))
+    cases = [
+        Case(f"RAW login {name}", "POST", "/auth/login", headers=h, raw=b) for name, h, b in raw
+    ]
     for depth in (64, 2000):
-        cases.append(Case(f"RAW graphql nested {depth}", "POST", "/graphql/system", "api",
-                          headers=(ct,), raw=_nested(depth)))
-    cases.append(Case("RAW graphql non-string query", "POST", "/graphql/system", "api",
-                      json={"query": 1}))
-    cases.append(Case("RAW graphql over PUT", "PUT", "/graphql/system", "api", headers=(ct,),
-                      raw=PING_QUERY))
-    cases.append(Case("RAW graphql bom", "POST", "/graphql/system", "api", headers=(ct,),
-                      raw=b"\xef\xbb\xbf" + PING_QUERY))
-    cases.append(Case("RAW patch me gzip", "PATCH", "/users/me", "api",
-                      headers=(ct, ("Content-Encoding", "gzip")),
-                      raw=gzip.compress(b'{"first_name":"api"}', mtime=0)))
+        cases.append(
+            Case(
+                f"RAW graphql nested {depth}",
+                "POST",
+                "/graphql/system",
+                "api",
+                headers=(ct,),
+                raw=_nested(depth),
+            )
+        )
+    cases.append(
+        Case("RAW graphql non-string query", "POST", "/graphql/system", "api", json={"query": 1})
+    )
+    cases.append(
+        Case("RAW graphql over PUT", "PUT", "/graphql/system", "api", headers=(ct,), raw=PING_QUERY)
+    )
+    cases.append(
+        Case(
+            "RAW graphql bom",
+            "POST",
+            "/graphql/system",
+            "api",
+            headers=(ct,),
+            raw=b"\xef\xbb\xbf" + PING_QUERY,
+        )
+    )
+    cases.append(
+        Case(
+            "RAW patch me gzip",
+            "PATCH",
+            "/users/me",
+            "api",
+            headers=(ct, ("Content-Encoding", "gzip")),
+            raw=gzip.compress(b'{"first_name":"api"}', mtime=0),
+        )
+    )
     return cases
 
 
 def token_cases() -> list[Case]:
     """Hand-made and malformed credentials on /users/me, in every place a token can go."""
     cases: list[Case] = []
-    jwts = ("valid", "wrong_secret", "expired", "nbf_future", "no_exp", "foreign_iss",
-            "alg_none", "unknown_user", "admin_claims")
+    jwts = (
+        "valid",
+        "wrong_secret",
+        "expired",
+        "nbf_future",
+        "no_exp",
+        "foreign_iss",
+        "alg_none",
+        "unknown_user",
+        "admin_claims",
+    )
     for kind in jwts:
         token = f"<<jwt_{kind}>>"
         cases += [
-            Case(f"JWT {kind} header", "GET", "/users/me?fields=email",
-                 headers=(("Authorization", f"Bearer {token}"),)),
-            Case(f"JWT {kind} query", "GET", "/users/me?fields=email", query=(("access_token", token),)),
-            Case(f"JWT {kind} cookie", "GET", "/users/me?fields=email",
-                 headers=(("Cookie", f"directus_session_token={token}"),)),
+            Case(
+                f"JWT {kind} header",
+                "GET",
+                "/users/me?fields=email",
+                headers=(("Authorization", f"Bearer {token}"),),
+            ),
+            Case(
+                f"JWT {kind} query",
+                "GET",
+                "/users/me?fields=email",
+                query=(("access_token", token),),
+            ),
+            Case(
+                f"JWT {kind} cookie",
+                "GET",
+                "/users/me?fields=email",
+                headers=(("Cookie", f"directus_session_token={token}"),),
+            ),
         ]
     me = "/users/me?fields=email"
     bearer = ("Authorization", "Bearer <<token_api>>")
@@ -176,26 +303,72 @@ def token_cases() -> list[Case]:
         Case("TOK empty bearer", "GET", me, headers=(("Authorization", "Bearer "),)),
         Case("TOK bearer only", "GET", me, headers=(("Authorization", "Bearer"),)),
         Case("TOK basic scheme", "GET", me, headers=(("Authorization", "Basic YTpi"),)),
-        Case("TOK lower-case bearer", "GET", me, headers=(("Authorization", "bearer <<token_api>>"),)),
+        Case(
+            "TOK lower-case bearer", "GET", me, headers=(("Authorization", "bearer <<token_api>>"),)
+        ),
         Case("TOK garbage", "GET", me, headers=(("Authorization", "Bearer garbage"),)),
-        Case("TOK empty bearer + cookie", "GET", me, headers=(
-            ("Authorization", "Bearer "), ("Cookie", "directus_session_token=<<session_api>>"))),
-        Case("TOK duplicate cookies", "GET", me, headers=(
-            ("Cookie", "directus_session_token=<<session_api>>; directus_session_token=<<session_app>>"),)),
-        Case("TOK duplicate cookie headers", "GET", me, headers=(
-            ("Cookie", "directus_session_token=<<session_app>>"),
-            ("Cookie", "directus_session_token=<<session_api>>"))),
-        Case("TOK header and query differ", "GET", me, headers=(bearer,),
-             query=(("access_token", "<<token_app>>"),)),
-        Case("TOK repeated access_token", "GET", me,
-             query=(("access_token", "<<token_api>>"), ("access_token", "<<token_app>>"))),
+        Case(
+            "TOK empty bearer + cookie",
+            "GET",
+            me,
+            headers=(
+                ("Authorization", "Bearer "),
+                ("Cookie", "directus_session_token=<<session_api>>"),
+            ),
+        ),
+        Case(
+            "TOK duplicate cookies",
+            "GET",
+            me,
+            headers=(
+                (
+                    "Cookie",
+                    "directus_session_token=<<session_api>>; "
+                    "directus_session_token=<<session_app>>",
+                ),
+            ),
+        ),
+        Case(
+            "TOK duplicate cookie headers",
+            "GET",
+            me,
+            headers=(
+                ("Cookie", "directus_session_token=<<session_app>>"),
+                ("Cookie", "directus_session_token=<<session_api>>"),
+            ),
+        ),
+        Case(
+            "TOK header and query differ",
+            "GET",
+            me,
+            headers=(bearer,),
+            query=(("access_token", "<<token_app>>"),),
+        ),
+        Case(
+            "TOK repeated access_token",
+            "GET",
+            me,
+            query=(("access_token", "<<token_api>>"), ("access_token", "<<token_app>>")),
+        ),
         Case("TOK empty access_token", "GET", me, query=(("access_token", ""),)),
-        Case("TOK refresh token as bearer", "GET", me,
-             headers=(("Authorization", "Bearer <<refresh_api>>"),)),
-        Case("TOK session token as bearer", "GET", me,
-             headers=(("Authorization", "Bearer <<session_api>>"),)),
-        Case("TOK access token as session cookie", "GET", me,
-             headers=(("Cookie", "directus_session_token=<<token_api>>"),)),
+        Case(
+            "TOK refresh token as bearer",
+            "GET",
+            me,
+            headers=(("Authorization", "Bearer <<refresh_api>>"),),
+        ),
+        Case(
+            "TOK session token as bearer",
+            "GET",
+            me,
+            headers=(("Authorization", "Bearer <<session_api>>"),),
+        ),
+        Case(
+            "TOK access token as session cookie",
+            "GET",
+            me,
+            headers=(("Cookie", "directus_session_token=<<token_api>>"),),
+        ),
         Case("TOK 40KB header", "GET", me, headers=(bearer, ("X-Padding", "a" * 40_000))),
         Case("TOK 10KB header", "GET", me, headers=(bearer, ("X-Padding", "a" * 10_000))),
     ]
@@ -205,24 +378,62 @@ def token_cases() -> list[Case]:
 def path_cases() -> list[Case]:
     bearer = (("Authorization", "Bearer <<token_api>>"),)
     origin = ("Origin", "http://example.com")
-    paths = ["/AUTH/LOGIN", "/Users/me", "/%75sers/me", "/users/me/", "//users/me", "/users/me?",
-             "/users/me?fields=", "/users/me?fields[]=email", "/users/me?fields=email&fields=id",
-             "/users/me?fields=email,nope", "/users?limit=-2&fields=email&sort=email",
-             "/users?limit=abc", "/users?filter={bad", "/users?sort=nope",
-             "/users?filter[email][_bogus]=1", "/users?offset=-1&fields=email&sort=email",
-             "/users/register/verify-email?token=a&token=b", "/users/register/verify-email",
-             "/server/ping?x=1", "/auth/login/nope", "/auth/login/default"]
+    paths = [
+        "/AUTH/LOGIN",
+        "/Users/me",
+        "/%75sers/me",
+        "/users/me/",
+        "//users/me",
+        "/users/me?",
+        "/users/me?fields=",
+        "/users/me?fields[]=email",
+        "/users/me?fields=email&fields=id",
+        "/users/me?fields=email,nope",
+        "/users?limit=-2&fields=email&sort=email",
+        "/users?limit=abc",
+        "/users?filter={bad",
+        "/users?sort=nope",
+        "/users?filter[email][_bogus]=1",
+        "/users?offset=-1&fields=email&sort=email",
+        "/users/register/verify-email?token=a&token=b",
+        "/users/register/verify-email",
+        "/server/ping?x=1",
+        "/auth/login/nope",
+        "/auth/login/default",
+    ]
     cases = [Case(f"PATH GET {p}", "GET", p, headers=bearer) for p in paths]
     cases += [
-        Case("PATH POST /AUTH/LOGIN", "POST", "/AUTH/LOGIN", json={"email": "nobody@example.com", "password": "x"}),
-        Case("CORS preflight login", "OPTIONS", "/auth/login", headers=(
-            origin, ("Access-Control-Request-Method", "POST"),
-            ("Access-Control-Request-Headers", "content-type,authorization"))),
-        Case("CORS preflight users me", "OPTIONS", "/users/me", headers=(
-            origin, ("Access-Control-Request-Method", "PATCH"))),
+        Case(
+            "PATH POST /AUTH/LOGIN",
+            "POST",
+            "/AUTH/LOGIN",
+            json={"email": "nobody@example.com", "password": "x"},
+        ),
+        Case(
+            "CORS preflight login",
+            "OPTIONS",
+            "/auth/login",
+            headers=(
+                origin,
+                ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "content-type,authorization"),
+            ),
+        ),
+        Case(
+            "CORS preflight users me",
+            "OPTIONS",
+            "/users/me",
+            headers=(origin, ("Access-Control-Request-Method", "PATCH")),
+        ),
         Case("CORS simple GET", "GET", "/users/me?fields=email", headers=(origin, *bearer)),
         Case("CORS simple error", "GET", "/users/me", headers=(origin,)),
-        Case("OPTIONS with body", "OPTIONS", "/users/me", headers=(("Content-Type", "application/json"),), raw=b"{}"),
+        Case(
+            "OPTIONS with body",
+            "OPTIONS",
+            "/users/me",
+            headers=(("Content-Type", "application/json"),),
+            raw=b"{}",
+        ),
         Case("HEAD ping", "HEAD", "/server/ping"),
         Case("HEAD users me", "HEAD", "/users/me", headers=bearer),
         Case("DELETE ping", "DELETE", "/server/ping"),

@@ -74,7 +74,9 @@ def norm_json(value: Any, ctx: Context, key: str | None = None, unordered: bool 
     if isinstance(value, list):
         items = [norm_json(v, ctx, key, unordered) for v in value]
         # Lists of generated ids (an o2m's keys) come in key order, which is random.
-        if unordered or (items and all(isinstance(i, str) and PLACEHOLDER_RE.fullmatch(i) for i in items)):
+        if unordered or (
+            items and all(isinstance(i, str) and PLACEHOLDER_RE.fullmatch(i) for i in items)
+        ):
             items.sort(key=lambda i: json.dumps(i, sort_keys=True))
         return items
     if key in MEASURED_KEYS and isinstance(value, int | float):

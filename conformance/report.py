@@ -46,10 +46,14 @@ def write_report(
         if len(diffs) > PER_CASE:
             lines.append(f"   ... and {len(diffs) - PER_CASE} more aspects")
         lines.append("")
-    lines.append(f"DOCUMENTED: {len(explained) - total_undoc} differences in {len(documented)} cases")
+    lines.append(
+        f"DOCUMENTED: {len(explained) - total_undoc} differences in {len(documented)} cases"
+    )
     lines.append("")
     for case, pairs in documented.items():
         for diff, entry in pairs[:PER_CASE]:
-            lines.append(f"   [item {entry.item}] {case} :: {diff.aspect}: "
-                         f"authgate {_cut(diff.authgate)} / directus {_cut(diff.directus)}")
+            lines.append(
+                f"   [item {entry.item}] {case} :: {diff.aspect}: "
+                f"authgate {_cut(diff.authgate)} / directus {_cut(diff.directus)}"
+            )
     path.write_text("\n".join(lines) + "\n")

@@ -83,7 +83,9 @@ def differences(
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__)
     parser.add_argument("--report", type=Path, default=CHECKOUT / "conformance-report.txt")
-    parser.add_argument("--reference", type=Path, default=CHECKOUT.parent / "shared" / "reference" / "directus")
+    parser.add_argument(
+        "--reference", type=Path, default=CHECKOUT.parent / "shared" / "reference" / "directus"
+    )
     parser.add_argument("--only", default="*", help="fnmatch pattern on case names")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--save", type=Path, help="also write both servers' raw answers here")
@@ -105,8 +107,11 @@ def main(argv: list[str] | None = None) -> int:
             ours_f = pool.submit(authgate.start)
             theirs_f = pool.submit(directus.start)
             ours_server, theirs_server = ours_f.result(), theirs_f.result()
-        print(f"[conformance] servers up after {time.monotonic() - started:.0f}s: "
-              f"authgate {ours_server.base}, directus {theirs_server.base}", flush=True)
+        print(
+            f"[conformance] servers up after {time.monotonic() - started:.0f}s: "
+            f"authgate {ours_server.base}, directus {theirs_server.base}",
+            flush=True,
+        )
         cases = [c for c in all_cases() if fnmatch.fnmatchcase(c.name, args.only)]
         flow_list = [f for f in flows.FLOWS if fnmatch.fnmatchcase(f.name, args.only)]
         worlds = World(ours_server), World(theirs_server)
@@ -133,10 +138,10 @@ def finish(args: argparse.Namespace, result: Result, started: float) -> int:
     write_report(args.report, result.cases, explained, result.requests)
     undocumented = sum(1 for _, entry in explained if entry is None)
     print(f"[conformance] report: {args.report} ({time.monotonic() - started:.0f}s)")
-    print(f"{result.cases} cases, {len(explained)} differences, {len(explained) - undocumented} documented")
+    documented_count = len(explained) - undocumented
+    print(f"{result.cases} cases, {len(explained)} differences, {documented_count} documented")
     return 1 if undocumented else 0
 
 
 def _ctx(world: World) -> Context:
     return Context(world.server.base, dict(world.labels))
-

@@ -16,23 +16,36 @@ Outcome = list[tuple[str, str, Response]]
 
 def _out(outcome: Outcome) -> list[dict[str, Any]]:
     return [
-        {"name": n, "line": line, "status": r.status, "headers": r.headers,
-         "body": base64.b64encode(r.body).decode()}
+        {
+            "name": n,
+            "line": line,
+            "status": r.status,
+            "headers": r.headers,
+            "body": base64.b64encode(r.body).decode(),
+        }
         for n, line, r in outcome
     ]
 
 
 def _in(rows: list[dict[str, Any]]) -> Outcome:
     return [
-        (row["name"], row["line"],
-         Response(row["status"], [tuple(h) for h in row["headers"]], base64.b64decode(row["body"])))
+        (
+            row["name"],
+            row["line"],
+            Response(
+                row["status"], [tuple(h) for h in row["headers"]], base64.b64decode(row["body"])
+            ),
+        )
         for row in rows
     ]
 
 
 def dump(path: Path, ours: Outcome, theirs: Outcome, octx: Context, tctx: Context) -> None:
-    data = {"authgate": _out(ours), "directus": _out(theirs),
-            "contexts": [[octx.base, octx.labels], [tctx.base, tctx.labels]]}
+    data = {
+        "authgate": _out(ours),
+        "directus": _out(theirs),
+        "contexts": [[octx.base, octx.labels], [tctx.base, tctx.labels]],
+    }
     path.write_text(json.dumps(data))
 
 

@@ -108,7 +108,7 @@ class Server:
 
 def _run(cmd: list[str], env: dict[str, str], log: Path) -> None:
     with log.open("ab") as out:
-        done = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+        done = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}); log {log}:\n{tail}")
@@ -122,20 +122,24 @@ class Directus:
         self.work = work / "directus"
         self.port = free_port()
         self.smtp_port = free_port()
-        self.env = _base_env() | COMMON_ENV | {
-            "PORT": str(self.port),
-            "PUBLIC_URL": f"http://127.0.0.1:{self.port}",
-            "DB_FILENAME": str(self.work / "data.db"),
-            "STORAGE_LOCAL_ROOT": str(self.work / "uploads"),
-            "EXTENSIONS_PATH": str(self.work / "extensions"),
-            "DIRECTUS_PIDFILE": str(self.work / "directus.pid"),
-            "DIRECTUS_LOG": str(self.work / "directus.log"),
-            "SMTP_SINK_PIDFILE": str(self.work / "smtp_sink.pid"),
-            "SMTP_SINK_LOG": str(self.work / "smtp_sink.log"),
-            "MAIL_DIR": str(self.work / "mail"),
-            "EMAIL_SMTP_PORT": str(self.smtp_port),
-            "START_TIMEOUT": str(int(START_TIMEOUT)),
-        }
+        self.env = (
+            _base_env()
+            | COMMON_ENV
+            | {
+                "PORT": str(self.port),
+                "PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+                "DB_FILENAME": str(self.work / "data.db"),
+                "STORAGE_LOCAL_ROOT": str(self.work / "uploads"),
+                "EXTENSIONS_PATH": str(self.work / "extensions"),
+                "DIRECTUS_PIDFILE": str(self.work / "directus.pid"),
+                "DIRECTUS_LOG": str(self.work / "directus.log"),
+                "SMTP_SINK_PIDFILE": str(self.work / "smtp_sink.pid"),
+                "SMTP_SINK_LOG": str(self.work / "smtp_sink.log"),
+                "MAIL_DIR": str(self.work / "mail"),
+                "EMAIL_SMTP_PORT": str(self.smtp_port),
+                "START_TIMEOUT": str(int(START_TIMEOUT)),
+            }
+        )
         self.server = Server(
             "directus", f"http://127.0.0.1:{self.port}", self.work / "mail", self.work / "run.log"
         )
@@ -150,8 +154,8 @@ class Directus:
 
     def stop(self) -> None:
         if (self.work / "directus.pid").exists() or (self.work / "smtp_sink.pid").exists():
-            subprocess.run(  # noqa: S603
-                ["bash", str(self.scripts / "stop.sh")],  # noqa: S607
+            subprocess.run(
+                ["bash", str(self.scripts / "stop.sh")],
                 env=self.env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -168,14 +172,18 @@ class Authgate:
         self.work = work / "authgate"
         self.port = free_port()
         self.smtp_port = free_port()
-        self.env = _base_env() | COMMON_ENV | {
-            "PORT": str(self.port),
-            "PUBLIC_URL": f"http://127.0.0.1:{self.port}",
-            "DATA_DIR": str(self.work / "data"),
-            "DB_FILENAME": str(self.work / "data" / "data.db"),
-            "EMAIL_SMTP_PORT": str(self.smtp_port),
-            "REDIS_ENABLED": "false",
-        }
+        self.env = (
+            _base_env()
+            | COMMON_ENV
+            | {
+                "PORT": str(self.port),
+                "PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+                "DATA_DIR": str(self.work / "data"),
+                "DB_FILENAME": str(self.work / "data" / "data.db"),
+                "EMAIL_SMTP_PORT": str(self.smtp_port),
+                "REDIS_ENABLED": "false",
+            }
+        )
         self.server = Server(
             "authgate", f"http://127.0.0.1:{self.port}", self.work / "mail", self.work / "run.log"
         )
@@ -183,7 +191,7 @@ class Authgate:
 
     def _spawn(self, cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
         with log.open("ab") as out:
-            proc = subprocess.Popen(  # noqa: S603
+            proc = subprocess.Popen(
                 cmd, env=self.env, cwd=self.work, stdout=out, stderr=subprocess.STDOUT
             )
         self.procs.append(proc)

@@ -57,8 +57,20 @@ def test_the_wrong_user_is_not_hidden_by_the_id_placeholders() -> None:
 
 
 def test_cookie_attributes_are_compared_but_not_values_or_dates() -> None:
-    a = answer(b"", ("set-cookie", "directus_session_token=abc; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"))
-    b = answer(b"", ("set-cookie", "directus_session_token=; Max-Age=86400; Path=/; Expires=Sun, 06 Dec 2026 10:00:00 GMT; HttpOnly; SameSite=Lax"))
+    a = answer(
+        b"",
+        (
+            "set-cookie",
+            "directus_session_token=abc; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax",
+        ),
+    )
+    b = answer(
+        b"",
+        (
+            "set-cookie",
+            "directus_session_token=; Max-Age=86400; Path=/; Expires=Sun, 06 Dec 2026 10:00:00 GMT; HttpOnly; SameSite=Lax",
+        ),
+    )
     found = {d.aspect: (d.authgate, d.directus) for d in diff(a, b)}
     assert found == {
         "cookie:directus_session_token.value": ('"<value>"', '""'),
@@ -80,8 +92,12 @@ def test_headers_clients_read_are_compared_cors_only_when_origin_was_sent() -> N
 
 
 def test_lists_of_generated_ids_are_compared_as_sets_other_lists_in_order() -> None:
-    ids = b'{"data":["11111111-1111-4111-8111-111111111111","0a0b0c0d-0000-4000-8000-000000000001"]}'
-    rev = b'{"data":["0a0b0c0d-0000-4000-8000-000000000001","22222222-2222-4222-8222-222222222222"]}'
+    ids = (
+        b'{"data":["11111111-1111-4111-8111-111111111111","0a0b0c0d-0000-4000-8000-000000000001"]}'
+    )
+    rev = (
+        b'{"data":["0a0b0c0d-0000-4000-8000-000000000001","22222222-2222-4222-8222-222222222222"]}'
+    )
     assert diff(answer(ids), answer(rev)) == []
     assert len(diff(answer(b'{"data":["a","b"]}'), answer(b'{"data":["b","a"]}'))) == 2
 
@@ -92,7 +108,7 @@ def test_documented_entries_match_case_aspect_and_values(tmp_path: Path) -> None
         '[[difference]]\nitem = 11\ncase = "FLOW *"\naspect = "cookie:*.max-age"\n'
         'authgate = \'"0"\'\nwhy = "x"\n'
         '[[difference]]\nitem = 23\naspect = "body.errors*.message"\n'
-        "same_after = [[\"'\", '\\\"']]\nwhy = \"quotes\"\n"
+        'same_after = [["\'", \'\\"\']]\nwhy = "quotes"\n'
     )
     entries = load(path)
     cleared = Difference("FLOW x", "cookie:a.max-age", '"0"', '"86400"')
