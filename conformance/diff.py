@@ -22,38 +22,39 @@ def _leaf(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def flatten(value: Any, path: str, out: dict[str, str]) -> None:
-    """Every leaf under ``path`` as ``path -> JSON text``; empty containers are leaves."""
-    if isinstance(value, dict) and value:
-        for key in sorted(value):
-            flatten(value[key], f"{path}.{key}", out)
-    elif isinstance(value, list) and value:
-        for index, item in enumerate(value):
-            flatten(item, f"{path}[{index}]", out)
-    else:
-        out[path] = _leaf(value)
+class _Missing:
+    pass
+
+
+MISSING = _Missing()
+
+
+def walk(a: Any, b: Any, path: str, out: list[tuple[str, str, str]]) -> None:
+    """Every place under ``path`` where ``a`` and ``b`` differ. A key or item that only one
+    side has is one difference (its whole value), not one per leaf beneath it."""
+    if isinstance(a, _Missing) or isinstance(b, _Missing):
+        out.append((path, _text(a), _text(b)))
+    elif isinstance(a, dict) and isinstance(b, dict) and (a or b):
+        for key in sorted(a.keys() | b.keys()):
+            walk(a.get(key, MISSING), b.get(key, MISSING), f"{path}.{key}", out)
+    elif isinstance(a, list) and isinstance(b, list) and (a or b):
+        for index in range(max(len(a), len(b))):
+            left = a[index] if index < len(a) else MISSING
+            right = b[index] if index < len(b) else MISSING
+            walk(left, right, f"{path}[{index}]", out)
+    elif _leaf(a) != _leaf(b):
+        out.append((path, _leaf(a), _leaf(b)))
+
+
+def _text(value: Any) -> str:
+    return ABSENT if isinstance(value, _Missing) else _leaf(value)
 
 
 def compare(case: str, authgate: dict[str, Any], directus: dict[str, Any]) -> list[Difference]:
-    ours = _aspects(authgate)
-    theirs = _aspects(directus)
-    diffs: list[Difference] = []
-    for aspect in sorted(ours.keys() | theirs.keys(), key=_order):
-        a = ours.get(aspect, ABSENT)
-        b = theirs.get(aspect, ABSENT)
-        if a != b:
-            diffs.append(Difference(case, aspect, a, b))
-    return diffs
-
-
-def _aspects(normalised: dict[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in normalised.items():
-        if key.startswith(("cookie:", "body")):
-            flatten(value, key, out)
-        else:
-            out[key] = _leaf(value)
-    return out
+    found: list[tuple[str, str, str]] = []
+    for key in sorted(authgate.keys() | directus.keys(), key=_order):
+        walk(authgate.get(key, MISSING), directus.get(key, MISSING), key, found)
+    return [Difference(case, aspect, a, b) for aspect, a, b in found]
 
 
 def _order(aspect: str) -> tuple[int, str]:

@@ -68,6 +68,28 @@ def norm_text(text: str, ctx: Context) -> str:
 PLACEHOLDER_RE = re.compile(r"<[\w:-]+>")
 
 
+IDENTITY_KEYS = ("collection", "field", "action", "name", "role", "policy", "user", "email")
+
+
+def _identity(item: Any) -> tuple[str, ...]:
+    """Sort key of an unordered list's item: what names it first (so that the same row lines
+    up on both servers and only its real differences show), then its whole text."""
+    text = json.dumps(item, sort_keys=True)
+    if isinstance(item, dict):
+        return (*(str(item.get(k, "")) for k in IDENTITY_KEYS), text)
+    return (text,)
+
+
+def _keyed(rows: list[Any]) -> Any:
+    """An unordered list of rows as a map from each row's identity ("directus_users/email"),
+    when that identity is unique: a row one server lacks is then one difference, not a shift
+    of every row after it."""
+    names = ["/".join(str(row[k]) for k in IDENTITY_KEYS if row.get(k) is not None) for row in rows]
+    if all(names) and len(set(names)) == len(names):
+        return {f"<{name}>": row for name, row in zip(names, rows, strict=True)}
+    return rows
+
+
 def norm_json(value: Any, ctx: Context, key: str | None = None, unordered: bool = False) -> Any:
     if isinstance(value, dict):
         return {k: norm_json(v, ctx, k, unordered) for k, v in value.items()}
@@ -77,7 +99,9 @@ def norm_json(value: Any, ctx: Context, key: str | None = None, unordered: bool 
         if unordered or (
             items and all(isinstance(i, str) and PLACEHOLDER_RE.fullmatch(i) for i in items)
         ):
-            items.sort(key=lambda i: json.dumps(i, sort_keys=True))
+            items.sort(key=_identity)
+        if unordered and items and all(isinstance(i, dict) for i in items):
+            return _keyed(items)
         return items
     if key in MEASURED_KEYS and isinstance(value, int | float):
         return "<measured>"
