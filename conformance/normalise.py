@@ -80,14 +80,19 @@ def _identity(item: Any) -> tuple[str, ...]:
     return (text,)
 
 
-def _keyed(rows: list[Any]) -> Any:
-    """An unordered list of rows as a map from each row's identity ("directus_users/email"),
-    when that identity is unique: a row one server lacks is then one difference, not a shift
-    of every row after it."""
-    names = ["/".join(str(row[k]) for k in IDENTITY_KEYS if row.get(k) is not None) for row in rows]
-    if all(names) and len(set(names)) == len(names):
-        return {f"<{name}>": row for name, row in zip(names, rows, strict=True)}
-    return rows
+def _keyed(rows: list[Any]) -> dict[str, Any]:
+    """An unordered list of rows (sorted by ``_identity``) as a map from each row's identity
+    ("<directus_users/email>", then "#2", "#3" for repeats): a row one server lacks is then
+    one difference, not a shift of every row after it."""
+    out: dict[str, Any] = {}
+    for row in rows:
+        name = "/".join(str(row[k]) for k in IDENTITY_KEYS if row.get(k) is not None) or "row"
+        key, repeat = f"<{name}>", 1
+        while key in out:
+            repeat += 1
+            key = f"<{name}#{repeat}>"
+        out[key] = row
+    return out
 
 
 def norm_json(value: Any, ctx: Context, key: str | None = None, unordered: bool = False) -> Any:

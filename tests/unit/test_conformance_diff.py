@@ -128,3 +128,24 @@ def test_every_documented_entry_names_a_readme_item() -> None:
     entries = load()
     assert entries
     assert all(isinstance(e, Documented) and e.item in numbers for e in entries)
+
+
+def test_a_subtree_only_one_server_has_is_one_difference() -> None:
+    a = answer(b'{"data":{"id":1,"license":{"source":null,"entitlements":{"a":true,"b":false}}}}')
+    b = answer(b'{"data":{"id":1}}')
+    found = [(d.aspect, d.directus) for d in diff(a, b)]
+    assert found == [("body.data.license", "<absent>")]
+
+
+def test_unordered_rows_are_matched_by_identity_not_position() -> None:
+    ours = b'{"data":[{"collection":"a","field":"x","type":"string"},{"collection":"b","field":"y","type":"uuid"}]}'
+    theirs = b'{"data":[{"collection":"b","field":"y","type":"string"},{"collection":"a","field":"x","type":"string"},{"collection":"c","field":"z","type":"json"}]}'
+    found = compare(
+        "case",
+        normalise(answer(ours), OURS, unordered=True),
+        normalise(answer(theirs), THEIRS, unordered=True),
+    )
+    assert [(d.aspect, d.authgate, d.directus) for d in found] == [
+        ("body.data.<b/y>.type", '"uuid"', '"string"'),
+        ("body.data.<c/z>", "<absent>", '{"collection": "c", "field": "z", "type": "json"}'),
+    ]
