@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="authgate-conformance-"))
     directus = Directus(args.reference.resolve(), work)
     authgate = Authgate(CHECKOUT, args.reference.resolve(), work)
+    keep = args.keep
     try:
         with ThreadPoolExecutor(2) as pool:
             ours_f = pool.submit(authgate.start)
@@ -122,13 +123,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.save:
             saved.dump(args.save, ours, theirs, octx, tctx)
         result = differences(ours, theirs, octx, tctx, unordered_names())
+    except RuntimeError as exc:  # a server did not install or start: say so, keep its logs
+        print(f"[conformance] {exc}", file=sys.stderr)
+        keep = True
+        return 2
     finally:
         authgate.stop()
         directus.stop()
-        if not args.keep:
-            remove_tree(work)
+        if keep:
+            print(f"[conformance] kept {work} (logs: */run.log, directus/directus.log)")
         else:
-            print(f"[conformance] kept {work}")
+            remove_tree(work)
     return finish(args, result, started)
 
 
