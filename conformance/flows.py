@@ -254,6 +254,81 @@ def admin_crud(w: World) -> Steps:
     ]
 
 
+def refresh_reuse(w: World) -> Steps:
+    """README item 3: a refresh token presented again within the grace period."""
+    first = login(w, w.values["email_login"], PASSWORD)
+    refresh = str(_data(first).get("refresh_token", ""))
+    once = call(w, "POST", "/auth/refresh", {"refresh_token": refresh, "mode": "json"})
+    twice = call(w, "POST", "/auth/refresh", {"refresh_token": refresh, "mode": "json"})
+    return [("login", first), ("refresh", once), ("same token again", twice)]
+
+
+def strict_values(w: World) -> Steps:
+    """README items 5, 10 and 19: wrong types and the password policy. Every change is put
+    back, so that nothing after depends on which server accepted it."""
+    admin = w.values["token_admin"]
+    victim = w.values["user_victim"]
+    steps: Steps = [
+        (
+            "settings wrong type",
+            call(
+                w,
+                "PATCH",
+                "/settings?fields=auth_login_attempts",
+                {"auth_login_attempts": "abc"},
+                token=admin,
+            ),
+        ),
+        (
+            "settings restore",
+            call(
+                w,
+                "PATCH",
+                "/settings?fields=auth_login_attempts",
+                {"auth_login_attempts": 25},
+                token=admin,
+            ),
+        ),
+        (
+            "user bogus status",
+            call(w, "PATCH", f"/users/{victim}?fields=status", {"status": "bogus"}, token=admin),
+        ),
+        (
+            "user restore",
+            call(w, "PATCH", f"/users/{victim}?fields=status", {"status": "active"}, token=admin),
+        ),
+        (
+            "item wrong type",
+            call(w, "POST", "/items/articles?fields=title", {"title": {"a": 1}}, token=admin),
+        ),
+        (
+            "policy set",
+            call(
+                w,
+                "PATCH",
+                "/settings?fields=auth_password_policy",
+                {"auth_password_policy": "/^.{30,}$/"},
+                token=admin,
+            ),
+        ),
+    ]
+    body = {"email": "conformance-policy@example.com", "password": "short-Passw0rd"}
+    steps.append(("register against policy", call(w, "POST", "/users/register", body)))
+    steps.append(
+        (
+            "policy cleared",
+            call(
+                w,
+                "PATCH",
+                "/settings?fields=auth_password_policy",
+                {"auth_password_policy": None},
+                token=admin,
+            ),
+        )
+    )
+    return steps
+
+
 FLOWS = [
     Flow("FLOW static token", static_token),
     Flow("FLOW admin crud", admin_crud),
@@ -265,4 +340,6 @@ FLOWS = [
     Flow("FLOW password reset", password_reset),
     Flow("FLOW registration", registration),
     Flow("FLOW invitation", invitation),
+    Flow("FLOW refresh reuse", refresh_reuse),
+    Flow("FLOW strict values", strict_values),
 ]
