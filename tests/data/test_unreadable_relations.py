@@ -13,14 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx2 as httpx
 import pytest
 
 from authgate.access.model import PUBLIC_POLICY_ID
-from tests.conftest import PASSWORD
-from tests.data.conftest import Caller, World
-
-TRANSPORTS = ("header", "cookie", "query")
+from tests.data.conftest import TRANSPORTS, Caller, World, call
 
 
 @pytest.fixture(scope="module")
@@ -33,27 +29,6 @@ def custom(world: World) -> Iterator[World]:
     yield world
     for permission in granted:
         world.revoke(permission)
-
-
-def call(
-    world: World, caller: Caller, transport: str, method: str, path: str, **kwargs: Any
-) -> httpx.Response:
-    """The request with the caller's token in the header, a session cookie, or the query."""
-    client = world.harness.client
-    client.cookies.clear()
-    if transport == "header":
-        return client.request(method, path, headers=caller.headers, **kwargs)
-    if transport == "query":
-        token = caller.headers["Authorization"].removeprefix("Bearer ")
-        params = {**dict(kwargs.pop("params", None) or {}), "access_token": token}
-        return client.request(method, path, params=params, **kwargs)
-    login = world.harness.login(caller.name, PASSWORD, mode="session")
-    assert login.status_code == 200, login.text
-    assert client.cookies.get("directus_session_token")
-    try:
-        return client.request(method, path, **kwargs)
-    finally:
-        client.cookies.clear()
 
 
 def admin_view(world: World, user_id: str) -> dict[str, Any]:
@@ -300,12 +275,8 @@ def test_user_made_collections_leave_out_unreadable_relations(
     assert followed.status_code == 200, followed.text
     first = followed.json()["data"][0]
     assert "author" not in first
-    assert (
-        first["owner"]["id"]
-        == world.harness.sql(
-            "select id from directus_users where email = :e", e="admin@example.com"
-        )[0][0]
-    )
+    admin_id = world.as_(world.admin, "GET", "/users/me").json()["data"]["id"]
+    assert first["owner"]["id"] == admin_id
     assert "policies" not in first["owner"]
     assert named.json() == {"data": [{"title": "Alpha"}, {"title": "Beta"}, {"title": "Gamma"}]}
     assert [row["author"] for row in kept_key.json()["data"]] == [
