@@ -255,3 +255,43 @@ def test_graphql_reads_and_writes_under_record_paths(
     assert updated == {"data": {"update_authors_item": {"id": str(authors["api"]), "name": "api"}}}
     assert refused["data"] == {"update_authors_item": None}
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_the_callers_own_filter_may_use_record_paths(
+    world: World, authors: dict[str, int], transport: str
+) -> None:
+    """As Directus 12.4 answers ``/users?filter[email][_eq]=$CURRENT_USER.email``."""
+    rule = world.grant(world.api_policy, "authors", "read")
+    try:
+        rest = call(
+            world,
+            world.api,
+            transport,
+            "GET",
+            "/items/authors",
+            params={"filter": '{"email":{"_eq":"$CURRENT_USER.email"}}'},
+        )
+        graphql = gql(
+            world,
+            world.api,
+            transport,
+            '{ authors(filter: {email: {_eq: "$CURRENT_USER.email"}}) { name } }',
+        )
+        counted = call(
+            world,
+            world.api,
+            transport,
+            "GET",
+            "/items/authors",
+            params={
+                "aggregate[count]": "id",
+                "filter": '{"name":{"_in":["$CURRENT_USER.role.name","api"]}}',
+            },
+        )
+    finally:
+        world.revoke(rule)
+
+    assert names(rest) == ["api"]
+    assert graphql == {"data": {"authors": [{"name": "api"}]}}
+    assert counted.json() == {"data": [{"count": {"id": 2}}]}

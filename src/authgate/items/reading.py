@@ -4,10 +4,12 @@ write, and what the caller may do with an item (``/permissions/me/<collection>/<
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
+from authgate.access import variables
 from authgate.access.model import Accountability
 from authgate.errors import AuthError, forbidden
 from authgate.items.rows import typed_key
@@ -48,13 +50,20 @@ class ItemReads:
         keys: Sequence[Any] | None = None,
     ) -> ReadResult:
         collection = self.collection(scope, name)
+        context = scope.context
+        if query.filter:
+            # The caller's own filter may use record paths too (``$CURRENT_USER.email``).
+            missing = variables.record_paths(query.filter) - context.records.keys()
+            if missing:
+                found = variables.load_record_values(conn, scope.overview, context, missing)
+                context = replace(context, records={**context.records, **found})
         return self.reader.read(
             conn,
             scope.overview,
             collection,
             query,
             scope.read_lookup,
-            scope.context,
+            context,
             cache_key=scope.permissions.cache_key,
             key=key,
             keys=keys,
