@@ -261,17 +261,16 @@ def test_graphql_reads_and_writes_under_record_paths(
 def test_the_callers_own_filter_may_use_record_paths(
     world: World, authors: dict[str, int], transport: str
 ) -> None:
-    """As Directus 12.4 answers ``/users?filter[email][_eq]=$CURRENT_USER.email``."""
-    rule = world.grant(world.api_policy, "authors", "read")
+    """As Directus 12.4 answers ``/users?filter[email][_eq]=$CURRENT_USER.email``: read under
+    the caller's own permissions (a field or relation it may not read is null), never with
+    administrator rights, so a filter cannot probe what the caller may not read."""
+    rules = [
+        world.grant(world.api_policy, "authors", "read"),
+        world.grant(world.api_policy, "directus_users", "read", fields=["id", "email"]),
+    ]
+    mine = {"filter": '{"email":{"_eq":"$CURRENT_USER.email"}}'}
     try:
-        rest = call(
-            world,
-            world.api,
-            transport,
-            "GET",
-            "/items/authors",
-            params={"filter": '{"email":{"_eq":"$CURRENT_USER.email"}}'},
-        )
+        rest = call(world, world.api, transport, "GET", "/items/authors", params=mine)
         graphql = gql(
             world,
             world.api,
@@ -286,12 +285,17 @@ def test_the_callers_own_filter_may_use_record_paths(
             "/items/authors",
             params={
                 "aggregate[count]": "id",
-                "filter": '{"name":{"_in":["$CURRENT_USER.role.name","api"]}}',
+                # the role's name is not readable by this caller: null, matching nothing
+                "filter": '{"name":{"_in":["$CURRENT_USER.role.name","$CURRENT_ROLE.name","api"]}}',
             },
         )
+        world.revoke(rules.pop())
+        unreadable = call(world, world.api, transport, "GET", "/items/authors", params=mine)
     finally:
-        world.revoke(rule)
+        for rule in rules:
+            world.revoke(rule)
 
     assert names(rest) == ["api"]
     assert graphql == {"data": {"authors": [{"name": "api"}]}}
-    assert counted.json() == {"data": [{"count": {"id": 2}}]}
+    assert counted.json() == {"data": [{"count": {"id": 1}}]}
+    assert names(unreadable) == []

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select
 
 from authgate.access import variables
 from authgate.access.model import Accountability
-from authgate.errors import AuthError, forbidden
+from authgate.errors import AuthError, Code, forbidden
 from authgate.items.rows import typed_key
 from authgate.items.scope import Scope
 from authgate.query.params import Query
@@ -52,10 +52,12 @@ class ItemReads:
         collection = self.collection(scope, name)
         context = scope.context
         if query.filter:
-            # The caller's own filter may use record paths too (``$CURRENT_USER.email``).
+            # The caller's own filter may use record paths too (``$CURRENT_USER.email``), read
+            # under the caller's own permissions (Directus reads them with the request's
+            # accountability; only permission rules read them with administrator rights).
             missing = variables.record_paths(query.filter) - context.records.keys()
             if missing:
-                found = variables.load_record_values(conn, scope.overview, context, missing)
+                found = {path: self._own_record_value(conn, scope, path) for path in missing}
                 context = replace(context, records={**context.records, **found})
         return self.reader.read(
             conn,
@@ -68,6 +70,39 @@ class ItemReads:
             key=key,
             keys=keys,
         )
+
+    def _own_record_value(self, conn: Connection, scope: Scope, path: str) -> Any:
+        """``$CURRENT_USER.<path>`` / ``$CURRENT_ROLE.<path>`` as the caller may read it: a
+        field or relation it may not read gives null, and so does any other root."""
+        parsed = variables.record_path(path)
+        roots = {
+            "$CURRENT_USER": ("directus_users", scope.accountability.user),
+            "$CURRENT_ROLE": ("directus_roles", scope.accountability.role),
+        }
+        if parsed is None or parsed[0] not in roots:
+            return None
+        name, key = roots[parsed[0]]
+        collection = scope.overview.collection(name)
+        if key is None or collection is None:
+            return None
+        own = Query(fields=(".".join(parsed[1]),), limit=1)
+        try:
+            rows = self.reader.read(
+                conn, scope.overview, collection, own, scope.read_lookup, scope.context, key=key
+            ).data
+        except AuthError as error:
+            if error.code != Code.FORBIDDEN:
+                raise
+            return None
+        value: Any = rows[0] if rows else None
+        for step in parsed[1]:
+            if isinstance(value, dict):
+                value = value.get(step)
+            elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
+                value = value[int(step)]
+            else:
+                return None
+        return value
 
     async def read(
         self, accountability: Accountability, name: str, query: Query, *, fresh: bool = False
