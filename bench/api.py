@@ -80,23 +80,37 @@ JWT_REUSE_SECONDS = 300
 
 class UserFixtures:
     """What both targets seed alike: the bench user (a JWT by a real login, and a static
-    token), the login user and the flood user, all with one password."""
+    token), the custom-policy user (a role whose only policy reads ``directus_users`` with
+    ``*``: no app access, nothing on ``directus_access``), the login user and the flood user,
+    all with one password."""
 
     def __init__(self, api: Api, password: str) -> None:
         self.api = api
         self.user_email = "bench-user@example.com"
         self.user_password = password
         self.user_token = f"bench-user-static-{secrets.token_hex(16)}"
+        self.custom_email = "bench-custom@example.com"
+        self.custom_token = f"bench-custom-static-{secrets.token_hex(16)}"
         self.login_email = "bench-login@example.com"
         self.login_password = password
         self.flood_email = "bench-flood@example.com"
-        self._jwt: tuple[str, float] | None = None
+        self._jwts: dict[str, tuple[str, float]] = {}
+
+    def _jwt_of(self, email: str) -> str:
+        found = self._jwts.get(email)
+        if found is None or time.monotonic() - found[1] > JWT_REUSE_SECONDS:
+            token = str(self.api.login(email, self.user_password)["access_token"])
+            found = self._jwts[email] = (token, time.monotonic())
+        return found[0]
 
     def jwt(self) -> str:
-        if self._jwt is None or time.monotonic() - self._jwt[1] > JWT_REUSE_SECONDS:
-            token = str(self.api.login(self.user_email, self.user_password)["access_token"])
-            self._jwt = (token, time.monotonic())
-        return self._jwt[0]
+        return self._jwt_of(self.user_email)
 
     def static_token(self) -> str:
         return self.user_token
+
+    def custom_jwt(self) -> str:
+        return self._jwt_of(self.custom_email)
+
+    def custom_static_token(self) -> str:
+        return self.custom_token

@@ -185,6 +185,41 @@ class AuthgateTarget:
                 "token": fixtures.user_token,
             },
         )
+        # The most common custom setup (issue 10): read on directus_users with *, no app
+        # access, nothing on directus_access; the same policy as Directus's bench user.
+        custom_policy = admin.call(
+            "POST",
+            "/policies",
+            {
+                "name": "bench-custom",
+                "app_access": False,
+                "admin_access": False,
+                "permissions": [
+                    {
+                        "collection": "directus_users",
+                        "action": "read",
+                        "fields": ["*"],
+                        "permissions": {},
+                    }
+                ],
+            },
+        )
+        custom_role = admin.call(
+            "POST",
+            "/roles",
+            {"name": "bench-custom", "policies": [{"policy": custom_policy["id"]}]},
+        )
+        admin.call(
+            "POST",
+            "/users",
+            {
+                "email": fixtures.custom_email,
+                "password": fixtures.user_password,
+                "role": custom_role["id"],
+                "status": "active",
+                "token": fixtures.custom_token,
+            },
+        )
         return admin
 
     @staticmethod

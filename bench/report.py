@@ -14,6 +14,8 @@ MB = 1024 * 1024
 RPS_GOALS: Mapping[str, float] = {
     "users_me_jwt": 5.0,
     "users_me_static": 5.0,
+    "users_me_custom_jwt": 5.0,
+    "users_me_custom_static": 5.0,
     "refresh": 3.0,
     "login": 1.0,
 }
@@ -33,6 +35,8 @@ GRAPHQL_TWINS: Mapping[str, str] = {
 RECORDED_DIRECTUS_RPS: Mapping[str, float] = {
     "users_me_jwt": 400.0,
     "users_me_static": 400.0,
+    "users_me_custom_jwt": 400.0,
+    "users_me_custom_static": 400.0,
     "refresh": 270.0,
     "login": 11.0,
 }

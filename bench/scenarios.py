@@ -31,6 +31,15 @@ class Fixtures(Protocol):
         """The bench user's static token."""
         ...
 
+    def custom_jwt(self) -> str:
+        """A fresh access token of the custom-policy user (read on directus_users with *,
+        no app access, nothing on directus_access)."""
+        ...
+
+    def custom_static_token(self) -> str:
+        """The custom-policy user's static token."""
+        ...
+
     def refresh_tokens(self, count: int) -> list[str]:
         """``count`` refresh tokens of live sessions, never handed out before."""
         ...
@@ -73,6 +82,14 @@ def _me_jwt(f: Fixtures, _c: int) -> Request:
 
 def _me_static(f: Fixtures, _c: int) -> Request:
     return Request("GET", "/users/me", _bearer(f.static_token()))
+
+
+def _me_custom_jwt(f: Fixtures, _c: int) -> Request:
+    return Request("GET", "/users/me", _bearer(f.custom_jwt()))
+
+
+def _me_custom_static(f: Fixtures, _c: int) -> Request:
+    return Request("GET", "/users/me", _bearer(f.custom_static_token()))
 
 
 def _login(f: Fixtures, _c: int) -> Request:
@@ -151,6 +168,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("ping", "GET /server/ping", _ping),
     Scenario("users_me_jwt", "GET /users/me with an access JWT", _me_jwt),
     Scenario("users_me_static", "GET /users/me with a static token", _me_static),
+    Scenario(
+        "users_me_custom_jwt",
+        "GET /users/me with an access JWT, custom-policy user (no app access)",
+        _me_custom_jwt,
+    ),
+    Scenario(
+        "users_me_custom_static",
+        "GET /users/me with a static token, custom-policy user (no app access)",
+        _me_custom_static,
+    ),
     Scenario("login", "POST /auth/login, json mode, right password", _login, warm=False),
     Scenario(
         "refresh",

@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import PASSWORD, Harness, unique_email
+
+# Where a caller's token travels: the Authorization header, a session cookie, ?access_token=.
+TRANSPORTS = ("header", "cookie", "query")
 
 ARTICLE_FIELDS = [
     {
@@ -73,6 +77,27 @@ class World:
             f"/permissions/{permission_id}", headers=self.harness.admin
         )
         assert response.status_code == 204, response.text
+
+
+def call(
+    world: World, caller: Caller, transport: str, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    """The request with the caller's token in the header, a session cookie, or the query."""
+    client = world.harness.client
+    client.cookies.clear()
+    if transport == "header":
+        return client.request(method, path, headers=caller.headers, **kwargs)
+    if transport == "query":
+        token = caller.headers["Authorization"].removeprefix("Bearer ")
+        params = {**dict(kwargs.pop("params", None) or {}), "access_token": token}
+        return client.request(method, path, params=params, **kwargs)
+    login = world.harness.login(caller.name, PASSWORD, mode="session")
+    assert login.status_code == 200, login.text
+    assert client.cookies.get("directus_session_token")
+    try:
+        return client.request(method, path, **kwargs)
+    finally:
+        client.cookies.clear()
 
 
 def _ok(response: Any) -> Any:

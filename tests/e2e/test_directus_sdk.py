@@ -10,6 +10,7 @@ runs it too if it is missing).
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -153,6 +154,44 @@ def test_static_token_client(node: str, server: Server) -> None:
     assert result["me"]["ok"] is True, result["me"]
     assert result["me"]["value"]["email"] == "admin@example.com"
     assert _error(result["wrong_token"]) == (401, "INVALID_CREDENTIALS")
+
+
+def test_custom_policy_user_reads_and_updates_itself(node: str, server: Server) -> None:
+    """The most common custom setup: read and update on directus_users with ``*``, no app
+    access, nothing on directus_access. ``readMe()`` gets every column (not ``policies``) and
+    ``updateMe()`` the updated user, as from Directus."""
+    email = unique_email("sdk-custom")
+    token = f"sdk-custom-static-{secrets.token_hex(8)}"
+    users_rows = [
+        {"collection": "directus_users", "action": action, "fields": ["*"], "permissions": {}}
+        for action in ("read", "update")
+    ]
+    client = server.client()
+    role = client.post(
+        "/roles",
+        json={
+            "name": email,
+            "policies": [
+                {"policy": {"name": email, "app_access": False, "permissions": users_rows}}
+            ],
+        },
+        headers=server.admin,
+    )
+    assert role.status_code == 200, role.text
+    user = server.create_user(email, PASSWORD, role=role.json()["data"]["id"], token=token)
+
+    result = run(node, "custom-user", server.url, token)
+
+    assert result["me"]["ok"] is True, result["me"]
+    me = result["me"]["value"]
+    assert me["id"] == user["id"]
+    assert me["email"] == email
+    assert me["role"] == role.json()["data"]["id"]
+    assert "policies" not in me
+    assert result["updated"]["ok"] is True, result["updated"]
+    assert result["updated"]["value"]["last_name"] == "Sdk"
+    assert result["updated"]["value"]["email"] == email
+    assert result["narrowed"] == {"ok": True, "value": {"id": user["id"], "title": "Pilot"}}
 
 
 def test_password_request_and_reset(node: str, server: Server) -> None:

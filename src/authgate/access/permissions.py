@@ -21,6 +21,7 @@ from authgate.access.grants import Grant, PermissionRow, collection_forbidden, g
 from authgate.access.model import Accountability
 from authgate.access.policy import applicable_policies
 from authgate.access.repo import load_access_facts
+from authgate.access.variables import record_paths
 from authgate.storage.tables import permissions
 
 _APP_USER_FIELDS = [
@@ -109,6 +110,22 @@ _ROWS = select(
 RowIndex = Mapping[tuple[str, str], tuple[PermissionRow, ...]]
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    index: RowIndex
+    # Record paths (``$CURRENT_USER.email``) the item rules use: read for each request.
+    record_paths: frozenset[str]
+
+
+def _rule_record_paths(index: RowIndex) -> frozenset[str]:
+    found: set[str] = set()
+    for rows in index.values():
+        for row in rows:
+            if row.permissions:
+                found |= record_paths(row.permissions)
+    return frozenset(found)
+
+
 def load_rows(conn: Connection, policy_ids: Sequence[str]) -> RowIndex:
     """Every permission row of these policies, by (collection, action), in policy order."""
     index: dict[tuple[str, str], list[PermissionRow]] = {}
@@ -127,18 +144,19 @@ class PermissionCache:
     """Row indexes by (epoch, policies); bounded, shared by every request of a process."""
 
     def __init__(self, size: int = 512) -> None:
-        self._entries: OrderedDict[tuple[int, tuple[str, ...]], RowIndex] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, tuple[str, ...]], _Loaded] = OrderedDict()
         self._size = size
         self._lock = Lock()
 
-    def rows(self, conn: Connection, epoch: int, policy_ids: tuple[str, ...]) -> RowIndex:
+    def rows(self, conn: Connection, epoch: int, policy_ids: tuple[str, ...]) -> _Loaded:
         key = (epoch, policy_ids)
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 return found
-        loaded = load_rows(conn, policy_ids)
+        index = load_rows(conn, policy_ids)
+        loaded = _Loaded(index, _rule_record_paths(index))
         with self._lock:
             self._entries[key] = loaded
             while len(self._entries) > self._size:
@@ -155,6 +173,7 @@ class Permissions:
     admin: bool
     epoch: int = 0
     policies: tuple[str, ...] = ()
+    record_paths: frozenset[str] = frozenset()  # used by the item rules (none in app rows)
 
     @property
     def cache_key(self) -> tuple[object, ...]:
@@ -196,8 +215,10 @@ def permissions_for(
             policies = applicable_policies(facts, accountability.ip)
     if accountability.admin:
         return Permissions(accountability, {}, True, epoch, tuple(policies))
-    rows = cache.rows(conn, epoch, tuple(policies))
-    return Permissions(accountability, rows, False, epoch, tuple(policies))
+    loaded = cache.rows(conn, epoch, tuple(policies))
+    return Permissions(
+        accountability, loaded.index, False, epoch, tuple(policies), loaded.record_paths
+    )
 
 
 __all__ = [

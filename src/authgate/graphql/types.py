@@ -78,6 +78,10 @@ def read_arguments(
     return args
 
 
+def _nothing(_root: Any, _info: Any) -> None:
+    return None
+
+
 class TypeSet:
     """Every collection type of one schema; ``read``, ``filters``, ``inputs``, ``aggregated``
     hold only what the caller may use."""
@@ -149,6 +153,10 @@ class TypeSet:
                     built[described.name] = GraphQLField(
                         scalar_of(view.collection, described), resolve=by_response_key
                     )
+                elif self.overview.o2m(view.collection.name, described.name) is not None:
+                    # A one-to-many into a collection the caller may not read: Directus keeps
+                    # it in the type as a String that answers null (REST leaves it out).
+                    built[described.name] = GraphQLField(GraphQLString, resolve=_nothing)
             return built
 
         return fields

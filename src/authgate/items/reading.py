@@ -4,12 +4,14 @@ write, and what the caller may do with an item (``/permissions/me/<collection>/<
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
+from authgate.access import variables
 from authgate.access.model import Accountability
-from authgate.errors import AuthError, forbidden
+from authgate.errors import AuthError, Code, forbidden
 from authgate.items.rows import typed_key
 from authgate.items.scope import Scope
 from authgate.query.params import Query
@@ -48,17 +50,59 @@ class ItemReads:
         keys: Sequence[Any] | None = None,
     ) -> ReadResult:
         collection = self.collection(scope, name)
+        context = scope.context
+        if query.filter:
+            # The caller's own filter may use record paths too (``$CURRENT_USER.email``), read
+            # under the caller's own permissions (Directus reads them with the request's
+            # accountability; only permission rules read them with administrator rights).
+            missing = variables.record_paths(query.filter) - context.records.keys()
+            if missing:
+                found = {path: self._own_record_value(conn, scope, path) for path in missing}
+                context = replace(context, records={**context.records, **found})
         return self.reader.read(
             conn,
             scope.overview,
             collection,
             query,
             scope.read_lookup,
-            scope.context,
+            context,
             cache_key=scope.permissions.cache_key,
             key=key,
             keys=keys,
         )
+
+    def _own_record_value(self, conn: Connection, scope: Scope, path: str) -> Any:
+        """``$CURRENT_USER.<path>`` / ``$CURRENT_ROLE.<path>`` as the caller may read it: a
+        field or relation it may not read gives null, and so does any other root."""
+        parsed = variables.record_path(path)
+        roots = {
+            "$CURRENT_USER": ("directus_users", scope.accountability.user),
+            "$CURRENT_ROLE": ("directus_roles", scope.accountability.role),
+        }
+        if parsed is None or parsed[0] not in roots:
+            return None
+        name, key = roots[parsed[0]]
+        collection = scope.overview.collection(name)
+        if key is None or collection is None:
+            return None
+        own = Query(fields=(".".join(parsed[1]),), limit=1)
+        try:
+            rows = self.reader.read(
+                conn, scope.overview, collection, own, scope.read_lookup, scope.context, key=key
+            ).data
+        except AuthError as error:
+            if error.code != Code.FORBIDDEN:
+                raise
+            return None
+        value: Any = rows[0] if rows else None
+        for step in parsed[1]:
+            if isinstance(value, dict):
+                value = value.get(step)
+            elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
+                value = value[int(step)]
+            else:
+                return None
+        return value
 
     async def read(
         self, accountability: Accountability, name: str, query: Query, *, fresh: bool = False

@@ -9,6 +9,7 @@ activity and revision rows. System collections plug their own rules in through
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -68,12 +69,11 @@ class ItemsService(ItemReads):
         permissions = permissions_for(conn, accountability, self.permission_cache)
         epoch = current_epoch(conn) if fresh else permissions.epoch
         if fresh and epoch != permissions.epoch:
-            from dataclasses import replace
-
             permissions = permissions_for(
                 conn, replace(accountability, epoch=epoch), self.permission_cache
             )
         now = self.clock.now()
+        overview = self.schema.overview(conn, epoch)
         context = FilterContext(
             user=accountability.user,
             role=accountability.role,
@@ -81,7 +81,14 @@ class ItemsService(ItemReads):
             policies=permissions.policies,
             now=now,
         )
-        return Scope(accountability, permissions, self.schema.overview(conn, epoch), context, now)
+        if permissions.record_paths:
+            # Item rules reading the caller's records (``$CURRENT_USER.role.name``): read
+            # them once for this unit of work, with administrator rights, as Directus does.
+            records = variables.load_record_values(
+                conn, overview, context, permissions.record_paths
+            )
+            context = replace(context, records=records)
+        return Scope(accountability, permissions, overview, context, now)
 
     def grant_in(
         self, conn: Connection, accountability: Accountability, collection: str, action: str

@@ -97,6 +97,9 @@ class FilterContext:
     roles: tuple[str, ...] = ()
     policies: tuple[str, ...] = ()
     now: datetime | None = None
+    # Record paths (``$CURRENT_USER.role.name``) read for this caller, by path: compiled in as
+    # values (``inlined``), so a statement using one is never reused for another caller.
+    records: Mapping[str, Any] = dataclass_field(default_factory=dict, compare=False, hash=False)
     parametrize: bool = False
     # Variables compiled into the statement as values rather than bound parameters (lists,
     # $NOW, paths): a statement holding any is this caller's alone and must not be reused.

@@ -1,6 +1,12 @@
 """The ``fields`` parameter as a tree: which columns, which relations, how deep (with
 permissions checked on the way: a field the caller may not read, or that does not exist, is
-refused exactly like a forbidden one)."""
+refused exactly like a forbidden one).
+
+A relation into a collection the caller may not read is left out, as Directus leaves it out
+(``parseFields`` skips such a node before any field is checked): an o2m alias however it was
+asked for (``*``, ``policies``, ``policies.*``), a many-to-one whenever it is followed
+(``role.name``, ``*.*``). A many-to-one asked for plainly (``role``, or through ``*``) still
+answers its key. Filters and sorts through such a relation stay refused (``compile.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from authgate.access.grants import Grant, fields_forbidden
-from authgate.errors import invalid_query
+from authgate.errors import AuthError, Code, invalid_query
 from authgate.schema.model import Collection, Field, Relation
 from authgate.schema.overview import SchemaOverview
 
@@ -71,10 +77,13 @@ def _group_requested(
     grant: Grant | None,
     requested: Sequence[str],
     alias: Mapping[str, str],
-) -> dict[str, list[str]]:
+) -> tuple[dict[str, list[str]], set[str]]:
     """``a.b.c`` grouped under ``a``; ``*`` expands to the readable fields and ``*.x`` asks
-    for ``x`` under every relation."""
+    for ``x`` under every relation (the relations only: ``*.*`` does not also ask for their
+    keys, as in Directus). Also returns the names asked for plainly (``a``, or through a bare
+    ``*``): a many-to-one among them answers its key even when it can't be followed."""
     direct: dict[str, list[str]] = {}
+    plain: set[str] = set()
     wildcard_children: list[str] = []
     for item in requested:
         head, _, rest = item.partition(".")
@@ -82,17 +91,32 @@ def _group_requested(
             for f in collection.fields:
                 if grant is None or grant.allows_field(f.name):
                     direct.setdefault(f.name, [])
+                    if not rest or related_collection(overview, collection.name, f.name) is None:
+                        plain.add(f.name)
             if rest:
                 wildcard_children.append(rest)
             continue
         direct.setdefault(head, [])
         if rest:
             direct[head].append(rest)
+        else:
+            plain.add(head)
     if wildcard_children:
         for name, children in direct.items():
             if related_collection(overview, collection.name, alias.get(name, name)):
                 children.extend(wildcard_children)
-    return direct
+    return direct, plain
+
+
+def _may_read(grants: GrantLookup, collection: str, path: str) -> bool:
+    """Whether the caller has any read permission on ``collection``."""
+    try:
+        grants(collection, path)
+    except AuthError as error:
+        if error.code != Code.FORBIDDEN:
+            raise
+        return False
+    return True
 
 
 def _is_alias_map(value: Any) -> bool:
@@ -130,15 +154,26 @@ def build_tree(
     node = Node(collection, grant, path)
     alias = alias or {}
     deep = deep or {}
-    direct = _group_requested(overview, collection, grant, requested, alias)
+    direct, plain = _group_requested(overview, collection, grant, requested, alias)
     refused: list[str] = []
     for out_name, children in direct.items():
         name = alias.get(out_name, out_name)
         described = collection.field(name)
-        if described is None or (grant is not None and not grant.allows_field(name)):
+        if described is None:
             refused.append(out_name)
             continue
         link = related_collection(overview, collection.name, name)
+        if (
+            link is not None
+            and (children or link[1] == "o2m")
+            and not _may_read(grants, link[2], _join(path, out_name))
+        ):
+            if link[1] == "o2m" or out_name not in plain:
+                continue  # left out, as Directus does
+            children, link = [], None  # the key alone, as asked for plainly
+        if grant is not None and not grant.allows_field(name):
+            refused.append(out_name)
+            continue
         if link is None or (not children and described.type != "alias" and link[1] == "m2o"):
             if described.is_alias and link is None:
                 continue  # presentation-only aliases hold no data

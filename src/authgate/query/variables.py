@@ -1,6 +1,7 @@
 """Dynamic variables in filters: ``$CURRENT_USER``, ``$CURRENT_ROLE(S)``, ``$CURRENT_POLICIES``,
-``$NOW`` with offsets (pure). Paths into records (``$CURRENT_USER.email``) need the database
-and are resolved by the access layer before a filter reaches here."""
+``$NOW`` with offsets (pure). Paths into records (``$CURRENT_USER.email``) need the database:
+the access layer reads them beforehand into ``FilterContext.records``, where they are found
+here."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def resolve(value: Any, context: FilterContext) -> Any:
     """Replace a variable by its value; anything else is returned unchanged."""
     if not isinstance(value, str) or not value.startswith("$"):
         return value
+    if value in context.records:
+        return context.records[value]
     if value == "$CURRENT_USER":
         return context.user
     if value == "$CURRENT_ROLES":

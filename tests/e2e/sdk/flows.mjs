@@ -4,6 +4,7 @@
 //
 //   node flows.mjs login-modes       <url> <email> <password>
 //   node flows.mjs static-token      <url> <token>
+//   node flows.mjs custom-user       <url> <token>
 //   node flows.mjs password-request  <url> <email> [reset_url]
 //   node flows.mjs password-reset    <url> <token> <new-password> <email>
 //   node flows.mjs register          <url> <email> <password>
@@ -49,6 +50,7 @@ import {
   rest,
   staticToken,
   updateItem,
+  updateMe,
 } from '@directus/sdk';
 
 const PUBLIC_POLICY = 'abf8a154-5b1c-4a46-ac9c-7300570f4f17';
@@ -207,6 +209,17 @@ const commands = {
     return {
       me: await outcome(good.request(readMe({ fields: ['id', 'email'] }))),
       wrong_token: await outcome(bad.request(readMe({ fields: ['id'] }))),
+    };
+  },
+
+  // A user whose only policy reads (and updates) directus_users with *: no app access,
+  // nothing on directus_access. What an app does first: readMe() and updateMe().
+  async 'custom-user'(url, token) {
+    const client = createDirectus(url).with(staticToken(token)).with(rest());
+    return {
+      me: await outcome(client.request(readMe())),
+      updated: await outcome(client.request(updateMe({ last_name: 'Sdk' }))),
+      narrowed: await outcome(client.request(updateMe({ title: 'Pilot' }, { fields: ['id', 'title'] }))),
     };
   },
 
