@@ -213,10 +213,13 @@ class ItemReads:
     ) -> dict[str, Any]:
         def work(conn: Connection) -> dict[str, Any]:
             scope = self.scope(conn, accountability, fresh=fresh)
-            collection = self.collection(scope, name)
-            typed = typed_key(collection, key)
-            if typed is None:
+            # A key its collection cannot hold is refused before any permission is looked
+            # at, as Directus's validateKeys does (a bare FORBIDDEN, whoever asks).
+            described = scope.overview.collection(name)
+            typed = typed_key(described, key) if described is not None else None
+            if described is not None and typed is None:
                 raise forbidden()
+            self.collection(scope, name)
             rows = self.read_in(conn, scope, name, query, key=typed).data
             if not rows:
                 raise forbidden()
