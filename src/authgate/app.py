@@ -46,7 +46,7 @@ from authgate.providers.base import ProviderContext
 from authgate.providers.registry import Providers, build_providers
 from authgate.query.read import Reader
 from authgate.ratelimit.db_store import DatabaseStore
-from authgate.ratelimit.redis_store import RedisStore
+from authgate.ratelimit.redis_store import RedisStore, redis_client
 from authgate.ratelimit.requests import RequestLimits
 from authgate.ratelimit.store import CounterStore, MemoryStore
 from authgate.schema.cache import SchemaCache
@@ -115,8 +115,8 @@ def create_app(
     clock = clock or SystemClock()
     keys = Keys.from_secret(settings.secret.reveal())
     db = Database(create_db_engine(settings.database))
-    redis = Redis.from_url(settings.redis.url.reveal()) if settings.redis else None
     namespace = settings.redis.namespace if settings.redis else "authgate"
+    redis = redis_client(settings.redis.url.reveal(), namespace) if settings.redis else None
     if shared_store is None:
         shared_store = RedisStore(redis, namespace=namespace) if redis else DatabaseStore(db)
     if limit_store is None:
