@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from redis.asyncio import Redis
 
 from authgate.access.authenticate import Authenticator
 from authgate.access.permissions import PermissionCache
@@ -53,6 +52,7 @@ from authgate.schema.cache import SchemaCache
 from authgate.schema.service import SchemaService
 from authgate.sessions.service import SessionService
 from authgate.storage.db import Database, create_db_engine
+from authgate.upkeep.scheduler import Purger
 from authgate.users.invites import Invitations
 from authgate.users.otp import OtpChecker
 from authgate.users.recovery import PasswordRecovery
@@ -205,6 +205,8 @@ def create_app(
         providers=providers,
     )
 
+    purger = Purger(db, clock, settings.purge, tombstone_retention=settings.refresh_token_ttl)
+
     async def verify_mail_setup() -> None:
         problem = await verify_smtp(settings.email)
         if problem is not None:
@@ -220,6 +222,7 @@ def create_app(
     async def lifespan(_app: object) -> AsyncIterator[None]:
         await services.outbox.start()
         await providers.start()
+        purger.start()
         checks = []
         if settings.email.transport == "smtp" and settings.email.verify_setup:
             checks.append(asyncio.create_task(verify_mail_setup()))
@@ -228,6 +231,7 @@ def create_app(
         finally:
             for check in checks:
                 check.cancel()
+            await purger.close()
             await providers.close()
             await http.aclose()
             await services.outbox.close()
