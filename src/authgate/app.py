@@ -38,6 +38,8 @@ from authgate.mail.transports import (
     Transport,
     verify_smtp,
 )
+from authgate.metrics import events
+from authgate.metrics.registry import Metrics
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectRules, ProjectService
 from authgate.providers.accounts import Accounts
@@ -114,6 +116,8 @@ def create_app(
         raise ValueError("settings.secret is empty; call bootstrap.ensure_secret first")
     clock = clock or SystemClock()
     keys = Keys.from_secret(settings.secret.reveal())
+    metrics = Metrics(settings.metrics) if settings.metrics.enabled else None
+    events.install(metrics)
     db = Database(create_db_engine(settings.database))
     namespace = settings.redis.namespace if settings.redis else "authgate"
     redis = redis_client(settings.redis.url.reveal(), namespace) if settings.redis else None
@@ -202,6 +206,7 @@ def create_app(
         cors=Cors(settings.cors),
         redis=redis,
         graphql=GraphQLEngine(settings.graphql),
+        metrics=metrics,
         providers=providers,
     )
 

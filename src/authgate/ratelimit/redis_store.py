@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from authgate.errors import service_unavailable
+from authgate.metrics import events
 from authgate.ratelimit.store import Hit
 
 log = logging.getLogger("authgate.ratelimit")
@@ -67,6 +68,7 @@ class RedisStore:
 
 def _unavailable(exc: Exception) -> Exception:
     log.error("redis unreachable: %s", exc.__class__.__name__)
+    events.count("redis_error", exc.__class__.__name__)
     return service_unavailable("authentication", "Rate limiter unreachable", retry_after=1)
 
 

@@ -7,12 +7,12 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
 from datetime import timedelta
 
 from authgate.clock import Clock
 from authgate.config.operations import PurgeSettings
 from authgate.errors import AuthError
+from authgate.metrics import events
 from authgate.storage.db import Database
 from authgate.upkeep.purge import Purged, purge_batch
 
@@ -31,13 +31,11 @@ class Purger:
         settings: PurgeSettings,
         *,
         tombstone_retention: timedelta,
-        on_purged: Callable[[Purged], None] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
         self._tombstone_retention = tombstone_retention
-        self._on_purged = on_purged
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> Purged:
@@ -61,8 +59,13 @@ class Purger:
             )
             if max(purged.counters, purged.sessions, purged.activity) < self._settings.batch:
                 break
-        if self._on_purged is not None:
-            self._on_purged(total)
+        for store, rows in (
+            ("counters", total.counters),
+            ("sessions", total.sessions),
+            ("activity", total.activity),
+        ):
+            if rows:
+                events.count("purged", store, rows)
         if total.total:
             log.debug(
                 "purged %d counters, %d sessions, %d activity rows",
