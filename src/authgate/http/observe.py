@@ -40,6 +40,8 @@ _LOGIN_OUTCOMES = {
     "USER_SUSPENDED": "locked",
     "INVALID_OTP": "otp",
 }
+# Label values come from a fixed set: a client inventing methods must not invent time series.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "SEARCH"})
 ERROR_CODE = "authgate.error_code"  # the scope key where the pipeline notes an error's code
 
 
@@ -67,7 +69,8 @@ class RequestObserver:
     ) -> None:
         route = route_template(scope)
         if self.metrics is not None:
-            self.metrics.observe_request(scope["method"], route or "unmatched", status, seconds)
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            self.metrics.observe_request(method, route or "unmatched", status, seconds)
             if route in _LOGIN_ROUTES:
                 code = scope.get(ERROR_CODE)
                 outcome = "success" if status == 200 else _LOGIN_OUTCOMES.get(code or "", "error")

@@ -72,6 +72,7 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=own,
         )
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._counters = {
             name: Counter(f"authgate_{name}_total", help_, (label,), registry=own)
             for name, (label, help_) in _EVENTS.items()
@@ -96,9 +97,19 @@ class Metrics:
     # -- the pipeline's and the domain's reports --
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        code = str(status)
-        self.requests.labels(method, route, code).inc()
-        self.latency.labels(method, route, code).observe(seconds)
+        # The labelled children, kept by their labels: ``labels()`` costs more than the
+        # increment itself, on every request. Routes are templates, so the keys are few.
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            code = str(status)
+            children = (
+                self.requests.labels(method, route, code),
+                self.latency.labels(method, route, code),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def count(self, name: str, label: str, amount: float = 1) -> None:
         counter = self._counters.get(name)
