@@ -14,7 +14,7 @@ from authgate import __version__
 from authgate.errors import forbidden
 from authgate.http import context
 from authgate.http.responses import data, dumps, no_content
-from authgate.http.routes import metrics
+from authgate.http.routes import metrics, specs
 
 _PUBLIC_PROJECT_FIELDS = (
     "project_name",
@@ -182,4 +182,5 @@ routes = [
     Route("/settings", read_settings, methods=["GET"]),
     Route("/settings", update_settings, methods=["PATCH"]),
     Route("/metrics", metrics.scrape, methods=["GET"]),
+    *specs.routes,
 ]
