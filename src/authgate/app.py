@@ -116,7 +116,11 @@ def create_app(
         raise ValueError("settings.secret is empty; call bootstrap.ensure_secret first")
     clock = clock or SystemClock()
     keys = Keys.from_secret(settings.secret.reveal())
-    metrics = Metrics(settings.metrics) if settings.metrics.enabled else None
+    metrics = (
+        Metrics(settings.metrics, multiprocess=bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR")))
+        if settings.metrics.enabled
+        else None
+    )
     events.install(metrics)
     db = Database(create_db_engine(settings.database))
     namespace = settings.redis.namespace if settings.redis else "authgate"

@@ -9,8 +9,6 @@ worker reads and adds up all of them.
 
 from __future__ import annotations
 
-import os
-
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -53,9 +51,11 @@ _SERVICE_OF = {
 
 
 class Metrics:
-    def __init__(self, settings: MetricsSettings) -> None:
+    def __init__(self, settings: MetricsSettings, *, multiprocess: bool = False) -> None:
+        """``multiprocess``: ``PROMETHEUS_MULTIPROC_DIR`` is set (prometheus-client reads it
+        itself when imported; the composition root tells us)."""
         self.settings = settings
-        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        self.multiprocess = multiprocess
         # Under multi-process mode the metrics register nowhere: the collector reads files.
         own = None if self.multiprocess else CollectorRegistry(auto_describe=True)
         self._registry = own
