@@ -91,3 +91,6 @@ def test_logins_and_refreshes_by_outcome(harness: Harness) -> None:
     assert delta("authgate_hash_wait_seconds_count") >= 2  # both logins hashed
     assert _value(after, "authgate_hash_queue") == 0
     assert "authgate_db_connections" in after
+    if harness.backend == "postgres":  # Redis holds the login counters there
+        assert "# TYPE authgate_redis_connections gauge" in after
+        assert _value(after, "authgate_redis_connections") == 0  # every one given back

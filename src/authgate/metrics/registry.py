@@ -41,12 +41,14 @@ _GAUGES = {
     "hash_queue": "Password hashes waiting for a hashing slot",
     "hash_active": "Password hashes running",
     "db_connections": "Database connections checked out of the pool",
+    "redis_connections": "Redis connections in use",
 }
 # Which METRICS_SERVICES entry each metric belongs to (the others are always on).
 _SERVICE_OF = {
     "db_error": "database",
     "db_connections": "database",
     "redis_error": "redis",
+    "redis_connections": "redis",
 }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -81,8 +82,22 @@ def redis_client(url: str, namespace: str) -> Redis:
     a new connection, so the first request after a restart succeeds. Only a connection error
     is retried, never a timeout (the command may have run), and only once: a Redis that stays
     down still answers 503 straight away. ``from_url`` alone would retry nothing."""
-    return Redis.from_url(
+    pool = _CountedPool.from_url(
         url,
         client_name=f"authgate:{namespace}",
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
+    return Redis.from_pool(pool)
+
+
+class _CountedPool(ConnectionPool):
+    """The pool, reporting how many of its connections are in use (``redis_connections``)."""
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        connection = await super().get_connection(*args, **kwargs)  # type: ignore[no-untyped-call]
+        events.add("redis_connections", 1)
+        return connection
+
+    async def release(self, connection: Any) -> None:
+        events.add("redis_connections", -1)
+        await super().release(connection)
