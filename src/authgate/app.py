@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from redis.asyncio import Redis
 
 from authgate.access.authenticate import Authenticator
 from authgate.access.permissions import PermissionCache
@@ -40,6 +39,8 @@ from authgate.mail.transports import (
     Transport,
     verify_smtp,
 )
+from authgate.metrics import events
+from authgate.metrics.registry import Metrics
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectRules, ProjectService
 from authgate.providers.accounts import Accounts
@@ -47,13 +48,14 @@ from authgate.providers.base import ProviderContext
 from authgate.providers.registry import Providers, build_providers
 from authgate.query.read import Reader
 from authgate.ratelimit.db_store import DatabaseStore
-from authgate.ratelimit.redis_store import RedisStore
+from authgate.ratelimit.redis_store import RedisStore, redis_client
 from authgate.ratelimit.requests import RequestLimits
 from authgate.ratelimit.store import CounterStore, MemoryStore
 from authgate.schema.cache import SchemaCache
 from authgate.schema.service import SchemaService
 from authgate.sessions.service import SessionService
 from authgate.storage.db import Database, create_db_engine
+from authgate.upkeep.scheduler import Purger
 from authgate.users.invites import Invitations
 from authgate.users.otp import OtpChecker
 from authgate.users.recovery import PasswordRecovery
@@ -115,9 +117,15 @@ def create_app(
         raise ValueError("settings.secret is empty; call bootstrap.ensure_secret first")
     clock = clock or SystemClock()
     keys = Keys.from_secret(settings.secret.reveal())
+    metrics = (
+        Metrics(settings.metrics, multiprocess=bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR")))
+        if settings.metrics.enabled
+        else None
+    )
+    events.install(metrics)
     db = Database(create_db_engine(settings.database))
-    redis = Redis.from_url(settings.redis.url.reveal()) if settings.redis else None
     namespace = settings.redis.namespace if settings.redis else "authgate"
+    redis = redis_client(settings.redis.url.reveal(), namespace) if settings.redis else None
     if shared_store is None:
         shared_store = RedisStore(redis, namespace=namespace) if redis else DatabaseStore(db)
     if limit_store is None:
@@ -204,8 +212,11 @@ def create_app(
         cors=Cors(settings.cors),
         redis=redis,
         graphql=GraphQLEngine(settings.graphql),
+        metrics=metrics,
         providers=providers,
     )
+
+    purger = Purger(db, clock, settings.purge, tombstone_retention=settings.refresh_token_ttl)
 
     async def verify_mail_setup() -> None:
         problem = await verify_smtp(settings.email)
@@ -222,6 +233,7 @@ def create_app(
     async def lifespan(_app: object) -> AsyncIterator[None]:
         await services.outbox.start()
         await providers.start()
+        purger.start()
         checks = []
         if settings.email.transport == "smtp" and settings.email.verify_setup:
             checks.append(asyncio.create_task(verify_mail_setup()))
@@ -230,6 +242,7 @@ def create_app(
         finally:
             for check in checks:
                 check.cancel()
+            await purger.close()
             await providers.close()
             await http.aclose()
             await services.outbox.close()

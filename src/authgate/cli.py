@@ -81,6 +81,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     if settings.workers > 1:
         os.environ.update({"HOST": settings.host, "PORT": str(settings.port)})
+        if settings.metrics.enabled:
+            _metrics_folder()
         uvicorn.run(
             "authgate.app:app_from_environment", factory=True, workers=settings.workers, **common
         )
@@ -89,6 +91,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         uvicorn.run(create_app(settings), **common)
     return 0
+
+
+def _metrics_folder() -> None:
+    """Metrics of several worker processes add up through files in one folder
+    (prometheus-client's multi-process mode): a private one (0700), emptied at start, since
+    values left by an earlier run would be counted again. Set before any worker starts, so
+    every worker inherits it."""
+    import atexit
+    import shutil
+    import tempfile
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        folder = Path(given)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        return
+    made = tempfile.mkdtemp(prefix="authgate-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    atexit.register(shutil.rmtree, made, ignore_errors=True)
 
 
 def _replace(settings: Settings, **changes: object) -> Settings:

@@ -1,7 +1,10 @@
-"""Logging set up from ``LOG_LEVEL`` and ``LOG_STYLE`` (``raw`` = one JSON object a line).
+"""Logging set up from ``LOG_LEVEL`` and ``LOG_STYLE`` (``raw`` = one JSON object a line, for
+an aggregator; ``pretty``, the default, for a terminal).
 
-Log lines carry ids, never secrets: tokens, passwords, hashes and mailed links are never
-passed to a logger anywhere in authgate.
+Every line written while a request runs carries its ``request_id`` (the one echoed in
+``X-Request-Id``). Log lines carry ids, never secrets: tokens, passwords, hashes, codes and
+mailed links are never passed to a logger anywhere in authgate (tests/e2e/test_logs.py scans
+the log of a full run for every secret it created).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from authgate.config.settings import Settings
@@ -22,7 +26,18 @@ _LEVELS = {
     "trace": logging.DEBUG,
     "silent": logging.CRITICAL + 10,
 }
+# The id of the request being answered (set by the HTTP pipeline for the request's duration).
+current_request_id: ContextVar[str | None] = ContextVar("authgate_request_id", default=None)
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the id of the request it was written in (``None`` outside)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,6 +56,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
     if settings.log_style == "raw":
         handler.setFormatter(JsonFormatter())
     else:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import argon2
@@ -21,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from authgate.config.settings import HashSettings
 from authgate.errors import service_unavailable
+from authgate.metrics import events
 
 log = logging.getLogger("authgate.passwords")
 
@@ -75,13 +77,25 @@ class PasswordHasher:
 
     async def _run(self, fn: object, *args: object) -> object:
         if self._in_flight >= self._capacity:
+            events.count("hash_rejected", "queue_full")
             raise service_unavailable("authentication", "Too many logins at once", retry_after=1)
         self._in_flight += 1
+        queued = time.perf_counter()
+        events.add("hash_queue", 1)
         try:
             async with self._slots:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(self._executor, fn, *args)  # type: ignore[arg-type]
+                events.add("hash_queue", -1)
+                events.observe("hash_wait", time.perf_counter() - queued)
+                queued = 0.0
+                events.add("hash_active", 1)
+                try:
+                    loop = asyncio.get_running_loop()
+                    return await loop.run_in_executor(self._executor, fn, *args)  # type: ignore[arg-type]
+                finally:
+                    events.add("hash_active", -1)
         finally:
+            if queued:  # cancelled while waiting for a slot
+                events.add("hash_queue", -1)
             self._in_flight -= 1
 
     async def hash(self, password: str) -> str:

@@ -55,6 +55,9 @@ _OWN_PREFIXES = (
     "GRAPHQL_",
     "HEALTHCHECK_",
     "EMAIL_VERIFICATION_",
+    "METRICS_",
+    "RETENTION_",
+    "PURGE_",
 )
 _OWN_NAMES = frozenset(
     {
@@ -67,6 +70,7 @@ _OWN_NAMES = frozenset(
         "WORKERS",
         "DATA_DIR",
         "ROOT_REDIRECT",
+        "ACTIVITY_RETENTION",
     }
 )
 

@@ -17,6 +17,12 @@ from urllib.parse import urlsplit
 
 from authgate.config.env import ConfigError, Reader, cast_provider_option
 from authgate.config.graphql import GraphQLSettings, graphql_settings
+from authgate.config.operations import (
+    MetricsSettings,
+    PurgeSettings,
+    metrics_settings,
+    purge_settings,
+)
 
 SameSite = Literal["lax", "strict", "none"]
 
@@ -214,6 +220,8 @@ class Settings:
     root_redirect: str | None = "./admin"
     healthcheck_enabled: bool = True
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
+    purge: PurgeSettings = field(default_factory=PurgeSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
 
 _PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -305,6 +313,8 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         root_redirect=_root_redirect(env),
         healthcheck_enabled=env.boolean("HEALTHCHECK_ENABLED", True),
         graphql=graphql_settings(env),
+        purge=purge_settings(env),
+        metrics=metrics_settings(env),
     )
 
 

@@ -22,6 +22,7 @@ from graphql import (
     execute,
     get_operation_ast,
     parse,
+    print_schema,
     specified_rules,
     validate,
 )
@@ -175,6 +176,14 @@ class GraphQLEngine:
         if result.errors:
             body["errors"] = [format_error(error) for error in result.errors]
         return Outcome(body, context)
+
+    async def sdl(
+        self, services: ServiceBundle, scope: Scope, accountability: Accountability
+    ) -> str:
+        """The caller's schema in the schema definition language (``/server/specs/graphql``):
+        the types and fields this caller may use, as introspection would show them."""
+        schema, _ = await self._schema(services, scope, accountability)
+        return print_schema(schema.schema)
 
     async def _schema(
         self, services: ServiceBundle, scope: Scope, accountability: Accountability

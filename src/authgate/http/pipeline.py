@@ -32,12 +32,12 @@ from authgate.access.authenticate import RequestOrigin
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
 from authgate.http import body
 from authgate.http.errors import render_error, render_unexpected
+from authgate.http.observe import ERROR_CODE, RequestObserver
 from authgate.http.responses import clear_cookie
 from authgate.http.services import Services
 from authgate.netaddr import client_ip
 
 log = logging.getLogger("authgate.http")
-access_log = logging.getLogger("authgate.access")
 
 _BODY_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE", "SEARCH"})
 _BASE_HEADERS = [
@@ -138,6 +138,7 @@ class Pipeline:
         self.services = services
         self.settings = services.settings
         self.pages = pages
+        self.observer = RequestObserver(services.metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -146,7 +147,8 @@ class Pipeline:
         started = time.perf_counter()
         status_box = [500]
         headers = Headers(scope=scope)
-        extra: list[tuple[bytes, bytes]] = list(_BASE_HEADERS)
+        request_id, bound = self.observer.begin(headers.get("x-request-id"))
+        extra: list[tuple[bytes, bytes]] = [*_BASE_HEADERS, (b"x-request-id", request_id.encode())]
         extra += self.services.cors.response_headers(headers.get("origin"))
 
         async def send_with_headers(message: Message) -> None:
@@ -161,6 +163,7 @@ class Pipeline:
         try:
             await self._handle(scope, receive, send_with_headers, headers)
         except AuthError as error:
+            scope[ERROR_CODE] = error.code.value
             await self._respond(self._render(error, scope), scope, receive, send_with_headers)
         except Exception as exc:
             log.error(
@@ -168,14 +171,8 @@ class Pipeline:
             )
             await self._respond(self._render(None, scope), scope, receive, send_with_headers)
         finally:
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "%s %s %d %.1fms",
-                    scope["method"],
-                    scope["path"],
-                    status_box[0],
-                    (time.perf_counter() - started) * 1000,
-                )
+            elapsed = time.perf_counter() - started
+            self.observer.finish(scope, status_box[0], elapsed, request_id, bound)
 
     async def _respond(
         self, response: Response, scope: Scope, receive: Receive, send: Send

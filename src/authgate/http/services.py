@@ -14,6 +14,7 @@ from authgate.graphql.engine import GraphQLEngine
 from authgate.http.cors import Cors
 from authgate.items.service import ItemsService
 from authgate.mail.outbox import Outbox
+from authgate.metrics.registry import Metrics
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectService
 from authgate.providers.registry import Providers
@@ -51,3 +52,4 @@ class Services:
     redis: Redis | None = None
     providers: Providers = field(default_factory=Providers)  # SSO (AUTH_PROVIDERS)
     graphql: GraphQLEngine | None = None  # /graphql and /graphql/system
+    metrics: Metrics | None = None  # METRICS_ENABLED

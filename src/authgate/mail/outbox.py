@@ -15,6 +15,7 @@ from typing import Protocol
 
 from authgate.mail.message import Mail
 from authgate.mail.transports import FolderTransport, Transport
+from authgate.metrics import events
 
 log = logging.getLogger("authgate.mail")
 
@@ -83,7 +84,9 @@ class DeliveringOutbox:
                     await asyncio.sleep(self.backoff * attempt)
                 continue
             log.info("%s mail sent to %s", mail.template, _mask(mail.to))
+            events.count("mail", "sent")
             return
+        events.count("mail", "failed")
         await self._keep(mail)
 
     async def _keep(self, mail: Mail) -> None:

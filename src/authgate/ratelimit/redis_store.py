@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from authgate.errors import service_unavailable
+from authgate.metrics import events
 from authgate.ratelimit.store import Hit
 
 log = logging.getLogger("authgate.ratelimit")
@@ -64,4 +69,35 @@ class RedisStore:
 
 def _unavailable(exc: Exception) -> Exception:
     log.error("redis unreachable: %s", exc.__class__.__name__)
+    events.count("redis_error", exc.__class__.__name__)
     return service_unavailable("authentication", "Rate limiter unreachable", retry_after=1)
+
+
+def redis_client(url: str, namespace: str) -> Redis:
+    """The application's one Redis client. Its connections carry a name (``CLIENT LIST``
+    shows which server they belong to).
+
+    A pooled connection that Redis closed (a restart, a ``CLIENT KILL``, an idle timeout) is
+    only found dead when a command is sent on it: that command is sent once more, at once, on
+    a new connection, so the first request after a restart succeeds. Only a connection error
+    is retried, never a timeout (the command may have run), and only once: a Redis that stays
+    down still answers 503 straight away. ``from_url`` alone would retry nothing."""
+    pool = _CountedPool.from_url(
+        url,
+        client_name=f"authgate:{namespace}",
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+    )
+    return Redis.from_pool(pool)
+
+
+class _CountedPool(ConnectionPool):
+    """The pool, reporting how many of its connections are in use (``redis_connections``)."""
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        connection = await super().get_connection(*args, **kwargs)  # type: ignore[no-untyped-call]
+        events.add("redis_connections", 1)
+        return connection
+
+    async def release(self, connection: Any) -> None:
+        events.add("redis_connections", -1)
+        await super().release(connection)

@@ -33,6 +33,7 @@ from authgate.clock import Clock
 from authgate.config.settings import Settings
 from authgate.errors import AuthError, Code
 from authgate.lockout.service import Lockout, Ticket
+from authgate.metrics import events
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
@@ -337,8 +338,10 @@ class SessionService:
         token_hash = self.keys.hash_token(token)
         row = repo.lock_for_refresh(conn, token_hash)
         if row is None or row.oauth_client is not None or row.user is None:
+            events.count("refresh", "refused")
             return _Rejected(Code.INVALID_CREDENTIALS)
         if row.expires < now:
+            events.count("refresh", "reuse_detected" if row.next_token is not None else "refused")
             if row.next_token is not None:
                 revoked = repo.delete_chain(conn, token_hash)
                 log.warning(
@@ -364,8 +367,11 @@ class SessionService:
             if not crypto.equal(row.next_token, successor_hash) or not repo.exists(
                 conn, successor_hash
             ):
+                events.count("refresh", "refused")
                 return _Rejected(Code.INVALID_CREDENTIALS)
+            events.count("refresh", "grace")
         else:
+            events.count("refresh", "rotated")
             lifetime = (
                 self.settings.session_cookie_ttl
                 if mode == "session"

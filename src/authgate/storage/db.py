@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from authgate.config.settings import DatabaseSettings
 from authgate.errors import AuthError, invalid_query, service_unavailable
+from authgate.metrics import events
 from authgate.storage.private import private_file
 from authgate.storage.writer_lock import WriterLock
 
@@ -203,6 +204,8 @@ class Database:
         self._queued_writes = 0  # writes handed to the writer thread and not yet done
         self.statements = 0  # real statements executed, for tests that pin round trips
         event.listen(engine, "before_cursor_execute", self._count)
+        event.listen(engine, "checkout", lambda *_: events.add("db_connections", 1))
+        event.listen(engine, "checkin", lambda *_: events.add("db_connections", -1))
 
     def _count(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
         if not statement.lstrip().upper().startswith(_NOT_COUNTED):
@@ -279,20 +282,24 @@ class Database:
             # (past its limits, too complex) is a bad request, and says so without a trace.
             # Anything else is a fault of ours: raised, so it is logged (redacted) as one.
             if isinstance(exc, OperationalError) and is_outage(exc):
+                events.count("db_error", "outage")
                 log.error("database unavailable: %s", exc.orig.__class__.__name__)
                 raise service_unavailable(
                     "database", "Database is unavailable", retry_after=1
                 ) from exc
             if is_statement_refused(exc):
+                events.count("db_error", "refused")
                 log.warning("statement refused by the database: %s", exc.orig.__class__.__name__)
                 raise invalid_query(
                     "The request is too large or complex for the database"
                 ) from None
             if exc.connection_invalidated:
+                events.count("db_error", "outage")
                 log.error("database connection lost")
                 raise service_unavailable(
                     "database", "Database is unavailable", retry_after=1
                 ) from exc
+            events.count("db_error", "fault")
             raise
 
     def _loop_connection(self) -> Connection:

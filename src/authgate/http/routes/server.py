@@ -14,6 +14,7 @@ from authgate import __version__
 from authgate.errors import forbidden
 from authgate.http import context
 from authgate.http.responses import data, dumps, no_content
+from authgate.http.routes import metrics, specs
 
 _PUBLIC_PROJECT_FIELDS = (
     "project_name",
@@ -209,4 +210,6 @@ routes = [
     Route("/server/health", health, methods=["GET"]),
     Route("/settings", read_settings, methods=["GET"]),
     Route("/settings", update_settings, methods=["PATCH"]),
+    Route("/metrics", metrics.scrape, methods=["GET"]),
+    *specs.routes,
 ]

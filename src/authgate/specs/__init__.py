@@ -1,0 +1,1 @@
+"""Descriptions of the API for tools: the OpenAPI document of ``/server/specs/oas``."""

@@ -1,0 +1,117 @@
+"""GET /server/specs/oas (an OpenAPI 3.1 document of every REST route, per caller) and GET
+/server/specs/graphql[/system] (the SDL), as Directus serves them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openapi_spec_validator import validate
+
+from tests.conftest import Harness
+
+
+def _oas(harness: Harness, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    response = harness.client.get("/server/specs/oas", headers=headers or {})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def _collection(harness: Harness, name: str) -> None:
+    response = harness.client.post(
+        "/collections",
+        json={
+            "collection": name,
+            "schema": {},
+            "fields": [
+                {
+                    "field": "id",
+                    "type": "integer",
+                    "schema": {"is_primary_key": True, "has_auto_increment": True},
+                },
+                {"field": "title", "type": "string"},
+            ],
+        },
+        headers=harness.admin,
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_the_admin_document_is_valid_openapi_and_lists_every_rest_route(harness: Harness) -> None:
+    _collection(harness, "ops_articles")
+    document = _oas(harness, harness.admin)
+
+    validate(document)  # raises on an invalid document
+    assert document["openapi"] == "3.1.0"
+    paths = document["paths"]
+    for path, method in [
+        ("/auth/login", "post"),
+        ("/auth/refresh", "post"),
+        ("/auth/password/reset", "post"),
+        ("/users", "get"),
+        ("/users/{key}", "patch"),
+        ("/users/me/tfa/generate", "post"),
+        ("/roles", "get"),
+        ("/policies/{key}", "delete"),
+        ("/permissions/me", "get"),
+        ("/collections", "post"),
+        ("/fields/{collection}/{field}", "patch"),
+        ("/settings", "patch"),
+        ("/server/health", "get"),
+        ("/server/specs/oas", "get"),
+        ("/items/ops_articles", "get"),
+        ("/items/ops_articles/{key}", "delete"),
+    ]:
+        assert method in paths.get(path, {}), f"{method.upper()} {path} missing"
+    assert not any(
+        p.startswith(("/admin", "/graphql")) or ("{collection}" in p and p.startswith("/items"))
+        for p in paths
+    )
+    login = paths["/auth/login"]["post"]
+    assert login["requestBody"]["content"]["application/json"]["schema"]["required"] == [
+        "email",
+        "password",
+    ]
+    assert login["responses"]["401"] == {"$ref": "#/components/responses/UnauthorizedError"}
+    envelope = document["components"]["schemas"]["Errors"]
+    assert envelope["properties"]["errors"]["items"] == {"$ref": "#/components/schemas/Error"}
+    assert document["components"]["schemas"]["OpsArticles"]["properties"]["title"]["type"] == [
+        "string",
+        "null",
+    ]
+
+
+def test_callers_see_only_what_they_may_read(harness: Harness) -> None:
+    _collection(harness, "ops_public_notes")
+    _collection(harness, "ops_hidden_notes")
+    harness.grant(None, "ops_public_notes", "read")
+    role = harness.create_role("ops-specs-reader")
+    harness.grant(role, "directus_users", "read")
+    user = harness.create_user(role=role)
+
+    anonymous = _oas(harness)
+    reader = _oas(harness, harness.bearer(user["email"]))
+
+    validate(anonymous)
+    assert "/auth/login" in anonymous["paths"] and "/server/info" in anonymous["paths"]
+    assert "/items/ops_public_notes" in anonymous["paths"]
+    assert "/items/ops_hidden_notes" not in anonymous["paths"]
+    assert "/users" not in anonymous["paths"] and "/roles" not in anonymous["paths"]
+    assert "/users" in reader["paths"] and "/roles" not in reader["paths"]
+    assert "/items/ops_hidden_notes" not in reader["paths"]
+
+
+def test_graphql_sdl_per_caller(harness: Harness) -> None:
+    _collection(harness, "ops_sdl_things")
+    anonymous = harness.client.get("/server/specs/graphql")
+    admin = harness.client.get("/server/specs/graphql", headers=harness.admin)
+    system = harness.client.get("/server/specs/graphql/system", headers=harness.admin)
+
+    for response in (anonymous, admin, system):
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/octet-stream; charset=utf-8"
+        assert response.headers["content-disposition"].startswith('attachment; filename="')
+        assert "type Query" in response.text
+    assert "ops_sdl_things" in admin.text and "ops_sdl_things" not in anonymous.text
+    assert "users_me" in system.text and "ops_sdl_things" not in system.text
