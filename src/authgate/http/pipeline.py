@@ -48,6 +48,7 @@ _BASE_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 ]
+_SESSION_CREDENTIAL_PATHS = frozenset({"/auth/refresh", "/auth/logout"})
 _TOO_MANY_TOKENS = "The request uses more than one method for including an access token"
 
 
@@ -196,8 +197,12 @@ class Pipeline:
         try:
             accountability = await self.services.authenticator.authenticate(token, origin)
         except AuthError as error:
-            if source == "cookie" and self.pages is not None and self.pages.owns(path):
-                state.stale_cookie = True
+            stale_page = source == "cookie" and self.pages is not None and self.pages.owns(path)
+            # A refresh or logout judges the session cookie itself (the reuse of a rotated
+            # cookie revokes its chain there), so a cookie that no longer authenticates must
+            # reach it; the session cookie is its credential, not the caller's identity.
+            if stale_page or (source == "cookie" and path in _SESSION_CREDENTIAL_PATHS):
+                state.stale_cookie = stale_page
                 scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
                 await self._route(scope, _replay(raw_body), send)
                 return
