@@ -307,6 +307,7 @@ def test_reuse_of_a_rotated_session_cookie_revokes_the_chain(harness: Harness) -
     reused = _session_refresh(harness, victim)
 
     _refused(reused)
+    assert reused.headers["set-cookie"].startswith(f"{SESSION_COOKIE}=; Max-Age=0;")
     _refused(_me(harness, thief))
     _refused(_session_refresh(harness, thief))
 
@@ -322,6 +323,43 @@ def test_a_session_cookie_refreshed_twice_within_the_grace_period_gets_one_succe
 
     assert _claims(one)["session"] == _claims(two)["session"]
     assert _me(harness, two).status_code == 200
+
+
+@pytest.mark.parametrize("cookie", ["garbage", "logged out"])
+def test_a_dead_session_cookie_is_refused_at_refresh_as_directus_does(
+    harness: Harness, cookie: str
+) -> None:
+    value = "garbage"
+    if cookie == "logged out":
+        value = _session_login(harness)
+        logout = harness.client.post(
+            "/auth/logout",
+            json={"mode": "session"},
+            headers={"Cookie": f"{SESSION_COOKIE}={value}"},
+        )
+        assert logout.status_code == 204
+
+    for body in ({"mode": "session"}, {}):
+        harness.client.cookies.clear()
+        response = harness.client.post(
+            "/auth/refresh", json=body, headers={"Cookie": f"{SESSION_COOKIE}={value}"}
+        )
+        _refused(response)
+        assert response.headers["set-cookie"].startswith(f"{SESSION_COOKIE}=; Max-Age=0;")
+
+
+def test_a_session_cookie_of_a_changed_role_refreshes_into_the_new_role(harness: Harness) -> None:
+    user = harness.create_user(role=_role_reading_roles(harness))
+    harness.login(user["email"], mode="session")
+    cookie = harness.client.cookies[SESSION_COOKIE]
+    other_role = harness.create_role(f"revocation-other-{secrets.token_hex(4)}")
+    harness.client.patch(f"/users/{user['id']}", json={"role": other_role}, headers=harness.admin)
+    _refused(_me(harness, cookie), "TOKEN_EXPIRED")
+
+    refreshed = _new_cookie(_session_refresh(harness, cookie))
+
+    assert _claims(refreshed)["role"] == other_role
+    assert _me(harness, refreshed).status_code == 200
 
 
 def test_the_session_jwt_carries_no_refresh_token_for_json_mode(harness: Harness) -> None:

@@ -48,7 +48,6 @@ _BASE_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 ]
-_SESSION_CREDENTIAL_PATHS = frozenset({"/auth/refresh", "/auth/logout"})
 _TOO_MANY_TOKENS = "The request uses more than one method for including an access token"
 
 
@@ -197,12 +196,13 @@ class Pipeline:
         try:
             accountability = await self.services.authenticator.authenticate(token, origin)
         except AuthError as error:
-            stale_page = source == "cookie" and self.pages is not None and self.pages.owns(path)
-            # A refresh or logout judges the session cookie itself (the reuse of a rotated
-            # cookie revokes its chain there), so a cookie that no longer authenticates must
-            # reach it; the session cookie is its credential, not the caller's identity.
-            if stale_page or (source == "cookie" and path in _SESSION_CREDENTIAL_PATHS):
-                state.stale_cookie = stale_page
+            if source == "cookie" and path == "/auth/refresh" and token is not None:
+                if await self._refresh_judges(token, error):
+                    scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
+                    await self._route(scope, _replay(raw_body), send)
+                    return
+            if source == "cookie" and self.pages is not None and self.pages.owns(path):
+                state.stale_cookie = True
                 scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
                 await self._route(scope, _replay(raw_body), send)
                 return
@@ -213,6 +213,17 @@ class Pipeline:
             return
         scope["state"]["accountability"] = accountability
         await self._route(scope, _replay(raw_body), send)
+
+    async def _refresh_judges(self, cookie: str, error: AuthError) -> bool:
+        """A session cookie that no longer authenticates, sent to ``/auth/refresh``. Answered
+        here as Directus does (the cookie cleared), but first a rotated one presented past
+        its grace period is a reuse and revokes its chain, as in the other modes. A valid
+        cookie of a session whose user changed role (``TOKEN_EXPIRED``) goes on to the
+        refresh, which issues one of the new role."""
+        if error.code == Code.INVALID_CREDENTIALS:
+            await self.services.sessions.revoke_if_reused(cookie)
+            return False
+        return error.code == Code.TOKEN_EXPIRED and self.services.sessions.is_signed_session(cookie)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self.app  # makes Starlette raise on a method mismatch instead of answering

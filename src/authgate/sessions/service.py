@@ -381,6 +381,36 @@ class SessionService:
         users_repo.touch_last_access(conn, user.id, now)
         return self._tokens(user, successor, admin, app, mode, now)
 
+    def _signed_session_key(self, session_jwt: str, now: datetime) -> str | None:
+        try:
+            claims = jwt.verify(session_jwt, self.secret, now=now)
+        except AuthError:
+            return None
+        key = claims.get("session")
+        return key if isinstance(key, str) and key else None
+
+    def is_signed_session(self, session_jwt: str) -> bool:
+        """Whether ``session_jwt`` is a session cookie we signed that has not expired."""
+        return self._signed_session_key(session_jwt, self.clock.now()) is not None
+
+    async def revoke_if_reused(self, session_jwt: str) -> None:
+        """A session cookie refused before reaching the refresh: when it names a rotated
+        session past its grace period, that is a reuse, and the whole chain is revoked, as a
+        refresh of the same token would."""
+        now = self.clock.now()
+        key = self._signed_session_key(session_jwt, now)
+        if key is not None:
+            await self.db.write(self._revoke_if_reused, key, now)
+
+    def _revoke_if_reused(self, conn: Connection, key: str, now: datetime) -> None:
+        row = repo.lock_for_refresh(conn, key)
+        if row is not None and row.next_token is not None and row.expires < now:
+            revoked = repo.delete_chain(conn, key)
+            log.warning(
+                "session cookie reused after rotation; session chain revoked",
+                extra={"user": row.user, "revoked": revoked},
+            )
+
     # --------------------------------------------------------------- logout
 
     async def logout(self, token: str, *, mode: Mode, client: Client) -> None:
