@@ -196,11 +196,11 @@ class Pipeline:
         try:
             accountability = await self.services.authenticator.authenticate(token, origin)
         except AuthError as error:
-            if source == "cookie" and path == "/auth/refresh" and token is not None:
-                if await self._refresh_judges(token, error):
-                    scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
-                    await self._route(scope, _replay(raw_body), send)
-                    return
+            refresh = source == "cookie" and path == "/auth/refresh" and token is not None
+            if refresh and await self._refresh_judges(token or "", error):
+                scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
+                await self._route(scope, _replay(raw_body), send)
+                return
             if source == "cookie" and self.pages is not None and self.pages.owns(path):
                 state.stale_cookie = True
                 scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
