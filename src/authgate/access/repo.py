@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, literal, or_, select, true, union_all
+from sqlalchemy import Connection, bindparam, case, literal, or_, select, true, union_all
 
 from authgate.access.model import AccessFacts, PolicyGrant
 from authgate.storage.tables import access, policies, roles, sessions, state, users
@@ -71,6 +71,16 @@ def _facts_statement(with_public: bool, with_token: bool = False):  # type: igno
         return union_all(grants, tree_rows, epoch_row)
     # What revokes an access token, read with its facts at no extra round trip: the user's
     # current status and role, and whether the session the token names still stands.
+    session_stands = (
+        select(literal(1))
+        .where(
+            sessions.c.token == bindparam("session"),
+            sessions.c.user == users.c.id,
+            sessions.c.share.is_(None),
+            sessions.c.expires >= bindparam("live_after"),
+        )
+        .exists()
+    )
     user_row = select(
         literal("user").label("kind"),
         users.c.role,
@@ -80,25 +90,9 @@ def _facts_statement(with_public: bool, with_token: bool = False):  # type: igno
         true(),
         true(),
         users.c.status,
-        literal(0),
+        case((session_stands, 1), else_=0),
     ).where(users.c.id == bindparam("user"))
-    session_row = select(
-        literal("session").label("kind"),
-        literal(None),
-        literal(None),
-        literal(None),
-        true(),
-        true(),
-        true(),
-        literal(None),
-        literal(0),
-    ).where(
-        sessions.c.token == bindparam("session"),
-        sessions.c.user == bindparam("user"),
-        sessions.c.share.is_(None),
-        sessions.c.expires >= bindparam("live_after"),
-    )
-    return union_all(grants, tree_rows, epoch_row, user_row, session_row)
+    return union_all(grants, tree_rows, epoch_row, user_row)
 
 
 _WITH_PUBLIC = _facts_statement(True)
@@ -144,9 +138,7 @@ def load_token_facts(
     rest = []
     for row in rows:
         if row[0] == "user":
-            user_role, status = row[1], row[7]
-        elif row[0] == "session":
-            stands = True
+            user_role, status, stands = row[1], row[7], bool(row[8])
         else:
             rest.append(row)
     return _facts_from(rest), TokenState(status, user_role, stands)
