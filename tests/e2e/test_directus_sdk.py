@@ -368,8 +368,10 @@ def test_graphql_login_refresh_logout_and_users_me(node: str, server: Server) ->
     assert result["repeat_gets_the_same_successor"] is True
     assert result["me_after_refresh"]["value"]["users_me"]["id"] == user["id"]
     assert result["logout"] == {"ok": True, "value": {"auth_logout": True}}
-    assert _error(result["refresh_after_logout"]) == (200, "INVALID_CREDENTIALS")
+    # The client still sends the access token of the session it logged out, which the
+    # logout ended (decision 16): refused before GraphQL runs, as any dead token.
+    assert _error(result["refresh_after_logout"]) == (401, "INVALID_CREDENTIALS")
     assert result["me_anonymous"] == {"ok": True, "value": {"users_me": None}}
     assert _error(result["wrong_password"]) == (200, "INVALID_CREDENTIALS")
     assert result["set_cookies"] == 0  # json mode: no cookie at all
-    assert result["statuses"] == [200]
+    assert result["statuses"] == [200, 401]  # the 401: that refresh with the ended token

@@ -22,7 +22,8 @@ def test_users_me_with_a_jwt_as_admin(harness: Harness) -> None:
 
     headers = harness.bearer(admin["email"], ADMIN_PASSWORD)
 
-    # the accountability (role tree and grants in one statement), then the user read
+    # the accountability (role tree, grants and the token's user and session in one
+    # statement), then the user read
     assert _statements(harness, lambda: harness.client.get("/users/me", headers=headers)) == 2
 
 
@@ -72,9 +73,9 @@ def test_users_me_with_a_session_token(harness: Harness, mode: str) -> None:
     user = harness.create_user(role=role)
     harness.login(user["email"], mode=mode)
 
-    # the session row and the grants (one unit of work, two statements), the permission
-    # rows, the user read
-    assert _statements(harness, lambda: harness.client.get("/users/me")) == 4
+    # the session row, the user's status and role and the grants (one statement), the
+    # permission rows, the user read
+    assert _statements(harness, lambda: harness.client.get("/users/me")) == 3
 
 
 def test_items_read_under_a_permission_filter(harness: Harness) -> None:

@@ -184,12 +184,14 @@ def test_the_role_claim_is_trusted_but_admin_is_recomputed(harness: Harness) -> 
     assert response.status_code == 403
 
 
-def test_a_jwt_for_a_deleted_user_still_answers_with_its_id(harness: Harness) -> None:
+def test_a_jwt_for_a_deleted_user_no_longer_authenticates(harness: Harness) -> None:
+    # Directus answers {"data": {"id": ...}}; decision 16: deleting a user ends its tokens.
     token = _forge(harness, id="11111111-1111-4111-8111-111111111111")
 
     response = harness.client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
 
-    assert response.json() == {"data": {"id": "11111111-1111-4111-8111-111111111111"}}
+    assert response.status_code == 401
+    assert _code(response) == "INVALID_CREDENTIALS"
 
 
 def test_static_tokens_of_inactive_users_do_not_authenticate(harness: Harness) -> None:

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from authgate.access import policy
 from authgate.access.model import AccessFacts, Accountability
-from authgate.access.repo import load_access_facts
+from authgate.access.repo import load_access_facts, load_token_facts
 from authgate.clock import Clock
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
-from authgate.sessions import repo as sessions_repo
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
+from authgate.users.model import Status
+
+_ANY_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -72,15 +74,13 @@ class Authenticator:
         now = self.clock.now()
         if jwt.is_directus_jwt(token):
             claims = jwt.read_access_claims(self._claims(token, now))
-            session_hash = self.keys.hash_token(claims.session) if claims.session else None
-            facts = await self.db.read(
-                self._jwt_facts, claims.user, claims.role, claims.share, session_hash, now
-            )
+            facts = await self.db.read(self._jwt_facts, claims, now)
             user, role, session, share = claims.user, claims.role, claims.session, claims.share
+            sid = claims.session or claims.sid
         else:
             found = await self.db.read(self._static_facts, self.keys.hash_token(token))
             user, role, facts = found
-            session = share = None
+            session = share = sid = None
         admin, app = policy.global_flags(facts, source.ip)
         return replace(
             base,
@@ -90,25 +90,37 @@ class Authenticator:
             admin=admin,
             app=app,
             session=session,
+            sid=sid,
             share=share,
             policies=policy.applicable_policies(facts, source.ip),
             epoch=facts.epoch,
         )
 
-    def _jwt_facts(
-        self,
-        conn: Connection,
-        user: str | None,
-        role: str | None,
-        share: str | None,
-        session_hash: str | None,
-        now: datetime,
-    ) -> AccessFacts:
-        if session_hash is not None and not sessions_repo.is_live(
-            conn, session_hash, user=user, share=share, now=now
+    def _jwt_facts(self, conn: Connection, claims: jwt.AccessClaims, now: datetime) -> AccessFacts:
+        """The facts of a token, read with what may have revoked it since it was issued
+        (decision 16): its user must still be active with the role it names, and the session
+        it names must still stand. Nothing is cached per process, so a revocation counts on
+        every instance and worker from its commit on."""
+        if claims.session is not None and (claims.user is None or claims.share is not None):
+            raise AuthError(Code.INVALID_CREDENTIALS)  # share sessions are out of scope
+        if claims.user is None:
+            return load_access_facts(conn, user=None, role=claims.role)
+        # A session-mode token lives while its session does (Directus); a json or cookie
+        # token while its session row exists, tombstone or not: a refresh does not end the
+        # access token it replaces, a logout or a revocation of the chain does.
+        key = claims.session or claims.sid
+        live_after = now if claims.session is not None else _ANY_TIME
+        facts, state = load_token_facts(
+            conn, user=claims.user, role=claims.role, session=key, live_after=live_after
+        )
+        if state.user_status != Status.ACTIVE.value or (
+            key is not None and not state.session_stands
         ):
             raise AuthError(Code.INVALID_CREDENTIALS)
-        return load_access_facts(conn, user=user, role=role)
+        if state.user_role != claims.role:
+            # Issued under another role: a refresh issues one with the current role.
+            raise AuthError(Code.TOKEN_EXPIRED)
+        return facts
 
     def _static_facts(
         self, conn: Connection, token_hash: str

@@ -42,7 +42,8 @@ class Accountability:
     ip: str | None = None
     user_agent: str | None = None
     origin: str | None = None
-    session: str | None = None  # the raw session id of a session-mode token
+    session: str | None = None  # the session key a session-mode token names
+    sid: str | None = None  # the session key any session's access token names (every mode)
     share: str | None = None
     policies: tuple[str, ...] = field(default=())
     enforce_tfa: bool = False

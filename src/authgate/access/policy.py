@@ -6,23 +6,27 @@ from authgate.access.model import AccessFacts, PolicyGrant
 from authgate.netaddr import ip_in_list
 
 
-def _passes_ip(grant: PolicyGrant, ip: str | None, *, unknown_passes: bool) -> bool:
+def _passes_ip(grant: PolicyGrant, ip: str | None) -> bool:
+    """An ``ip_access`` policy applies only to a known address in its list: an address that
+    could not be determined (no socket address, a garbage ``X-Forwarded-For`` under
+    ``IP_TRUST_PROXY``) fails closed."""
     if not grant.ip_access:
         return True
     if ip is None:
-        return unknown_passes
+        return False
     return ip_in_list(ip, grant.ip_access)
 
 
 def global_flags(facts: AccessFacts, ip: str | None) -> tuple[bool, bool]:
     """``(admin, app)``: any applicable role or user policy grants it; admin implies app.
 
-    An unknown IP keeps ``ip_access`` policies here (Directus's ``fetchGlobalAccess``)."""
+    Unlike Directus's ``fetchGlobalAccess``, an unknown IP does not keep ``ip_access``
+    policies here either (decision: ``ip_access`` fails closed)."""
     admin = app = False
     for grant in facts.grants:
         if grant.via_role is None and not grant.via_user:
             continue  # the public policy never makes anyone admin or app
-        if not _passes_ip(grant, ip, unknown_passes=True):
+        if not _passes_ip(grant, ip):
             continue
         admin = admin or grant.admin_access
         app = app or grant.app_access
@@ -31,7 +35,7 @@ def global_flags(facts: AccessFacts, ip: str | None) -> tuple[bool, bool]:
 
 def applicable_policies(facts: AccessFacts, ip: str | None) -> tuple[str, ...]:
     """Policy ids in Directus's order: role policies root-first, then user policies; the public
-    policy only when there is no role. An unknown IP drops ``ip_access`` policies here."""
+    policy only when there is no role. An unknown IP drops ``ip_access`` policies."""
     depth = {role: index for index, role in enumerate(facts.roles)}
     ordered: list[tuple[int, int, PolicyGrant]] = []
     for grant in facts.grants:
@@ -45,7 +49,7 @@ def applicable_policies(facts: AccessFacts, ip: str | None) -> tuple[str, ...]:
             continue
         else:
             bucket = 0
-        if _passes_ip(grant, ip, unknown_passes=False):
+        if _passes_ip(grant, ip):
             ordered.append((bucket, grant.sort if grant.sort is not None else 0, grant))
     ordered.sort(key=lambda item: (item[0], item[1]))
     seen: dict[str, None] = {}

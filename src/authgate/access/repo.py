@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, literal, or_, select, true, union_all
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, case, literal, or_, select, true, union_all
 
 from authgate.access.model import AccessFacts, PolicyGrant
-from authgate.storage.tables import access, policies, roles, state
+from authgate.storage.tables import access, policies, roles, sessions, state, users
 
 _MAX_DEPTH = 64  # a role tree deeper than this is a cycle
 
 
-def _facts_statement(with_public: bool):  # type: ignore[no-untyped-def]
+def _facts_statement(with_public: bool, with_token: bool = False):  # type: ignore[no-untyped-def]
     seed = select(roles.c.id, roles.c.parent, literal(0).label("depth")).where(
         roles.c.id == bindparam("role")
     )
@@ -62,11 +67,47 @@ def _facts_statement(with_public: bool):  # type: ignore[no-untyped-def]
         literal(None),
         state.c.value,
     ).where(state.c.key == "epoch")
-    return union_all(grants, tree_rows, epoch_row)
+    if not with_token:
+        return union_all(grants, tree_rows, epoch_row)
+    # What revokes an access token, read with its facts at no extra round trip: the user's
+    # current status and role, and whether the session the token names still stands.
+    session_stands = (
+        select(literal(1))
+        .where(
+            sessions.c.token == bindparam("session"),
+            sessions.c.user == users.c.id,
+            sessions.c.share.is_(None),
+            sessions.c.expires >= bindparam("live_after"),
+        )
+        .exists()
+    )
+    user_row = select(
+        literal("user").label("kind"),
+        users.c.role,
+        literal(None),
+        literal(None),
+        true(),
+        true(),
+        true(),
+        users.c.status,
+        case((session_stands, 1), else_=0),
+    ).where(users.c.id == bindparam("user"))
+    return union_all(grants, tree_rows, epoch_row, user_row)
 
 
 _WITH_PUBLIC = _facts_statement(True)
 _WITHOUT_PUBLIC = _facts_statement(False)
+_TOKEN_WITH_PUBLIC = _facts_statement(True, with_token=True)
+_TOKEN_WITHOUT_PUBLIC = _facts_statement(False, with_token=True)
+
+
+@dataclass(frozen=True)
+class TokenState:
+    """The user and session an access token names, as the database has them now."""
+
+    user_status: str | None  # None: no such user
+    user_role: str | None
+    session_stands: bool
 
 
 def load_access_facts(conn: Connection, *, user: str | None, role: str | None) -> AccessFacts:
@@ -74,6 +115,36 @@ def load_access_facts(conn: Connection, *, user: str | None, role: str | None) -
     grants too when there is no role (Directus gives the public policy to role-less users)."""
     statement = _WITHOUT_PUBLIC if role else _WITH_PUBLIC
     rows = conn.execute(statement, {"role": role, "user": user}).all()
+    return _facts_from(rows)
+
+
+def load_token_facts(
+    conn: Connection,
+    *,
+    user: str,
+    role: str | None,
+    session: str | None,
+    live_after: datetime,
+) -> tuple[AccessFacts, TokenState]:
+    """``load_access_facts`` and, in the same statement, the ``TokenState`` of ``user`` and
+    of the session row keyed ``session`` (standing when it expires at or after
+    ``live_after``)."""
+    statement = _TOKEN_WITHOUT_PUBLIC if role else _TOKEN_WITH_PUBLIC
+    rows = conn.execute(
+        statement, {"role": role, "user": user, "session": session, "live_after": live_after}
+    ).all()
+    status = user_role = None
+    stands = False
+    rest = []
+    for row in rows:
+        if row[0] == "user":
+            user_role, status, stands = row[1], row[7], bool(row[8])
+        else:
+            rest.append(row)
+    return _facts_from(rest), TokenState(status, user_role, stands)
+
+
+def _facts_from(rows: Sequence[Sequence[Any]]) -> AccessFacts:
     tree: dict[int, str] = {}
     grants = []
     epoch = 0

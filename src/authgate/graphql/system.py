@@ -137,8 +137,13 @@ async def _logout(
     mode: str | None = None,
 ) -> bool:
     context = _context(info)
-    token = _presented(context, mode or "json", refresh_token)
-    await context.services.sessions.logout(token, client=context.client)
+    chosen = mode or "json"
+    token = _presented(context, chosen, refresh_token)
+    await context.services.sessions.logout(
+        token,
+        mode=chosen,  # type: ignore[arg-type]
+        client=context.client,
+    )
     context.clear_present_cookies()
     return True
 

@@ -236,6 +236,11 @@ class Pipeline:
                 raise AuthError(Code.INVALID_CREDENTIALS)
             accountability = await self.services.authenticator.authenticate(token, origin)
         except AuthError as error:
+            refresh = source == "cookie" and path == "/auth/refresh" and token is not None
+            if refresh and await self._refresh_judges(token or "", error):
+                scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
+                await self._route(scope, _replay(raw_body), send)
+                return
             if source == "cookie" and self.pages is not None and self.pages.owns(path):
                 state.stale_cookie = True
                 scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
@@ -248,6 +253,17 @@ class Pipeline:
             return
         scope["state"]["accountability"] = accountability
         await self._route(scope, _replay(raw_body), send)
+
+    async def _refresh_judges(self, cookie: str, error: AuthError) -> bool:
+        """A session cookie that no longer authenticates, sent to ``/auth/refresh``. Answered
+        here as Directus does (the cookie cleared), but first a rotated one presented past
+        its grace period is a reuse and revokes its chain, as in the other modes. A valid
+        cookie of a session whose user changed role (``TOKEN_EXPIRED``) goes on to the
+        refresh, which issues one of the new role."""
+        if error.code == Code.INVALID_CREDENTIALS:
+            await self.services.sessions.revoke_if_reused(cookie)
+            return False
+        return error.code == Code.TOKEN_EXPIRED and self.services.sessions.is_signed_session(cookie)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self.app  # makes Starlette raise on a method mismatch instead of answering

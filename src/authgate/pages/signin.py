@@ -184,7 +184,9 @@ def signed_in(page: Page, tokens: IssuedTokens, target: str) -> Response:
 async def logout(page: Page) -> Response:
     """Ends the session (the API's logout of the session id in the cookie), then the cookies."""
     if page.viewer is not None and page.viewer.accountability.session:
-        await page.services.sessions.logout(page.viewer.accountability.session, client=page.client)
+        await page.services.sessions.logout(
+            page.viewer.accountability.session, mode="session", client=page.client
+        )
     response = page.redirect("/admin/login", "signed-out")
     cookies = context.state(page.request).cookies
     for config in (page.settings.refresh_cookie, page.settings.session_cookie):

@@ -262,6 +262,10 @@ class SessionService:
             if mode == "session"
             else self.settings.access_token_ttl
         )
+        # Every access token names its session row (its stored key, never the refresh token):
+        # ending the session ends its access tokens (authenticate.py). The session JWT carries
+        # that key too, so that what a session cookie holds refreshes nothing in another mode.
+        key = self.keys.hash_token(refresh_token)
         access_token = jwt.issue_access_token(
             self.secret,
             user=user.id,
@@ -270,7 +274,8 @@ class SessionService:
             admin_access=admin,
             now=now,
             ttl=ttl,
-            session=refresh_token if mode == "session" else None,
+            session=key if mode == "session" else None,
+            sid=None if mode == "session" else key,
             enforce_tfa=enforce_tfa,
         )
         return IssuedTokens(access_token, refresh_token, int(ttl.total_seconds() * 1000), user.id)
@@ -316,11 +321,17 @@ class SessionService:
 
     # -------------------------------------------------------------- refresh
 
+    def session_key(self, presented: str, mode: str) -> str:
+        """The stored key of the session a request presents: the keyed hash of a refresh
+        token (json, cookie), or the key itself, which a session JWT carries (session). A
+        session key sent as a json ``refresh_token`` is hashed again and finds nothing."""
+        return presented if mode == "session" else self.keys.hash_token(presented)
+
     async def refresh(self, token: str, *, mode: Mode, client: Client) -> IssuedTokens:
         if not token:
             raise AuthError(Code.INVALID_CREDENTIALS)
         if self.provider_refresh is not None:
-            found = await self.db.read(repo.find_with_user, self.keys.hash_token(token))
+            found = await self.db.read(repo.find_with_user, self.session_key(token, mode))
             if found is not None and found[1].provider != "default" and found[1].is_active:
                 await self.provider_refresh(found[1])
         now = self.clock.now()
@@ -335,7 +346,7 @@ class SessionService:
         self, conn: Connection, token: str, mode: Mode, client: Client, now: datetime
     ) -> IssuedTokens | _Rejected:
         """One transaction; refusals are returned, not raised, so that deletions commit."""
-        token_hash = self.keys.hash_token(token)
+        token_hash = self.session_key(token, mode)
         row = repo.lock_for_refresh(conn, token_hash)
         if row is None or row.oauth_client is not None or row.user is None:
             events.count("refresh", "refused")
@@ -360,6 +371,8 @@ class SessionService:
             return _Rejected(
                 Code.USER_SUSPENDED if suspended else Code.INVALID_CREDENTIALS, stall=True
             )
+        # (In session mode the successor derives from the session key the cookie names: the
+        # same key gives the same successor within the grace period, as in the other modes.)
         successor = self.keys.successor_of(token)
         successor_hash = self.keys.hash_token(successor)
         if row.next_token is not None:
@@ -399,10 +412,43 @@ class SessionService:
         users_repo.touch_last_access(conn, user.id, now)
         return self._tokens(user, successor, admin, app, mode, now)
 
+    def _signed_session_key(self, session_jwt: str, now: datetime) -> str | None:
+        try:
+            claims = jwt.verify(session_jwt, self.secret, now=now)
+        except AuthError:
+            return None
+        key = claims.get("session")
+        return key if isinstance(key, str) and key else None
+
+    def is_signed_session(self, session_jwt: str) -> bool:
+        """Whether ``session_jwt`` is a session cookie we signed that has not expired."""
+        return self._signed_session_key(session_jwt, self.clock.now()) is not None
+
+    async def revoke_if_reused(self, session_jwt: str) -> None:
+        """A session cookie refused before reaching the refresh: when it names a rotated
+        session past its grace period, that is a reuse, and the whole chain is revoked, as a
+        refresh of the same token would."""
+        now = self.clock.now()
+        key = self._signed_session_key(session_jwt, now)
+        if key is not None:
+            await self.db.write(self._revoke_if_reused, key, now)
+
+    def _revoke_if_reused(self, conn: Connection, key: str, now: datetime) -> None:
+        row = repo.lock_for_refresh(conn, key)
+        if row is not None and row.next_token is not None and row.expires < now:
+            revoked = repo.delete_chain(conn, key)
+            log.warning(
+                "session cookie reused after rotation; session chain revoked",
+                extra={"user": row.user, "revoked": revoked},
+            )
+
     # --------------------------------------------------------------- logout
 
-    async def logout(self, token: str, *, client: Client) -> None:
-        await self.db.write(self._logout, self.keys.hash_token(token), client, self.clock.now())
+    async def logout(self, token: str, *, mode: Mode, client: Client) -> None:
+        """Ends the chain of ``token`` (a refresh token, or in session mode the session key
+        the session JWT names) and with it every access token issued for that chain."""
+        key = self.session_key(token, mode)
+        await self.db.write(self._logout, key, client, self.clock.now())
 
     def _logout(self, conn: Connection, token_hash: str, client: Client, now: datetime) -> None:
         found = repo.find_with_user(conn, token_hash)

@@ -92,12 +92,16 @@ def _is_number(value: Any) -> TypeGuard[int | float]:
 
 @dataclass(frozen=True)
 class AccessClaims:
-    """What an access token says; ``app_access``/``admin_access`` are not trusted, only present."""
+    """What an access token says; ``app_access``/``admin_access`` are not trusted, only present.
+
+    ``session`` (session mode, Directus's claim) and ``sid`` (json and cookie mode, authgate's)
+    name the session row the token was issued for: its stored key, not a credential."""
 
     user: str | None
     role: str | None
     session: str | None
     share: str | None
+    sid: str | None = None
 
 
 def read_access_claims(claims: Mapping[str, Any]) -> AccessClaims:
@@ -106,11 +110,11 @@ def read_access_claims(claims: Mapping[str, Any]) -> AccessClaims:
     if not all(key in claims for key in ("role", "app_access", "admin_access")):
         raise AuthError(Code.INVALID_TOKEN)
     user, role = claims.get("id"), claims.get("role")
-    session, share = claims.get("session"), claims.get("share")
-    for value in (user, role, session, share):
+    session, share, sid = claims.get("session"), claims.get("share"), claims.get("sid")
+    for value in (user, role, session, share, sid):
         if value is not None and not isinstance(value, str):
             raise AuthError(Code.INVALID_TOKEN)
-    return AccessClaims(user=user, role=role, session=session, share=share)
+    return AccessClaims(user=user, role=role, session=session, share=share, sid=sid)
 
 
 def issue_access_token(
@@ -123,8 +127,10 @@ def issue_access_token(
     now: datetime,
     ttl: timedelta,
     session: str | None = None,
+    sid: str | None = None,
     enforce_tfa: bool = False,
 ) -> str:
+    """``session`` for a session-mode token, ``sid`` for the others: the session row's key."""
     payload: dict[str, Any] = {
         "id": user,
         "role": role,
@@ -135,6 +141,8 @@ def issue_access_token(
         payload["enforce_tfa"] = True
     if session is not None:
         payload["session"] = session
+    elif sid is not None:
+        payload["sid"] = sid
     return sign(payload, secret, now=now, ttl=ttl)
 
 

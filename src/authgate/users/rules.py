@@ -128,8 +128,8 @@ class UsersRules(CollectionRules):
         elif "password" in values or "email" in values:
             caller = scope.accountability
             keep = None
-            if caller.user == key and caller.session:
-                keep = self.keys.hash_token(caller.session)
+            if caller.user == key and caller.sid:
+                keep = caller.sid
             sessions_repo.delete_for_user(conn, key, keep_chain_of=keep)
 
 

@@ -150,10 +150,10 @@ async def refresh(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     services = context.services(request)
-    _, token = _refresh_source(request)
-    if token is None:
+    mode, token = _refresh_source(request)
+    if token is None or mode not in _MODES:
         raise invalid_payload(_MISSING_REFRESH)
-    await services.sessions.logout(token, client=context.client(request))
+    await services.sessions.logout(token, mode=mode, client=context.client(request))
     response = no_content()
     cookies = context.state(request).cookies
     for config in (services.settings.refresh_cookie, services.settings.session_cookie):

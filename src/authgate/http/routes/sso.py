@@ -157,7 +157,7 @@ async def _end_session(request: Request) -> None:
         except AuthError:
             continue
         if token:
-            await services.sessions.logout(token, client=context.client(request))
+            await services.sessions.logout(token, mode=mode, client=context.client(request))
 
 
 def _redirect(location: str, status: int = 302) -> Response:

@@ -1,0 +1,137 @@
+"""Decision 16 across instances: three ``authgate serve`` processes on one PostgreSQL database
+and one Redis, as behind a load balancer. A change made through one instance revokes on the
+two others within one second; the measured delay is printed (``pytest -s`` shows it)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import Mailbox, Server, free_port, server_env
+from tests.support.backends import postgres_database, redis_namespace
+
+BOUND = 1.0  # seconds: decision 16
+INSTANCES = 3
+
+
+@pytest.fixture(scope="module")
+def instances(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[list[Server]]:
+    """Three servers sharing one database and one Redis namespace; started one after the
+    other (the first one migrates and bootstraps the database)."""
+    with ExitStack() as stack:
+        shared = {
+            **stack.enter_context(postgres_database()),
+            **stack.enter_context(redis_namespace()),
+        }
+        servers = []
+        for number in range(INSTANCES):
+            tmp: Path = tmp_path_factory.mktemp(f"instance-{number}")
+            port = free_port()
+            server = Server(
+                backend="postgres",
+                url=f"http://127.0.0.1:{port}",
+                data_dir=tmp / "data",
+                env=server_env(port, tmp / "data", mailbox, shared),
+                stdout_path=tmp / "authgate.stdout",
+                stderr_path=tmp / "authgate.stderr",
+                mailbox=mailbox,
+            )
+            stack.callback(server.stop)
+            server.start()
+            servers.append(server)
+        yield servers
+
+
+def _until_refused(check: Callable[[], int], refused: int) -> float:
+    """Seconds until ``check`` answers ``refused``, polled for at most twice the bound."""
+    started = time.monotonic()
+    while time.monotonic() - started < 2 * BOUND:
+        if check() == refused:
+            return time.monotonic() - started
+        time.sleep(0.01)
+    pytest.fail(f"still served {2 * BOUND:.0f}s after the change", pytrace=False)
+
+
+def _role_reading_roles(admin: httpx.Client) -> tuple[str, str]:
+    """A role whose own policy reads ``directus_roles``: ``(role, permission id)``."""
+    name = f"revocation-multi-{secrets.token_hex(4)}"
+    policy = admin.post("/policies", json={"name": name, "app_access": False})
+    assert policy.status_code == 200, policy.text
+    policy_id = policy.json()["data"]["id"]
+    role = admin.post("/roles", json={"name": name})
+    assert role.status_code == 200, role.text
+    role_id = role.json()["data"]["id"]
+    attached = admin.post("/access", json={"role": role_id, "policy": policy_id})
+    assert attached.status_code == 200, attached.text
+    permission = admin.post(
+        "/permissions",
+        json={
+            "policy": policy_id,
+            "collection": "directus_roles",
+            "action": "read",
+            "fields": ["*"],
+        },
+    )
+    assert permission.status_code == 200, permission.text
+    return role_id, str(permission.json()["data"]["id"])
+
+
+def _admin(server: Server) -> httpx.Client:
+    client = server.client()
+    client.headers.update(server.admin)
+    return client
+
+
+def test_a_suspended_users_token_is_refused_on_the_other_instances_within_a_second(
+    instances: list[Server],
+) -> None:
+    first, *others = instances
+    user = first.create_user(f"revocation-multi-{secrets.token_hex(4)}@example.com", PASSWORD)
+    login = first.client().post("/auth/login", json={"email": user["email"], "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    bearer = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+    clients = [other.client() for other in others]
+    for client in clients:
+        assert client.get("/users/me", headers=bearer).status_code == 200
+
+    suspended = _admin(first).patch(f"/users/{user['id']}", json={"status": "suspended"})
+    assert suspended.status_code == 200, suspended.text
+
+    for other, client in zip(others, clients, strict=True):
+        delay = _until_refused(lambda c=client: c.get("/users/me", headers=bearer).status_code, 401)
+        print(f"suspension refused on {other.url} after {delay * 1000:.1f} ms")
+        assert delay < BOUND
+
+
+def test_a_removed_permission_stops_serving_on_the_other_instances_within_a_second(
+    instances: list[Server],
+) -> None:
+    first, *others = instances
+    admin = _admin(first)
+    role, permission = _role_reading_roles(admin)
+    email = f"revocation-multi-{secrets.token_hex(4)}@example.com"
+    first.create_user(email, PASSWORD, role=role)
+    login = first.client().post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    bearer = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+    clients = [other.client() for other in others]
+    for client in clients:
+        # (served: and with it the permission rows cached on that instance)
+        assert client.get("/roles?fields=id", headers=bearer).status_code == 200
+
+    removed = admin.delete(f"/permissions/{permission}")
+    assert removed.status_code == 204, removed.text
+
+    for other, client in zip(others, clients, strict=True):
+        delay = _until_refused(
+            lambda c=client: c.get("/roles?fields=id", headers=bearer).status_code, 403
+        )
+        print(f"permission removal refused on {other.url} after {delay * 1000:.1f} ms")
+        assert delay < BOUND
