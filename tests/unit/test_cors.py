@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers
 
-from authgate.config.settings import CorsSettings
+from authgate.config.cors import CorsSettings
 from authgate.http.cors import Cors
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from authgate.config.cors import CorsSettings, cors_settings
 from authgate.config.env import ConfigError, Reader, cast_provider_option
 from authgate.config.graphql import GraphQLSettings, graphql_settings
 from authgate.config.operations import (
@@ -128,18 +129,6 @@ class EmailSettings:
     templates_path: Path | None = None
     outbox_dir: Path | None = None  # where undeliverable mail is kept instead of being lost
     verify_setup: bool = True
-
-
-@dataclass(frozen=True)
-class CorsSettings:
-    enabled: bool = False
-    origins: tuple[str, ...] = ()  # empty = no origin; ("*",) = any; exact values otherwise
-    reflect_origin: bool = False  # CORS_ORIGIN=true: echo the request's origin
-    methods: tuple[str, ...] = ("GET", "POST", "PATCH", "DELETE")
-    allowed_headers: tuple[str, ...] = ("Content-Type", "Authorization")
-    exposed_headers: tuple[str, ...] = ("Content-Range",)
-    credentials: bool = True
-    max_age: int = 18000
 
 
 @dataclass(frozen=True)
@@ -300,7 +289,7 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         hashing=_hashing(env),
         rate_limit=rate_limit,
         email=_email(env, data_dir, base),
-        cors=_cors(env),
+        cors=cors_settings(env),
         max_payload_size=env.size("MAX_PAYLOAD_SIZE", "1mb"),
         query_limit_default=env.integer("QUERY_LIMIT_DEFAULT", 100, minimum=1),
         query_limit_max=(
@@ -551,26 +540,6 @@ def _email(env: Reader, data_dir: Path, base: Path) -> EmailSettings:
         templates_path=templates_path,
         outbox_dir=data_dir / "mail",
         verify_setup=env.boolean("EMAIL_VERIFY_SETUP", True),
-    )
-
-
-def _cors(env: Reader) -> CorsSettings:
-    enabled = env.boolean("CORS_ENABLED", False)
-    raw_origin = (env.raw("CORS_ORIGIN") or "false").strip()
-    reflect = raw_origin.lower() == "true"
-    origins: tuple[str, ...] = ()
-    if raw_origin.lower() not in ("true", "false", ""):
-        origins = env.string_list("CORS_ORIGIN")
-    return CorsSettings(
-        enabled=enabled,
-        origins=origins,
-        reflect_origin=reflect,
-        methods=env.string_list("CORS_METHODS") or ("GET", "POST", "PATCH", "DELETE"),
-        allowed_headers=env.string_list("CORS_ALLOWED_HEADERS")
-        or ("Content-Type", "Authorization"),
-        exposed_headers=env.string_list("CORS_EXPOSED_HEADERS") or ("Content-Range",),
-        credentials=env.boolean("CORS_CREDENTIALS", True),
-        max_age=env.integer("CORS_MAX_AGE", 18000, minimum=0),
     )
 
 

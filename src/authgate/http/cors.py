@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from authgate.config.settings import CorsSettings
+from authgate.config.cors import CorsSettings
 
 
 class Cors:
