@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, insert, inspect, select, update
 from authgate.access.grants import collection_forbidden, fields_forbidden
 from authgate.access.model import Accountability
 from authgate.errors import forbidden, invalid_payload
+from authgate.items.scope import forbidden_action
 from authgate.items.service import ItemsService
 from authgate.query.decode import decode_value
 from authgate.schema import ddl
@@ -79,6 +80,14 @@ class SchemaService:
     async def collections(self, accountability: Accountability, name: str | None = None) -> Any:
         def work(conn: Connection) -> Any:
             overview, perms = self._readable(conn, accountability)
+            if not perms.admin:
+                # As Directus: one collection is first checked against the caller's own read
+                # access to it, then the list is read from directus_collections under the
+                # caller's permissions (app access grants that read; a custom policy may).
+                if name is not None and not perms.rows(name, "read"):
+                    raise forbidden_action("read", name)
+                if not perms.rows("directus_collections", "read"):
+                    raise collection_forbidden("directus_collections")
             visible = [
                 c
                 for c in overview.collections.values()
@@ -87,7 +96,7 @@ class SchemaService:
             if name is not None:
                 found = next((c for c in visible if c.name == name), None)
                 if found is None:
-                    raise collection_forbidden(name)
+                    raise forbidden()
                 return describe_collection(found, overview)
             return [describe_collection(c, overview) for c in sorted(visible, key=lambda c: c.name)]
 
@@ -102,6 +111,8 @@ class SchemaService:
             chosen = [found_one] if found_one is not None else []
             if collection is not None and not chosen:
                 raise collection_forbidden(collection)
+            if not perms.admin and not perms.rows("directus_fields", "read"):
+                raise forbidden_action("read", "directus_fields")
             if collection is None:
                 chosen = list(overview.collections.values())
             result = []
@@ -126,6 +137,10 @@ class SchemaService:
     async def relations(self, accountability: Accountability, collection: str | None = None) -> Any:
         def work(conn: Connection) -> Any:
             overview, perms = self._readable(conn, accountability)
+            if collection is not None and collection not in overview.collections:
+                raise collection_forbidden(collection)
+            if not perms.admin and not perms.rows("directus_relations", "read"):
+                raise forbidden_action("read", "directus_relations")
             return [
                 describe_relation(r)
                 for r in overview.relations

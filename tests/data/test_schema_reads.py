@@ -1,0 +1,109 @@
+"""Reading the data model (/collections, /fields, /relations): who may, the refusals Directus
+gives (whose read is missing, in its words), and the shape of what it answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.data.conftest import Caller, World
+
+
+def _message(response: Any) -> str:
+    errors = response.json()["errors"]
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    return str(errors[0]["message"])
+
+
+def _perform(collection: str) -> str:
+    return f'You don\'t have permission to perform "read" for collection "{collection}" or it does not exist.'
+
+
+def _access(collection: str) -> str:
+    return f'You don\'t have permission to access collection "{collection}" or it does not exist. Queried in root.'
+
+
+def _transports(world: World, caller: Caller) -> list[dict[str, Any]]:
+    """The same caller by Bearer header, session cookie and ?access_token=."""
+    client = world.harness.client
+    token = caller.headers["Authorization"].split(" ", 1)[1]
+    session = client.post(
+        "/auth/login", json={"email": caller.name, "password": PASSWORD, "mode": "session"}
+    )
+    assert session.status_code == 200, session.text
+    cookie = session.cookies["directus_session_token"]
+    client.cookies.clear()
+    return [
+        {"headers": caller.headers},
+        {"headers": {"Cookie": f"directus_session_token={cookie}"}},
+        {"params": {"access_token": token}},
+    ]
+
+
+def test_an_api_only_user_may_not_read_the_data_model(world: World) -> None:
+    # Reading articles is not enough: the data model lives in directus_collections,
+    # directus_fields and directus_relations, which only app access (or a policy) opens.
+    rule = world.grant(world.api_policy, "articles", "read")
+    try:
+        for transport in _transports(world, world.api):
+            client = world.harness.client
+            listed = client.get("/collections", **transport)
+            one = client.get("/collections/articles", **transport)
+            unknown = client.get("/collections/nope", **transport)
+            fields = client.get("/fields/articles", **transport)
+            relations = client.get("/relations/articles", **transport)
+            every_relation = client.get("/relations", **transport)
+
+            assert listed.status_code == 403 and _message(listed) == _access("directus_collections")
+            assert one.status_code == 403 and _message(one) == _access("directus_collections")
+            assert unknown.status_code == 403 and _message(unknown) == _perform("nope")
+            assert fields.status_code == 403 and _message(fields) == _perform("directus_fields")
+            assert relations.status_code == 403
+            assert _message(relations) == _perform("directus_relations")
+            assert _message(every_relation) == _perform("directus_relations")
+    finally:
+        world.revoke(rule)
+
+
+@pytest.mark.parametrize("who", ["roleless", "anonymous"])
+def test_callers_without_app_access_are_refused_in_directus_words(world: World, who: str) -> None:
+    caller: Caller = getattr(world, who)
+    one = world.as_(caller, "GET", "/collections/articles")
+    unknown = world.as_(caller, "GET", "/collections/nope")
+    fields = world.as_(caller, "GET", "/fields/articles")
+    unknown_fields = world.as_(caller, "GET", "/fields/nope")
+    relations = world.as_(caller, "GET", "/relations/articles")
+    unknown_relations = world.as_(caller, "GET", "/relations/nope")
+
+    assert _message(one) == _perform("articles")
+    assert _message(unknown) == _perform("nope")
+    assert _message(fields) == _perform("directus_fields")
+    assert _message(unknown_fields) == _access("nope")
+    assert relations.status_code == 403
+    assert _message(relations) == _perform("directus_relations")
+    assert _message(unknown_relations) == _access("nope")
+
+
+def test_app_users_and_administrators_read_it(world: World) -> None:
+    rule = world.grant(world.app_policy, "articles", "read")
+    try:
+        app_unknown = world.as_(world.app, "GET", "/collections/nope")
+        app_one = world.as_(world.app, "GET", "/collections/articles")
+        app_relations = world.as_(world.app, "GET", "/relations/articles")
+    finally:
+        world.revoke(rule)
+    admin_unknown = world.as_(world.admin, "GET", "/collections/nope")
+
+    assert _message(app_unknown) == _perform("nope")
+    assert app_one.status_code == 200 and app_one.json()["data"]["collection"] == "articles"
+    assert {r["field"] for r in app_relations.json()["data"]} == {"author", "owner"}
+    # An administrator is only told no, without a reason (Directus's plain ForbiddenError).
+    assert admin_unknown.status_code == 403
+    assert admin_unknown.json()["errors"] == [
+        {
+            "message": "You don't have permission to access this.",
+            "extensions": {"code": "FORBIDDEN"},
+        }
+    ]
