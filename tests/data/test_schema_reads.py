@@ -107,3 +107,111 @@ def test_app_users_and_administrators_read_it(world: World) -> None:
             "extensions": {"code": "FORBIDDEN"},
         }
     ]
+
+
+def test_one_field_needs_only_the_read_of_its_collection(world: World) -> None:
+    # As Directus: GET /fields/<collection>/<field> checks the collection, not directus_fields.
+    rule = world.grant(world.api_policy, "articles", "read")
+    try:
+        api = world.as_(world.api, "GET", "/fields/articles/title")
+        api_list = world.as_(world.api, "GET", "/fields/articles")
+    finally:
+        world.revoke(rule)
+    roleless = world.as_(world.roleless, "GET", "/fields/articles/title")
+    unknown_collection = world.as_(world.roleless, "GET", "/fields/nope/title")
+    unknown_field = world.as_(world.admin, "GET", "/fields/articles/nope")
+
+    assert api.status_code == 200 and api.json()["data"]["field"] == "title"
+    assert _message(api_list) == _perform("directus_fields")
+    assert _message(roleless) == _perform("articles")
+    assert _message(unknown_collection) == _access("nope")
+    assert unknown_field.status_code == 403
+    assert (
+        unknown_field.json()["errors"][0]["message"] == "You don't have permission to access this."
+    )
+
+
+def test_the_data_model_reads_as_the_database_describes_it(world: World) -> None:
+    admin = world.harness.admin
+    client = world.harness.client
+    sqlite = world.harness.backend == "sqlite"
+    created = client.post(
+        "/collections",
+        json={
+            "collection": "shapes",
+            "meta": {"icon": "shapes"},
+            "schema": {},
+            "fields": [
+                {
+                    "field": "id",
+                    "type": "integer",
+                    "meta": {"hidden": True},
+                    "schema": {"is_primary_key": True, "has_auto_increment": True},
+                },
+                {"field": "title", "type": "string", "meta": {"interface": "input"}, "schema": {}},
+                {"field": "status", "type": "string", "schema": {"default_value": "draft"}},
+                {"field": "flag", "type": "boolean", "schema": {"default_value": True}},
+                {"field": "code", "type": "string", "schema": {"is_unique": True}},
+                {"field": "writer", "type": "integer", "meta": {"note": "n"}, "schema": {}},
+            ],
+        },
+        headers=admin,
+    )
+    assert created.status_code == 200, created.text
+    try:
+        relation = client.post(
+            "/relations",
+            json={
+                "collection": "shapes",
+                "field": "writer",
+                "related_collection": "authors",
+                "schema": {"on_delete": "CASCADE"},
+            },
+            headers=admin,
+        )
+        fields = client.get("/fields/shapes", headers=admin).json()["data"]
+        one = client.get("/collections/shapes", headers=admin).json()["data"]
+        relations = client.get("/relations/shapes", headers=admin).json()["data"]
+    finally:
+        client.request("DELETE", "/collections/shapes", headers=admin)
+
+    assert relation.status_code == 200, relation.text
+    assert created.json()["data"]["meta"]["status"] == "active"
+    assert one["meta"]["autosave_revision_interval"] is None
+    if sqlite:
+        assert one["schema"]["name"] == "shapes"
+        assert one["schema"]["sql"].startswith("CREATE TABLE")
+    else:
+        assert one["schema"] == {"name": "shapes", "schema": "public", "comment": None}
+
+    by_name = {f["field"]: f for f in fields}
+    # A field created without meta has none; the others are sorted in the order given.
+    assert by_name["status"]["meta"] is None and by_name["code"]["meta"] is None
+    assert [by_name[n]["meta"]["sort"] for n in ("id", "title", "writer")] == [1, 2, 3]
+    varchar = "varchar" if sqlite else "character varying"
+    assert {n: f["schema"]["data_type"] for n, f in by_name.items()} == {
+        "id": "integer",
+        "title": varchar,
+        "status": varchar,
+        "flag": "boolean",
+        "code": varchar,
+        "writer": "integer",
+    }
+    assert by_name["status"]["schema"]["default_value"] == "draft"
+    assert by_name["flag"]["schema"]["default_value"] is True
+    assert by_name["title"]["schema"]["is_indexed"] is False
+    assert by_name["code"]["schema"]["is_unique"] is True
+    assert by_name["code"]["schema"]["is_indexed"] is True
+    # SQLite's integer primary key is the rowid: no index, not "unique" (PostgreSQL's is both).
+    assert by_name["id"]["schema"]["is_unique"] is (not sqlite)
+    assert all(("comment" in f["schema"]) is (not sqlite) for f in fields)
+
+    assert relations[0]["schema"] == {
+        "table": "shapes",
+        "column": "writer",
+        "foreign_key_table": "authors",
+        "foreign_key_column": "id",
+        "on_update": "NO ACTION",
+        "on_delete": "CASCADE",
+        "constraint_name": None if sqlite else "fk_shapes_writer_authors",
+    }

@@ -16,8 +16,9 @@ from authgate.items.scope import forbidden_action
 from authgate.items.service import ItemsService
 from authgate.query.decode import decode_value
 from authgate.schema import ddl
-from authgate.schema.model import FIELD_TYPES, Collection, Field
+from authgate.schema.model import FIELD_TYPES, Collection, Field, Relation
 from authgate.schema.overview import SchemaOverview
+from authgate.schema.reflect import ColumnFacts, column_facts, parse_default, table_schema
 from authgate.schema.retype import check_rows_fit
 from authgate.schema.system import COLLECTIONS as SYSTEM
 from authgate.storage.db import Database
@@ -97,8 +98,11 @@ class SchemaService:
                 found = next((c for c in visible if c.name == name), None)
                 if found is None:
                     raise forbidden()
-                return describe_collection(found, overview)
-            return [describe_collection(c, overview) for c in sorted(visible, key=lambda c: c.name)]
+                return describe_collection(found, overview, conn)
+            return [
+                describe_collection(c, overview, conn)
+                for c in sorted(visible, key=lambda c: c.name)
+            ]
 
         return await self.db.read(work)
 
@@ -111,8 +115,7 @@ class SchemaService:
             chosen = [found_one] if found_one is not None else []
             if collection is not None and not chosen:
                 raise collection_forbidden(collection)
-            if not perms.admin and not perms.rows("directus_fields", "read"):
-                raise forbidden_action("read", "directus_fields")
+            _check_fields_read(perms, collection, name)
             if collection is None:
                 chosen = list(overview.collections.values())
             result = []
@@ -122,13 +125,19 @@ class SchemaService:
                         raise collection_forbidden(found.name)
                     continue
                 grant = perms.grant(found.name, "read")
+                facts = column_facts(conn, found.name) if found.name in overview.tables else {}
+                dialect = conn.dialect.name
                 for described in found.fields:
                     if grant is None or grant.allows_field(described.name):
-                        result.append(describe_field(found, described, overview))
+                        result.append(
+                            describe_field(
+                                found, described, overview, facts.get(described.name), dialect
+                            )
+                        )
             if name is not None:
                 match = next((f for f in result if f["field"] == name), None)
                 if match is None:
-                    raise fields_forbidden([name], collection or "")
+                    raise forbidden()
                 return match
             return result
 
@@ -141,13 +150,15 @@ class SchemaService:
                 raise collection_forbidden(collection)
             if not perms.admin and not perms.rows("directus_relations", "read"):
                 raise forbidden_action("read", "directus_relations")
-            return [
-                describe_relation(r)
+            chosen = [
+                r
                 for r in overview.relations
                 if r.one_filter is None
                 and (collection is None or r.many_collection == collection)
                 and (perms.admin or perms.rows(r.many_collection, "read"))
             ]
+            keys = _foreign_keys(conn, {r.many_collection for r in chosen if r.meta is not None})
+            return [describe_relation(r, overview, keys) for r in chosen]
 
         return await self.db.read(work)
 
@@ -213,10 +224,19 @@ class SchemaService:
             ddl.create_table(conn, name, [f for f in fields if f.get("type") != "alias"])
         row = {k: v for k, v in meta.items() if k in _COLLECTION_META and k != "collection"}
         conn.execute(insert(collections_meta).values(collection=name, **row))
+        # As Directus: a field given without meta has no directus_fields row, and the others
+        # are sorted in the order given (each group on its own) unless they say otherwise.
+        positions: dict[Any, int] = {}
         for item in fields:
-            conn.execute(
-                insert(fields_meta).values(**_field_meta_row(name, item["field"], item.get("meta")))
-            )
+            meta = item.get("meta")
+            if not isinstance(meta, dict):
+                continue
+            row = _field_meta_row(name, item["field"], meta)
+            group = meta.get("group")
+            positions[group] = positions.get(group, 0) + 1
+            if row.get("sort") is None:
+                row["sort"] = positions[group]
+            conn.execute(insert(fields_meta).values(**row))
         return name
 
     async def update_collection(
@@ -465,10 +485,44 @@ class SchemaService:
         await self._admin_write(accountability, work)
 
 
-def describe_collection(collection: Collection, overview: SchemaOverview) -> dict[str, Any]:
+def _check_fields_read(perms: Any, collection: str | None, name: str | None) -> None:
+    """As Directus: one field is checked against the caller's read of its collection; a list
+    is read from directus_fields, which the caller must be allowed to read."""
+    if perms.admin:
+        return
+    if name is not None and collection is not None:
+        if not perms.rows(collection, "read"):
+            raise forbidden_action("read", collection)
+    elif not perms.rows("directus_fields", "read"):
+        raise forbidden_action("read", "directus_fields")
+
+
+def _foreign_keys(conn: Connection, tables: set[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The database's foreign keys of these tables, by (table, column)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    if not tables:
+        return found
+    inspector = inspect(conn)
+    existing = set(inspector.get_table_names())
+    for table in sorted(tables & existing):
+        for key in inspector.get_foreign_keys(table):
+            for column in key["constrained_columns"]:
+                found[(table, column)] = dict(key)
+                if conn.dialect.name == "sqlite":
+                    # Directus reads SQLite's foreign keys from PRAGMA foreign_key_list,
+                    # which has no constraint names.
+                    found[(table, column)]["name"] = None
+    return found
+
+
+def describe_collection(
+    collection: Collection, overview: SchemaOverview, conn: Connection
+) -> dict[str, Any]:
     meta = None
     if collection.meta is not None:
-        meta = {**collection.meta}
+        # Directus 12's collection status and autosave interval are not kept by authgate;
+        # they read as Directus's defaults.
+        meta = {"status": "active", "autosave_revision_interval": None, **collection.meta}
     elif collection.system:
         meta = {
             "collection": collection.name,
@@ -480,12 +534,16 @@ def describe_collection(collection: Collection, overview: SchemaOverview) -> dic
     return {
         "collection": collection.name,
         "meta": meta,
-        "schema": {"name": collection.name} if has_table else None,
+        "schema": table_schema(conn, collection.name) if has_table else None,
     }
 
 
 def describe_field(
-    collection: Collection, described: Field, overview: SchemaOverview
+    collection: Collection,
+    described: Field,
+    overview: SchemaOverview,
+    facts: ColumnFacts | None,
+    dialect: str,
 ) -> dict[str, Any]:
     schema = None
     if not described.is_alias:
@@ -498,21 +556,28 @@ def describe_field(
         schema = {
             "name": described.name,
             "table": collection.name,
-            "data_type": described.type,
-            "default_value": described.default,
+            # The column's type as the database names it (Directus reports the database's
+            # own type here; the Directus type is the field's "type").
+            "data_type": facts.data_type if facts else described.type,
+            "default_value": parse_default(facts.default, described.type, dialect)
+            if facts
+            else described.default,
             "max_length": described.max_length,
             "numeric_precision": described.precision,
             "numeric_scale": described.scale,
-            "is_nullable": described.nullable,
-            "is_unique": described.unique or described.primary_key,
-            "is_primary_key": described.primary_key,
             "is_generated": False,
             "generation_expression": None,
+            "is_nullable": described.nullable,
+            "is_unique": facts.is_unique if facts else described.unique or described.primary_key,
+            "is_indexed": facts.is_indexed if facts else described.primary_key,
+            "is_primary_key": described.primary_key,
             "has_auto_increment": described.auto_increment,
-            "foreign_key_table": target.name if target else None,
             "foreign_key_column": target.primary_key if target else None,
-            "comment": None,
+            "foreign_key_table": target.name if target else None,
         }
+        if dialect != "sqlite":
+            # Directus's SQLite inspector has no column comments; PostgreSQL's has.
+            schema["comment"] = None
     meta = None
     if described.meta is not None:
         meta = {k: v for k, v in described.meta.items()}
@@ -533,18 +598,30 @@ def describe_field(
     }
 
 
-def describe_relation(relation: Any) -> dict[str, Any]:
+def describe_relation(
+    relation: Relation,
+    overview: SchemaOverview,
+    keys: Mapping[tuple[str, str], Mapping[str, Any]],
+) -> dict[str, Any]:
+    schema = None
+    if relation.meta is not None:
+        key = keys.get((relation.many_collection, relation.many_field)) or {}
+        options = key.get("options") or {}
+        target = overview.collection(relation.one_collection) if relation.one_collection else None
+        schema = {
+            "table": relation.many_collection,
+            "column": relation.many_field,
+            "foreign_key_table": relation.one_collection,
+            "foreign_key_column": target.primary_key if target else None,
+            "on_update": str(options.get("onupdate") or "NO ACTION").upper(),
+            "on_delete": str(options.get("ondelete") or "NO ACTION").upper(),
+            "constraint_name": key.get("name"),
+        }
     return {
         "collection": relation.many_collection,
         "field": relation.many_field,
         "related_collection": relation.one_collection,
-        "schema": None
-        if relation.meta is None
-        else {
-            "table": relation.many_collection,
-            "column": relation.many_field,
-            "foreign_key_table": relation.one_collection,
-        },
+        "schema": schema,
         "meta": relation.meta
         or {
             "many_collection": relation.many_collection,
