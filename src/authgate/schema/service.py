@@ -228,11 +228,11 @@ class SchemaService:
         # are sorted in the order given (each group on its own) unless they say otherwise.
         positions: dict[Any, int] = {}
         for item in fields:
-            meta = item.get("meta")
-            if not isinstance(meta, dict):
+            field_meta = item.get("meta")
+            if not isinstance(field_meta, dict):
                 continue
-            row = _field_meta_row(name, item["field"], meta)
-            group = meta.get("group")
+            row = _field_meta_row(name, item["field"], field_meta)
+            group = field_meta.get("group")
             positions[group] = positions.get(group, 0) + 1
             if row.get("sort") is None:
                 row["sort"] = positions[group]
