@@ -215,3 +215,12 @@ def test_the_data_model_reads_as_the_database_describes_it(world: World) -> None
         "on_delete": "CASCADE",
         "constraint_name": None if sqlite else "fk_shapes_writer_authors",
     }
+
+
+def test_system_relations_carry_every_meta_key(world: World) -> None:
+    relations = world.as_(world.admin, "GET", "/relations/directus_users").json()["data"]
+
+    role = next(r for r in relations if r["field"] == "role")
+    assert role["meta"]["one_collection_field"] is None
+    assert role["meta"]["one_allowed_collections"] is None
+    assert role["meta"]["one_collection"] == "directus_roles"
