@@ -11,12 +11,21 @@ from sqlalchemy import Connection, delete, insert, inspect, select, update
 
 from authgate.access.grants import collection_forbidden, fields_forbidden
 from authgate.access.model import Accountability
+from authgate.access.permissions import Permissions
 from authgate.errors import forbidden, invalid_payload
+from authgate.items.scope import forbidden_action
 from authgate.items.service import ItemsService
 from authgate.query.decode import decode_value
 from authgate.schema import ddl
-from authgate.schema.model import FIELD_TYPES, Collection, Field
+from authgate.schema.describe import (
+    describe_collection,
+    describe_field,
+    describe_relation,
+    foreign_keys,
+)
+from authgate.schema.model import FIELD_TYPES
 from authgate.schema.overview import SchemaOverview
+from authgate.schema.reflect import column_facts
 from authgate.schema.retype import check_rows_fit
 from authgate.schema.system import COLLECTIONS as SYSTEM
 from authgate.storage.db import Database
@@ -79,6 +88,14 @@ class SchemaService:
     async def collections(self, accountability: Accountability, name: str | None = None) -> Any:
         def work(conn: Connection) -> Any:
             overview, perms = self._readable(conn, accountability)
+            if not perms.admin:
+                # As Directus: one collection is first checked against the caller's own read
+                # access to it, then the list is read from directus_collections under the
+                # caller's permissions (app access grants that read; a custom policy may).
+                if name is not None and not perms.rows(name, "read"):
+                    raise forbidden_action("read", name)
+                if not perms.rows("directus_collections", "read"):
+                    raise collection_forbidden("directus_collections")
             visible = [
                 c
                 for c in overview.collections.values()
@@ -87,9 +104,12 @@ class SchemaService:
             if name is not None:
                 found = next((c for c in visible if c.name == name), None)
                 if found is None:
-                    raise collection_forbidden(name)
-                return describe_collection(found, overview)
-            return [describe_collection(c, overview) for c in sorted(visible, key=lambda c: c.name)]
+                    raise forbidden()
+                return describe_collection(found, overview, conn)
+            return [
+                describe_collection(c, overview, conn)
+                for c in sorted(visible, key=lambda c: c.name)
+            ]
 
         return await self.db.read(work)
 
@@ -102,6 +122,7 @@ class SchemaService:
             chosen = [found_one] if found_one is not None else []
             if collection is not None and not chosen:
                 raise collection_forbidden(collection)
+            _check_fields_read(perms, collection, name)
             if collection is None:
                 chosen = list(overview.collections.values())
             result = []
@@ -111,13 +132,19 @@ class SchemaService:
                         raise collection_forbidden(found.name)
                     continue
                 grant = perms.grant(found.name, "read")
+                facts = column_facts(conn, found.name) if found.name in overview.tables else {}
+                dialect = conn.dialect.name
                 for described in found.fields:
                     if grant is None or grant.allows_field(described.name):
-                        result.append(describe_field(found, described, overview))
+                        result.append(
+                            describe_field(
+                                found, described, overview, facts.get(described.name), dialect
+                            )
+                        )
             if name is not None:
                 match = next((f for f in result if f["field"] == name), None)
                 if match is None:
-                    raise fields_forbidden([name], collection or "")
+                    raise forbidden()
                 return match
             return result
 
@@ -126,13 +153,19 @@ class SchemaService:
     async def relations(self, accountability: Accountability, collection: str | None = None) -> Any:
         def work(conn: Connection) -> Any:
             overview, perms = self._readable(conn, accountability)
-            return [
-                describe_relation(r)
+            if collection is not None and collection not in overview.collections:
+                raise collection_forbidden(collection)
+            if not perms.admin and not perms.rows("directus_relations", "read"):
+                raise forbidden_action("read", "directus_relations")
+            chosen = [
+                r
                 for r in overview.relations
                 if r.one_filter is None
                 and (collection is None or r.many_collection == collection)
                 and (perms.admin or perms.rows(r.many_collection, "read"))
             ]
+            keys = foreign_keys(conn, {r.many_collection for r in chosen if r.meta is not None})
+            return [describe_relation(r, overview, keys) for r in chosen]
 
         return await self.db.read(work)
 
@@ -198,10 +231,19 @@ class SchemaService:
             ddl.create_table(conn, name, [f for f in fields if f.get("type") != "alias"])
         row = {k: v for k, v in meta.items() if k in _COLLECTION_META and k != "collection"}
         conn.execute(insert(collections_meta).values(collection=name, **row))
+        # As Directus: a field given without meta has no directus_fields row, and the others
+        # are sorted in the order given (each group on its own) unless they say otherwise.
+        positions: dict[Any, int] = {}
         for item in fields:
-            conn.execute(
-                insert(fields_meta).values(**_field_meta_row(name, item["field"], item.get("meta")))
-            )
+            field_meta = item.get("meta")
+            if not isinstance(field_meta, dict):
+                continue
+            row = _field_meta_row(name, item["field"], field_meta)
+            group = field_meta.get("group")
+            positions[group] = positions.get(group, 0) + 1
+            if row.get("sort") is None:
+                row["sort"] = positions[group]
+            conn.execute(insert(fields_meta).values(**row))
         return name
 
     async def update_collection(
@@ -450,98 +492,16 @@ class SchemaService:
         await self._admin_write(accountability, work)
 
 
-def describe_collection(collection: Collection, overview: SchemaOverview) -> dict[str, Any]:
-    meta = None
-    if collection.meta is not None:
-        meta = {**collection.meta}
-    elif collection.system:
-        meta = {
-            "collection": collection.name,
-            "hidden": False,
-            "singleton": collection.singleton,
-            "system": True,
-        }
-    has_table = collection.name in overview.tables
-    return {
-        "collection": collection.name,
-        "meta": meta,
-        "schema": {"name": collection.name} if has_table else None,
-    }
-
-
-def describe_field(
-    collection: Collection, described: Field, overview: SchemaOverview
-) -> dict[str, Any]:
-    schema = None
-    if not described.is_alias:
-        relation = overview.m2o(collection.name, described.name)
-        target = (
-            overview.collection(relation.one_collection)
-            if relation and relation.one_collection
-            else None
-        )
-        schema = {
-            "name": described.name,
-            "table": collection.name,
-            "data_type": described.type,
-            "default_value": described.default,
-            "max_length": described.max_length,
-            "numeric_precision": described.precision,
-            "numeric_scale": described.scale,
-            "is_nullable": described.nullable,
-            "is_unique": described.unique or described.primary_key,
-            "is_primary_key": described.primary_key,
-            "is_generated": False,
-            "generation_expression": None,
-            "has_auto_increment": described.auto_increment,
-            "foreign_key_table": target.name if target else None,
-            "foreign_key_column": target.primary_key if target else None,
-            "comment": None,
-        }
-    meta = None
-    if described.meta is not None:
-        meta = {k: v for k, v in described.meta.items()}
-        meta["special"] = sorted(described.specials) or None
-    elif collection.system:
-        meta = {
-            "collection": collection.name,
-            "field": described.name,
-            "special": sorted(described.specials) or None,
-            "system": True,
-        }
-    return {
-        "collection": collection.name,
-        "field": described.name,
-        "type": described.type,
-        "schema": schema,
-        "meta": meta,
-    }
-
-
-def describe_relation(relation: Any) -> dict[str, Any]:
-    return {
-        "collection": relation.many_collection,
-        "field": relation.many_field,
-        "related_collection": relation.one_collection,
-        "schema": None
-        if relation.meta is None
-        else {
-            "table": relation.many_collection,
-            "column": relation.many_field,
-            "foreign_key_table": relation.one_collection,
-        },
-        "meta": relation.meta
-        or {
-            "many_collection": relation.many_collection,
-            "many_field": relation.many_field,
-            "one_collection": relation.one_collection,
-            "one_field": relation.one_field,
-            "junction_field": relation.junction_field,
-            "sort_field": relation.sort_field,
-            "one_deselect_action": relation.one_deselect_action,
-            "system": True,
-        },
-    }
+def _check_fields_read(perms: Permissions, collection: str | None, name: str | None) -> None:
+    """As Directus: one field is checked against the caller's read of its collection; a list
+    is read from directus_fields, which the caller must be allowed to read."""
+    if perms.admin:
+        return
+    if name is not None and collection is not None:
+        if not perms.rows(collection, "read"):
+            raise forbidden_action("read", collection)
+    elif not perms.rows("directus_fields", "read"):
+        raise forbidden_action("read", "directus_fields")
 
 
 __all__ = ["SYSTEM", "SchemaService", "decode_value"]
