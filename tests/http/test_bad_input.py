@@ -169,6 +169,25 @@ def test_bad_queries_are_invalid_query_or_forbidden(
 
 
 @pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"filter": "{bad"}, "Invalid JSON for filter object"),
+        ({"alias": "{bad"}, '"alias" has to be an object'),
+    ],
+)
+def test_query_json_that_does_not_parse_gets_directus_words(
+    harness: Harness, params: dict[str, str], reason: str
+) -> None:
+    response = harness.client.get("/users", params=params, headers=harness.admin)
+
+    assert response.status_code == 400
+    assert _error(response) == {
+        "message": f"Invalid query. {reason}.",
+        "extensions": {"reason": reason, "code": "INVALID_QUERY"},
+    }
+
+
+@pytest.mark.parametrize(
     ("path", "payload", "as_admin"),
     [
         ("/auth/password/request", {"email": "a\u0000@example.com"}, False),
