@@ -183,7 +183,10 @@ def _strict_violation(text: bytes | str) -> str | None:
     token at that place (the body whole up to 20 characters, else 10 on each side, counted in
     UTF-16 units as JavaScript counts). ``None`` when the body starts an object or an array,
     or is blank (then the parser says the input ended)."""
-    stripped = text.lstrip(_JSON_SPACE if isinstance(text, str) else _JSON_SPACE.encode())
+    if isinstance(text, str):
+        stripped: bytes | str = text.lstrip(_JSON_SPACE)
+    else:
+        stripped = text.lstrip(_JSON_SPACE.encode())
     if not stripped or stripped[:1] in ("{", "[", b"{", b"["):
         return None
     body = text if isinstance(text, str) else text.decode("utf-8", errors="replace")
