@@ -92,11 +92,9 @@ def collection_filters(
     fields: list[Field],
     relations: Relations,
     lookup: Callable[[str], tuple[GraphQLInputObjectType, GraphQLInputObjectType] | None],
-    unlinked: frozenset[str] = frozenset(),
 ) -> tuple[GraphQLInputObjectType, GraphQLInputObjectType]:
     """``<name>_filter`` and ``<name>_quantifier_filter`` (the same, plus ``_some``/``_none``);
-    ``unlinked`` names many-to-one fields whose collection the caller may not read; ``lookup``
-    finds another collection's pair (fields are built lazily: filters refer to each
+    ``lookup`` finds another collection's pair (fields are built lazily: filters refer to each
     other in cycles)."""
 
     def own_fields() -> dict[str, GraphQLInputField]:
@@ -108,8 +106,7 @@ def collection_filters(
                 if pair is not None:
                     built[described.name] = GraphQLInputField(pair[1] if target[1] else pair[0])
                     continue
-            # a many-to-one into a collection the caller may not read filters as a string
-            operators = STRING_OPERATORS if described.name in unlinked else operators_for(described)
+            operators = operators_for(described)
             if operators is not None and not described.is_alias:
                 built[described.name] = GraphQLInputField(operators)
         built["_and"] = GraphQLInputField(GraphQLList(plain))

@@ -89,7 +89,6 @@ class TypeSet:
         # (or a write with only aliases) is left out.
         readable = {name: view for name, view in views.items() if _has_column(view.read)}
         self.readable = frozenset(readable)
-        self._unlinked_by: dict[str, frozenset[str]] = {}
         self.read: dict[str, GraphQLObjectType] = {
             name: GraphQLObjectType(name, self._read_fields(view))
             for name, view in readable.items()
@@ -98,11 +97,7 @@ class TypeSet:
         for name, view in readable.items():
             assert view.read is not None
             self.filters[name] = collection_filters(
-                name,
-                list(view.read),
-                self._relations(view.collection, view.read),
-                self.filters.get,
-                self._unlinked(view.collection),
+                name, list(view.read), self._relations(view.collection, view.read), self.filters.get
             )
         self.inputs: dict[tuple[str, str], GraphQLInputObjectType] = {}
         for action in _WRITES:
@@ -118,28 +113,6 @@ class TypeSet:
         }
 
     # ------------------------------------------------------------------ reads
-
-    def _unlinked(self, collection: Collection) -> frozenset[str]:
-        """Many-to-one fields into a collection the caller may not read: Directus types them as
-        the plain string key they hold (``role`` of a user who may not read roles), in reads
-        and filters alike."""
-        known = self._unlinked_by.get(collection.name)
-        if known is not None:
-            return known
-        names = []
-        for described in collection.fields:
-            m2o = None if described.is_alias else self.overview.m2o(collection.name, described.name)
-            if m2o is not None and m2o.one_collection and m2o.one_collection not in self.readable:
-                names.append(described.name)
-        self._unlinked_by[collection.name] = frozenset(names)
-        return self._unlinked_by[collection.name]
-
-    def _scalar(self, collection: Collection, described: Field) -> Any:
-        if described.name != collection.primary_key and described.name in self._unlinked(
-            collection
-        ):
-            return GraphQLString
-        return scalar_of(collection, described)
 
     def _relations(self, collection: Collection, fields: tuple[Field, ...]) -> Relations:
         """Fields that lead to another readable collection: (target, lists many)."""
@@ -174,7 +147,7 @@ class TypeSet:
                         built[described.name] = GraphQLField(related, resolve=by_response_key)
                 elif not described.is_alias:
                     built[described.name] = GraphQLField(
-                        self._scalar(view.collection, described), resolve=by_response_key
+                        scalar_of(view.collection, described), resolve=by_response_key
                     )
             return built
 
