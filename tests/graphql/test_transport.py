@@ -247,3 +247,31 @@ def test_introspection_is_on_by_default(harness: Harness) -> None:
     response = gql(harness, "{ __schema { mutationType { name } } }")
 
     assert data(response) == {"__schema": {"mutationType": {"name": "Mutation"}}}
+
+
+@pytest.mark.parametrize(
+    ("name", "code_expected"),
+    [(1, "INVALID_PAYLOAD"), (["A"], "INVALID_PAYLOAD"), ("Z", "GRAPHQL_VALIDATION")],
+)
+def test_an_operation_name_must_name_an_operation(
+    harness: Harness, name: object, code_expected: str
+) -> None:
+    # Difference 47: Directus answers 200 with INTERNAL_SERVER_ERROR.
+    response = harness.client.post(
+        SYSTEM, json={"query": "query A { server_ping }", "operationName": name}
+    )
+
+    assert (response.status_code, code(response)) == (400, code_expected)
+    assert "data" not in response.json()
+
+
+def test_a_body_nested_past_1024_levels_is_refused(harness: Harness) -> None:
+    # Difference 46: Directus parses any depth and runs the query.
+    raw = b'{"query": "{ server_ping }", "x": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+    response = harness.client.post(
+        SYSTEM, content=raw, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_PAYLOAD"
+    assert "depth limit exceeded" in response.json()["errors"][0]["message"]
