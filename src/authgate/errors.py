@@ -29,6 +29,8 @@ Catalogue (status, when it is raised):
   not able to answer now (``SERVICE_UNAVAILABLE`` carries ``Retry-After`` when overloaded).
 * ``GRAPHQL_VALIDATION`` 400: a GraphQL document that does not parse, does not fit the caller's
   schema or exceeds a limit (``errors`` lists the GraphQL errors).
+* ``GRAPHQL_EXECUTION`` 400: a GraphQL request GraphQL refuses to run (variables that are not
+  an object; ``errors`` lists the messages).
 * ``INTERNAL_SERVER_ERROR`` 500: anything unexpected; the real cause is only logged.
 """
 
@@ -62,6 +64,7 @@ class Code(StrEnum):
     INVALID_PROVIDER_CONFIG = "INVALID_PROVIDER_CONFIG"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     GRAPHQL_VALIDATION = "GRAPHQL_VALIDATION"
+    GRAPHQL_EXECUTION = "GRAPHQL_EXECUTION"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -88,6 +91,7 @@ STATUS: Final[Mapping[Code, int]] = {
     Code.INVALID_PROVIDER_CONFIG: 503,
     Code.SERVICE_UNAVAILABLE: 503,
     Code.GRAPHQL_VALIDATION: 400,
+    Code.GRAPHQL_EXECUTION: 400,
     Code.INTERNAL_SERVER_ERROR: 500,
 }
 
@@ -103,6 +107,7 @@ MESSAGES: Final[Mapping[Code, str]] = {
     Code.INVALID_INVITE: "This invite is no longer valid.",
     Code.INVALID_PROVIDER_CONFIG: "Invalid config.",
     Code.GRAPHQL_VALIDATION: "GraphQL validation error.",
+    Code.GRAPHQL_EXECUTION: "GraphQL execution error.",
     Code.INTERNAL_SERVER_ERROR: "An unexpected error occurred.",
 }
 

@@ -383,3 +383,32 @@ def test_a_field_type_change_converts_the_values(world: World) -> None:
     assert changed.status_code == 200, changed.text
     assert rows == [{"n": 12}]
     assert bad_schema.status_code == 400
+
+
+def test_a_key_outside_the_data_model_is_dropped_when_every_field_is_granted(
+    world: World,
+) -> None:
+    # As Directus: the payload's keys are checked against the field list only when it has no
+    # "*"; with "*" a key the data model does not know is not written.
+    rules = [world.grant(world.app_policy, "articles", a) for a in ("create", "update", "read")]
+    try:
+        created = world.as_(world.app, "POST", "/items/articles", json={"title": "Kept", "nope": 1})
+        key = created.json()["data"]["id"]
+        updated = world.as_(
+            world.app, "PATCH", f"/items/articles/{key}", json={"title": "Still", "nope": 2}
+        )
+    finally:
+        for rule in rules:
+            world.revoke(rule)
+    listed = world.grant(world.app_policy, "articles", "create", fields=["title"])
+    try:
+        narrow = world.as_(world.app, "POST", "/items/articles", json={"title": "X", "nope": 1})
+    finally:
+        world.revoke(listed)
+
+    assert created.status_code == 200, created.text
+    assert "nope" not in created.json()["data"]
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["data"]["title"] == "Still"
+    assert narrow.status_code == 403
+    assert narrow.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -88,14 +88,63 @@ def test_a_batch_array_is_refused(harness: Harness) -> None:
 
 def test_bad_variables(harness: Harness) -> None:
     not_json = harness.client.get(SYSTEM, params={"query": "{ server_ping }", "variables": "{"})
-    not_object = harness.client.post(SYSTEM, json={"query": "{ server_ping }", "variables": [1]})
     wrong_type = gql(harness, "query Q($x: Boolean!) { server_ping @include(if: $x) }", {"x": "y"})
 
     assert (not_json.status_code, code(not_json)) == (400, "INVALID_QUERY")
-    assert (not_object.status_code, code(not_object)) == (400, "INVALID_PAYLOAD")
     assert _validation_messages(wrong_type) == [
         "Variable '$x' has invalid value: Boolean cannot represent a non boolean value: 'y'"
     ]
+
+
+NOT_AN_OBJECT = (
+    "Variables must be provided as an Object where each property is a variable value. "
+    "Perhaps look to see if an unparsed JSON string was provided."
+)
+
+
+@pytest.mark.parametrize("variables", [1, True, '{"x": true}', "   "])
+def test_posted_variables_that_are_not_an_object_are_an_execution_error(
+    harness: Harness, variables: object
+) -> None:
+    # As Directus: a POST body's variables are taken as sent (a string is not JSON text there).
+    response = harness.client.post(
+        SYSTEM, json={"query": "{ server_ping }", "variables": variables}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "GraphQL execution error.",
+                "extensions": {"errors": [NOT_AN_OBJECT], "code": "GRAPHQL_EXECUTION"},
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize("variables", [None, 0, False, "", [], [1], {}])
+def test_falsy_or_array_variables_run_the_query(harness: Harness, variables: object) -> None:
+    response = harness.client.post(
+        SYSTEM, json={"query": "{ server_ping }", "variables": variables}
+    )
+
+    assert response.json() == {"data": {"server_ping": "pong"}}
+
+
+@pytest.mark.parametrize("name", [None, "", 0, False])
+def test_a_falsy_operation_name_is_no_name(harness: Harness, name: object) -> None:
+    response = harness.client.post(
+        SYSTEM, json={"query": "query A { server_ping }", "operationName": name}
+    )
+
+    assert response.json() == {"data": {"server_ping": "pong"}}
+
+
+def test_the_variables_are_checked_after_the_document(harness: Harness) -> None:
+    response = harness.client.post(SYSTEM, json={"query": "{ nothing_here }", "variables": 1})
+
+    [message] = _validation_messages(response)
+    assert message.startswith("Cannot query field ") and "nothing_here" in message
 
 
 def test_a_syntax_error_is_a_validation_error(harness: Harness) -> None:
@@ -198,3 +247,31 @@ def test_introspection_is_on_by_default(harness: Harness) -> None:
     response = gql(harness, "{ __schema { mutationType { name } } }")
 
     assert data(response) == {"__schema": {"mutationType": {"name": "Mutation"}}}
+
+
+@pytest.mark.parametrize(
+    ("name", "code_expected"),
+    [(1, "INVALID_PAYLOAD"), (["A"], "INVALID_PAYLOAD"), ("Z", "GRAPHQL_VALIDATION")],
+)
+def test_an_operation_name_must_name_an_operation(
+    harness: Harness, name: object, code_expected: str
+) -> None:
+    # Difference 47: Directus answers 200 with INTERNAL_SERVER_ERROR.
+    response = harness.client.post(
+        SYSTEM, json={"query": "query A { server_ping }", "operationName": name}
+    )
+
+    assert (response.status_code, code(response)) == (400, code_expected)
+    assert "data" not in response.json()
+
+
+def test_a_body_nested_past_1024_levels_is_refused(harness: Harness) -> None:
+    # Difference 46: Directus parses any depth and runs the query.
+    raw = b'{"query": "{ server_ping }", "x": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+    response = harness.client.post(
+        SYSTEM, content=raw, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_PAYLOAD"
+    assert "depth limit exceeded" in response.json()["errors"][0]["message"]

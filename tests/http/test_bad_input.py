@@ -29,6 +29,45 @@ def test_malformed_json_is_an_invalid_payload(harness: Harness, raw: bytes) -> N
     assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"null", "Unexpected token 'n', \"null\" is not valid JSON"),
+        (b'"x"', 'Unexpected token \'"\', ""x"" is not valid JSON'),
+        (b"1e999", "Unexpected token '1', \"1e999\" is not valid JSON"),
+        (
+            b"abcdefghijklmnopqrst",
+            "Unexpected token 'a', \"abcdefghijklmnopqrst\" is not valid JSON",
+        ),
+        (b"abcdefghijklmnopqrstu", "Unexpected token 'a', \"abcdefghij\"... is not valid JSON"),
+        (
+            b" " * 10 + b"abcdefghijk",
+            "Unexpected token 'a', ...\"          abcdefghij\"... is not valid JSON",
+        ),
+        (b" " * 15 + b"abcdef", "Unexpected token 'a', ...\"          abcdef\" is not valid JSON"),
+        (
+            "\u00e9\U0001d11e" + "x" * 20,
+            "Unexpected token '\u00e9', \"\u00e9\U0001d11exxxxxxx\"... is not valid JSON",
+        ),
+    ],
+)
+def test_a_body_that_is_not_an_object_or_array_gets_v8_words(
+    harness: Harness, raw: bytes | str, reason: str
+) -> None:
+    # body-parser's strict mode, answered as Directus 12.4.0 answers these very bodies (the
+    # context is counted in UTF-16 units: the clef is two).
+    content = raw.encode() if isinstance(raw, str) else raw
+    response = harness.client.post(
+        "/auth/login", content=content, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert _error(response) == {
+        "message": f"Invalid payload. {reason}.",
+        "extensions": {"reason": reason, "code": "INVALID_PAYLOAD"},
+    }
+
+
 def test_bodies_over_the_limit_are_refused(harness: Harness) -> None:
     big = b'{"email":"a@example.com","password":"' + b"x" * (1 << 20) + b'"}'
 
@@ -166,6 +205,25 @@ def test_bad_queries_are_invalid_query_or_forbidden(
 
     assert response.status_code in (400, 403), response.text
     assert _error(response)["extensions"]["code"] in {"INVALID_QUERY", "FORBIDDEN"}
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"filter": "{bad"}, "Invalid JSON for filter object"),
+        ({"alias": "{bad"}, '"alias" has to be an object'),
+    ],
+)
+def test_query_json_that_does_not_parse_gets_directus_words(
+    harness: Harness, params: dict[str, str], reason: str
+) -> None:
+    response = harness.client.get("/users", params=params, headers=harness.admin)
+
+    assert response.status_code == 400
+    assert _error(response) == {
+        "message": f"Invalid query. {reason}.",
+        "extensions": {"reason": reason, "code": "INVALID_QUERY"},
+    }
 
 
 @pytest.mark.parametrize(

@@ -159,6 +159,17 @@ def test_cors_origin_star_answers_star_without_credentials(harness: Harness) -> 
     assert preflight.status_code == 204
 
 
+def test_with_cors_on_every_options_request_is_a_preflight(harness: Harness) -> None:
+    # Directus's cors middleware ends every OPTIONS (no Origin, a body) with 204 and no body.
+    response = harness.client.request(
+        "OPTIONS", "/users/me", content=b"{}", headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "access-control-allow-origin" not in response.headers
+
+
 # The advisory lock exists on PostgreSQL only (SQLite runs one writer at a time).
 @pytest.mark.parametrize("harness", ["postgres"], indirect=True)
 def test_a_user_update_takes_the_admin_lock_before_it_locks_the_users_row(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from tests.conftest import PASSWORD, Harness, unique_email
 
 
@@ -90,6 +92,22 @@ def test_validation(harness: Harness) -> None:
         == 'Invalid payload. URL "http://evil.test/i" can\'t be used to invite users.'
     )
     assert unknown_key.json()["errors"][0]["message"] == 'Invalid payload. "z" is not allowed.'
+
+
+@pytest.mark.parametrize("email", [None, 1, True, {"a": "b@example.com"}])
+def test_an_email_of_another_type_names_the_types_taken(harness: Harness, email: object) -> None:
+    response = harness.client.post(
+        "/users/invite", json={"email": email, "role": _admin_role(harness)}, headers=harness.admin
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {
+        "message": 'Invalid payload. "email" must be one of [string, array].',
+        "extensions": {
+            "reason": '"email" must be one of [string, array]',
+            "code": "INVALID_PAYLOAD",
+        },
+    }
 
 
 def test_an_anonymous_invite_is_silently_ignored(harness: Harness) -> None:

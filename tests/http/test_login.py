@@ -62,6 +62,10 @@ def test_email_matches_case_insensitively(harness: Harness) -> None:
     assert harness.login(ADMIN_EMAIL.upper(), ADMIN_PASSWORD).status_code == 200
 
 
+# Joi checks valid() before the type: every other mode, even null or "", is "one of".
+MODE_REASON = '"mode" must be one of [cookie, json, session]'
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -74,6 +78,10 @@ def test_email_matches_case_insensitively(harness: Harness) -> None:
         (
             {"email": ADMIN_EMAIL, "password": "x", "mode": "x"},
             '"mode" must be one of [cookie, json, session]',
+        ),
+        *(
+            ({"email": ADMIN_EMAIL, "password": "x", "mode": mode}, MODE_REASON)
+            for mode in (None, "", 1, True, ["json"], {"a": "json"})
         ),
         ({"email": ADMIN_EMAIL, "password": "x", "otp": 123456}, '"otp" must be a string'),
         ([], '"value" must be of type object'),

@@ -69,6 +69,22 @@ def test_generate_checks_the_password(harness: Harness) -> None:
     assert anonymous.status_code == 401
 
 
+@pytest.mark.parametrize("password", [1, True, ["x"], {"a": "x"}])
+def test_a_password_that_is_not_a_string_is_a_missing_one(
+    harness: Harness, password: object
+) -> None:
+    # Difference 48: Directus fails with 500 (or 401 for an array).
+    response = harness.client.post(
+        "/users/me/tfa/generate", json={"password": password}, headers=harness.admin
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {
+        "message": 'Invalid payload. "password" is required.',
+        "extensions": {"reason": '"password" is required', "code": "INVALID_PAYLOAD"},
+    }
+
+
 def test_login_needs_the_code(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
     user, _, secret = enrolled
 

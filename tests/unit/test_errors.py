@@ -31,6 +31,7 @@ CATALOGUE = {
     "INVALID_PROVIDER_CONFIG": 503,
     "SERVICE_UNAVAILABLE": 503,
     "GRAPHQL_VALIDATION": 400,
+    "GRAPHQL_EXECUTION": 400,
     "INTERNAL_SERVER_ERROR": 500,
 }
 
@@ -46,6 +47,7 @@ FIXED_MESSAGES = {
     "INVALID_INVITE": "This invite is no longer valid.",
     "INVALID_PROVIDER_CONFIG": "Invalid config.",
     "GRAPHQL_VALIDATION": "GraphQL validation error.",
+    "GRAPHQL_EXECUTION": "GraphQL execution error.",
     "INTERNAL_SERVER_ERROR": "An unexpected error occurred.",
 }
 

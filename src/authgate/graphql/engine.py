@@ -84,6 +84,23 @@ class _NoConnection:
 _NO_CONNECTION = _NoConnection()
 
 
+_NOT_AN_OBJECT = (
+    "Variables must be provided as an Object where each property is a variable value. "
+    "Perhaps look to see if an unparsed JSON string was provided."
+)
+
+
+def _variable_values(variables: Any) -> dict[str, Any] | None:
+    """The variables as graphql-js takes them (checked after validation, as it does): any
+    object, an array too (its keys are indexes, which no variable name is: none given);
+    anything else is refused with graphql-js's words."""
+    if variables is None or isinstance(variables, dict):
+        return variables
+    if isinstance(variables, list):
+        return {}
+    raise AuthError(Code.GRAPHQL_EXECUTION, extensions={"errors": [_NOT_AN_OBJECT]})
+
+
 class GraphQLEngine:
     def __init__(self, settings: GraphQLSettings) -> None:
         self.settings = settings
@@ -145,9 +162,6 @@ class GraphQLEngine:
         cookies: dict[str, str],
     ) -> Outcome:
         document = self.document(request)
-        variables = request.variables
-        if variables is not None and not isinstance(variables, dict):
-            raise invalid_payload('"variables" must be an object')
         caller, accountability = await self._schema(services, scope, accountability)
         schema = caller.schema
         hide = not self.settings.introspection
@@ -157,6 +171,7 @@ class GraphQLEngine:
         )
         if errors:
             raise validation_error(errors)
+        variables = _variable_values(request.variables)
         context = RequestContext(services, accountability, client, cookies)
         result = execute(
             schema,

@@ -11,7 +11,7 @@ against Directus 12.4.0):
   bounds the inflated size, and inflating stops as soon as it is passed: a small body that
   inflates to gigabytes costs at most the limit;
 * a leading byte-order mark is dropped; an empty body is ``{}``; only an object or an array
-  is a JSON body.
+  is a JSON body (anything else is refused before parsing, in V8's words).
 
 Deliberately unlike Directus: bytes that are not valid in the declared charset are refused
 (Directus turns them into U+FFFD, so two different invalid passwords would be the same
@@ -158,6 +158,9 @@ def parse_json(raw: bytes, codec: str) -> Any:
         text = text.removeprefix(_BOM)
     if not text:
         return {}
+    violation = _strict_violation(text)
+    if violation is not None:
+        raise invalid_payload(violation)
     if not text.strip():
         raise invalid_payload("Unexpected end of JSON input")
     try:
@@ -165,12 +168,45 @@ def parse_json(raw: bytes, codec: str) -> Any:
     except orjson.JSONDecodeError as exc:
         reason = exc.msg if "utf-8" not in exc.msg.lower() else "Body is not valid UTF-8"
         raise invalid_payload(reason[:200]) from None
-    if not isinstance(parsed, dict | list):
-        # body-parser's strict mode: only objects and arrays are JSON bodies.
-        raise invalid_payload("JSON body has to be an object or an array")
     if _LONG_NUMBER.search(text if isinstance(text, bytes) else text.encode()):
         parsed = _as_doubles(parsed)
     return parsed
+
+
+_JSON_SPACE = " \t\n\r"
+_CONTEXT = 10  # characters V8 shows on each side of the unexpected token
+
+
+def _strict_violation(text: bytes | str) -> str | None:
+    """body-parser's strict mode: a body whose first non-blank character is not ``{`` or ``[``
+    is refused before it is parsed, in the words V8's ``JSON.parse`` uses for an unexpected
+    token at that place (the body whole up to 20 characters, else 10 on each side, counted in
+    UTF-16 units as JavaScript counts). ``None`` when the body starts an object or an array,
+    or is blank (then the parser says the input ended)."""
+    if isinstance(text, str):
+        stripped: bytes | str = text.lstrip(_JSON_SPACE)
+    else:
+        stripped = text.lstrip(_JSON_SPACE.encode())
+    if not stripped or stripped[:1] in ("{", "[", b"{", b"["):
+        return None
+    body = text if isinstance(text, str) else text.decode("utf-8", errors="replace")
+    start = len(body) - len(body.lstrip(_JSON_SPACE))
+    units = body.encode("utf-16-le", errors="surrogatepass")
+    pos = len(body[:start].encode("utf-16-le", errors="surrogatepass")) // 2
+    length = len(units) // 2
+
+    def window(first: int, last: int) -> str:
+        return units[2 * first : 2 * last].decode("utf-16-le", errors="replace")
+
+    if length <= 2 * _CONTEXT:
+        shown = f'"{window(0, length)}"'
+    elif pos < _CONTEXT:
+        shown = f'"{window(0, pos + _CONTEXT)}"...'
+    elif pos < length - _CONTEXT:
+        shown = f'..."{window(pos - _CONTEXT, pos + _CONTEXT)}"...'
+    else:
+        shown = f'..."{window(pos - _CONTEXT, length)}"'
+    return f"Unexpected token '{window(pos, pos + 1)}', {shown} is not valid JSON"
 
 
 def _as_doubles(value: Any) -> Any:

@@ -186,7 +186,9 @@ class Pipeline:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         method = scope["method"]
-        if method == "OPTIONS" and self.services.cors.enabled and headers.get("origin"):
+        # As Express's cors middleware: with CORS on, every OPTIONS is a preflight (204, no
+        # body, read or not), Origin or none; the CORS headers only go to an allowed origin.
+        if method == "OPTIONS" and self.services.cors.enabled:
             await self._respond(self.services.cors.preflight(headers), scope, receive, send)
             return
         query = scope.get("query_string", b"")

@@ -69,9 +69,19 @@ def validate(
             if rule.required:
                 raise invalid_payload(f'"{name}" is required')
             continue
-        if body[name] is None:
+        value = body[name]
+        if rule.choices is not None:
+            # Joi checks a valid() list before the type: any other value (null, a number,
+            # "") is "must be one of".
+            if not (isinstance(value, str) and value in rule.choices):
+                raise invalid_payload(f'"{name}" must be one of [{", ".join(rule.choices)}]')
+            continue
+        if rule.kind == "email-or-list" and not isinstance(value, (str, list)):
+            # Joi.alternatives() of a string and an array names the types it takes.
+            raise invalid_payload(f'"{name}" must be one of [string, array]')
+        if value is None:
             raise invalid_payload(f'"{name}" must be a string')
-        _CHECKS[rule.kind](name, body[name], rule)
+        _CHECKS[rule.kind](name, value, rule)
     if not allow_unknown:
         for name in body:
             if name not in schema:

@@ -386,7 +386,7 @@ class ItemsService(ItemReads):
         self, scope: Scope, collection: Collection, payload: Mapping[str, Any], grant: Grant | None
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """Payload -> (columns, nested m2o objects, o2m changes); every key checked against the
-        grant and the data model (unknown keys are dropped for administrators)."""
+        grant and the data model (unknown keys are dropped when every field is granted)."""
         columns: dict[str, Any] = {}
         m2o: dict[str, Any] = {}
         o2m: dict[str, Any] = {}
@@ -394,7 +394,9 @@ class ItemsService(ItemReads):
         for name, value in payload.items():
             described = collection.field(name)
             if described is None:
-                if grant is None:
+                # Directus checks keys against the permission's field list only when it has
+                # no "*"; a key the data model does not know is then not written.
+                if grant is None or grant.all_fields:
                     continue
                 refused.append(name)
                 continue

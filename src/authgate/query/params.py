@@ -93,6 +93,12 @@ def _json(name: str, text: str) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
+        # Directus's words: its filter says so; an alias that does not parse stays a string,
+        # which is then not an object.
+        if name == "filter":
+            raise invalid_query("Invalid JSON for filter object") from None
+        if name == "alias":
+            raise invalid_query('"alias" has to be an object') from None
         raise invalid_query(f'"{name}" is not valid JSON') from None
 
 

@@ -62,8 +62,15 @@ def _received(request: Request) -> GraphQLRequest:
     if not isinstance(body, dict):
         # a batch (an array) has no "query": Directus answers as for a missing one
         raise invalid_payload("Must provide query string")
+    # As Directus reads a POST body: a falsy value (null, 0, false, "") is no value, and the
+    # variables are taken as sent (a string is not JSON text here, so GraphQL refuses it).
+    variables = body.get("variables")
+    name = body.get("operationName")
     return GraphQLRequest(
-        body.get("query"), _variables(body.get("variables")), body.get("operationName"), "POST"
+        body.get("query"),
+        variables if jsvalues.truthy(variables) else None,
+        name if jsvalues.truthy(name) else None,
+        "POST",
     )
 
 
