@@ -30,6 +30,7 @@ from authgate.http.pipeline import Pipeline
 from authgate.http.services import Services
 from authgate.items.service import ItemsService
 from authgate.lockout.service import Lockout
+from authgate.mail.health import MailCheck
 from authgate.mail.mailer import Mailer
 from authgate.mail.outbox import DeliveringOutbox, Outbox
 from authgate.mail.render import MailRenderer
@@ -204,6 +205,7 @@ def create_app(
         cors=Cors(settings.cors),
         redis=redis,
         graphql=GraphQLEngine(settings.graphql),
+        mail_check=MailCheck(settings.email) if settings.email.verify_setup else None,
         providers=providers,
     )
 

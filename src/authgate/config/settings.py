@@ -213,6 +213,9 @@ class Settings:
     project_name: str | None = None
     root_redirect: str | None = "./admin"
     healthcheck_enabled: bool = True
+    # what /server/health checks (Directus's HEALTHCHECK_SERVICES; "storage" has nothing to
+    # check here: files are not served)
+    healthcheck_services: tuple[str, ...] = ("database", "redis", "storage", "email")
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
 
 
@@ -304,6 +307,11 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         project_name=env.optional_string("PROJECT_NAME"),
         root_redirect=_root_redirect(env),
         healthcheck_enabled=env.boolean("HEALTHCHECK_ENABLED", True),
+        healthcheck_services=(
+            tuple(name.lower() for name in env.string_list("HEALTHCHECK_SERVICES"))
+            if env.is_set("HEALTHCHECK_SERVICES")
+            else ("database", "redis", "storage", "email")
+        ),
         graphql=graphql_settings(env),
     )
 

@@ -13,6 +13,7 @@ from authgate.crypto import Keys
 from authgate.graphql.engine import GraphQLEngine
 from authgate.http.cors import Cors
 from authgate.items.service import ItemsService
+from authgate.mail.health import MailCheck
 from authgate.mail.outbox import Outbox
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectService
@@ -51,3 +52,4 @@ class Services:
     redis: Redis | None = None
     providers: Providers = field(default_factory=Providers)  # SSO (AUTH_PROVIDERS)
     graphql: GraphQLEngine | None = None  # /graphql and /graphql/system
+    mail_check: MailCheck | None = None  # /server/health's email:connection
