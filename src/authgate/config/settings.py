@@ -213,9 +213,7 @@ class Settings:
     project_name: str | None = None
     root_redirect: str | None = "./admin"
     healthcheck_enabled: bool = True
-    # what /server/health checks (Directus's HEALTHCHECK_SERVICES; "storage" has nothing to
-    # check here: files are not served)
-    healthcheck_services: tuple[str, ...] = ("database", "redis", "storage", "email")
+    healthcheck_services: tuple[str, ...] | None = None  # HEALTHCHECK_SERVICES; None: all
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
 
 
@@ -307,11 +305,7 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         project_name=env.optional_string("PROJECT_NAME"),
         root_redirect=_root_redirect(env),
         healthcheck_enabled=env.boolean("HEALTHCHECK_ENABLED", True),
-        healthcheck_services=(
-            tuple(name.lower() for name in env.string_list("HEALTHCHECK_SERVICES"))
-            if env.is_set("HEALTHCHECK_SERVICES")
-            else ("database", "redis", "storage", "email")
-        ),
+        healthcheck_services=env.string_list("HEALTHCHECK_SERVICES") or None,
         graphql=graphql_settings(env),
     )
 

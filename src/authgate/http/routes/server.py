@@ -139,7 +139,8 @@ async def health(request: Request) -> Response:
         raise route_not_found(request.url.path)
     if accountability.user is None and accountability.role is None:
         raise forbidden()
-    enabled = services.settings.healthcheck_services
+    # Directus's default; "storage" has nothing to check here (files are not served)
+    enabled = services.settings.healthcheck_services or ("database", "redis", "storage", "email")
     checks: dict[str, list[dict[str, Any]]] = {}
     if "database" in enabled:
         checks.update(await _database_checks(services))
