@@ -29,6 +29,7 @@ from authgate.http.pipeline import Pipeline
 from authgate.http.services import Services
 from authgate.items.service import ItemsService
 from authgate.lockout.service import Lockout
+from authgate.mail.health import MailCheck
 from authgate.mail.mailer import Mailer
 from authgate.mail.outbox import DeliveringOutbox, Outbox
 from authgate.mail.render import MailRenderer
@@ -213,6 +214,7 @@ def create_app(
         redis=redis,
         graphql=GraphQLEngine(settings.graphql),
         metrics=metrics,
+        mail_check=MailCheck(settings.email) if settings.email.verify_setup else None,
         providers=providers,
     )
 

@@ -120,9 +120,9 @@ SCENARIOS = [
         "users_me",
         SYSTEM,
     ),
-    Scenario(
+    Scenario(  # GraphQL offers it only to callers who may read directus_policies
         "the caller's global flags",
-        "api",
+        "admin",
         ("GET", "/policies/me/globals", {}),
         "{ policies_me_globals { app_access admin_access enforce_tfa } }",
         "policies_me_globals",

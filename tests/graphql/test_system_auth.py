@@ -375,13 +375,22 @@ def test_users_me_of_a_caller_who_may_not_read_users_is_its_id(harness: Harness)
 def test_policies_me_globals(harness: Harness) -> None:
     query = "{ policies_me_globals { enforce_tfa app_access admin_access } }"
 
+    role = harness.create_role("GraphQL policy readers")
+    harness.grant(role, "directus_policies", "read")
+    reader = harness.create_user(role=role)
+
     admin = data(gql(harness, query, headers=harness.admin))
-    anonymous = data(gql(harness, query))
+    granted = data(gql(harness, query, headers=harness.bearer(reader["email"])))
+    anonymous = gql(harness, query)
 
     assert admin == {
         "policies_me_globals": {"enforce_tfa": False, "app_access": True, "admin_access": True}
     }
-    assert anonymous == {"policies_me_globals": None}
+    assert granted == {
+        "policies_me_globals": {"enforce_tfa": False, "app_access": False, "admin_access": False}
+    }
+    # As in Directus, the query exists only for callers who may read directus_policies.
+    assert code(anonymous) == "GRAPHQL_VALIDATION"
 
 
 def test_update_users_me(harness: Harness) -> None:

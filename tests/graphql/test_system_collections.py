@@ -196,7 +196,8 @@ def test_settings(world: World) -> None:
     updated = _admin(
         world, 'mutation { update_settings(data: {project_name: "GraphQL Co"}) { project_name } }'
     )
-    as_app = data(_as(world, world.app, "{ settings { project_name } }"))
+    as_app = data(_as(world, world.app, "{ settings { project_url } }"))
+    app_no_name = _as(world, world.app, "{ settings { project_name } }")
     app_cannot_see = _as(world, world.app, "{ settings { auth_login_attempts } }")
     app_cannot_write = _as(
         world, world.app, 'mutation { update_settings(data: {project_name: "x"}) { id } }'
@@ -212,7 +213,8 @@ def test_settings(world: World) -> None:
 
     assert before["auth_login_attempts"] == 25
     assert updated == {"update_settings": {"project_name": "GraphQL Co"}}
-    assert as_app == {"settings": {"project_name": "GraphQL Co"}}
+    assert as_app == {"settings": {"project_url": None}}
+    assert code(app_no_name) == "GRAPHQL_VALIDATION"  # Directus 12.4's app fields lack it
     assert code(app_cannot_see) == "GRAPHQL_VALIDATION"
     assert code(app_cannot_write) == "GRAPHQL_VALIDATION"
     assert code(bad_value) == "INVALID_PAYLOAD"

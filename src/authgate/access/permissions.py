@@ -46,15 +46,12 @@ _APP_USER_FIELDS = [
     "status",
     "role",
 ]
+# Directus 12.4's list: the project's name, colours, theme and registration switches are no
+# longer in it (clients read them from /server/info's ``project``).
 _APP_SETTINGS_FIELDS = [
     "id",
-    "project_name",
     "project_url",
-    "project_color",
     "project_logo",
-    "public_foreground",
-    "public_background",
-    "public_note",
     "module_bar",
     "storage_asset_transform",
     "storage_asset_presets",
@@ -62,20 +59,17 @@ _APP_SETTINGS_FIELDS = [
     "basemaps",
     "mapbox_key",
     "visual_editor_urls",
-    "report_error_url",
-    "report_bug_url",
-    "report_feature_url",
-    "default_language",
-    "default_appearance",
-    "default_theme_light",
-    "default_theme_dark",
-    "theme_light_overrides",
-    "theme_dark_overrides",
-    "custom_css",
-    "public_registration",
-    "public_registration_verify_email",
-    "default_save_action",
     "collaborative_editing_enabled",
+    "report_error_url",
+    "ai_openai_compatible_models",
+    "ai_openai_allowed_models",
+    "ai_anthropic_allowed_models",
+    "ai_google_allowed_models",
+    "mcp_prompts_collection",
+    "default_save_action",
+    "ai_translation_default_model",
+    "ai_translation_glossary",
+    "ai_translation_style_guide",
 ]
 
 

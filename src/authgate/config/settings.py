@@ -208,6 +208,7 @@ class Settings:
     project_name: str | None = None
     root_redirect: str | None = "./admin"
     healthcheck_enabled: bool = True
+    healthcheck_services: tuple[str, ...] | None = None  # HEALTHCHECK_SERVICES; None: all
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
     purge: PurgeSettings = field(default_factory=PurgeSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
@@ -301,6 +302,7 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         project_name=env.optional_string("PROJECT_NAME"),
         root_redirect=_root_redirect(env),
         healthcheck_enabled=env.boolean("HEALTHCHECK_ENABLED", True),
+        healthcheck_services=env.string_list("HEALTHCHECK_SERVICES") or None,
         graphql=graphql_settings(env),
         purge=purge_settings(env),
         metrics=metrics_settings(env),

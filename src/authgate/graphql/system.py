@@ -271,12 +271,18 @@ def _ping(_root: Any, _info: Info) -> str:
     return "pong"
 
 
-def system_queries(users_type: GraphQLObjectType | None) -> dict[str, GraphQLField]:
-    return {
+def system_queries(
+    users_type: GraphQLObjectType | None, *, reads_policies: bool
+) -> dict[str, GraphQLField]:
+    """``policies_me_globals`` exists, as in Directus, only for callers who may read
+    ``directus_policies`` (others get Directus's validation error for an unknown field)."""
+    fields = {
         "server_ping": GraphQLField(GraphQLString, resolve=_ping),
         "users_me": GraphQLField(users_type or USER_ID_ONLY, resolve=_users_me),
-        "policies_me_globals": GraphQLField(POLICY_GLOBALS, resolve=_policies_me_globals),
     }
+    if reads_policies:
+        fields["policies_me_globals"] = GraphQLField(POLICY_GLOBALS, resolve=_policies_me_globals)
+    return fields
 
 
 def system_mutations(

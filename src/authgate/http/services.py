@@ -13,6 +13,7 @@ from authgate.crypto import Keys
 from authgate.graphql.engine import GraphQLEngine
 from authgate.http.cors import Cors
 from authgate.items.service import ItemsService
+from authgate.mail.health import MailCheck
 from authgate.mail.outbox import Outbox
 from authgate.metrics.registry import Metrics
 from authgate.passwords import PasswordHasher
@@ -53,3 +54,4 @@ class Services:
     providers: Providers = field(default_factory=Providers)  # SSO (AUTH_PROVIDERS)
     graphql: GraphQLEngine | None = None  # /graphql and /graphql/system
     metrics: Metrics | None = None  # METRICS_ENABLED
+    mail_check: MailCheck | None = None  # /server/health's email:connection

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -11,8 +12,23 @@ from authgate.items.scope import CollectionRules
 from authgate.items.service import ItemsService
 from authgate.project.model import compile_policy
 from authgate.query.params import Query
+from authgate.schema.model import CONCEALED
 
 COLLECTION = "directus_settings"
+
+# The AI providers' keys (Directus encrypts them and answers them concealed). authgate has no
+# AI feature to use them with, so it keeps only a digest: enough to answer "a key is set",
+# nothing to leak.
+SECRET_FIELDS = (
+    "ai_openai_api_key",
+    "ai_anthropic_api_key",
+    "ai_google_api_key",
+    "ai_openai_compatible_api_key",
+)
+
+
+def _digest(value: str) -> str:
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 class ProjectRules(CollectionRules):
@@ -36,6 +52,12 @@ class ProjectRules(CollectionRules):
         email_filter = payload.get("public_registration_email_filter")
         if email_filter is not None and not isinstance(email_filter, dict):
             raise invalid_payload('"public_registration_email_filter" must be a filter object')
+        for name in SECRET_FIELDS:
+            value = payload.get(name)
+            if value == "":
+                payload[name] = None  # no key
+            elif isinstance(value, str) and value != CONCEALED:
+                payload[name] = _digest(value)
         return payload
 
 

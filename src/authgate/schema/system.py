@@ -32,7 +32,13 @@ _SPECIALS: Mapping[str, Mapping[str, frozenset[str]]] = {
     },
     "directus_permissions": {"fields": frozenset({"cast-csv"}), "policy": frozenset({"m2o"})},
     "directus_activity": {"user": frozenset({"m2o"})},
-    "directus_settings": {"public_registration_role": frozenset({"m2o"})},
+    "directus_settings": {
+        "public_registration_role": frozenset({"m2o"}),
+        "ai_openai_api_key": frozenset({"conceal"}),
+        "ai_anthropic_api_key": frozenset({"conceal"}),
+        "ai_google_api_key": frozenset({"conceal"}),
+        "ai_openai_compatible_api_key": frozenset({"conceal"}),
+    },
 }
 
 RELATIONS: tuple[Relation, ...] = (

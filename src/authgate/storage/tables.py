@@ -189,6 +189,31 @@ settings = Table(
     Column("project_status", String(255)),
     Column("collaborative_editing_enabled", Boolean, nullable=False, server_default=text("false")),
     Column("default_save_action", String(255), server_default="save-and-quit"),
+    # Directus 12.4's AI assistant and MCP server settings: not served by authgate, stored and
+    # answered because clients read them (migration 0006).
+    Column("mcp_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("mcp_allow_deletes", Boolean, nullable=False, server_default=text("false")),
+    Column("mcp_prompts_collection", String(255)),
+    Column("mcp_system_prompt_enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("mcp_system_prompt", Text),
+    Column("ai_openai_api_key", Text),
+    Column("ai_anthropic_api_key", Text),
+    Column("ai_system_prompt", Text),
+    Column("ai_google_api_key", Text),
+    Column("ai_openai_compatible_api_key", Text),
+    Column("ai_openai_compatible_base_url", Text),
+    Column("ai_openai_compatible_name", Text),
+    Column("ai_openai_compatible_models", JSON),
+    Column("ai_openai_compatible_headers", JSON),
+    Column("ai_openai_allowed_models", JSON),
+    Column("ai_anthropic_allowed_models", JSON),
+    Column("ai_google_allowed_models", JSON),
+    Column("ai_translation_default_model", Text),
+    Column("ai_translation_glossary", JSON),
+    Column("ai_translation_style_guide", Text),
+    Column("mcp_oauth_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("mcp_oauth_dcr_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("mcp_oauth_cimd_enabled", Boolean, nullable=False, server_default=text("false")),
 )
 
 activity = Table(

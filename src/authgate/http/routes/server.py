@@ -129,6 +129,9 @@ def _public_project(conn: Connection) -> dict[str, Any]:
 
 
 async def health(request: Request) -> Response:
+    """Directus's checks, per ``HEALTHCHECK_SERVICES``: the database (response time, free and
+    used pool connections), Redis when configured, and mail (``EMAIL_VERIFY_SETUP``); there is
+    no file storage to check. Administrators get the checks, other users the status only."""
     services = context.services(request)
     accountability = context.accountability(request)
     if not services.settings.healthcheck_enabled:
@@ -137,35 +140,17 @@ async def health(request: Request) -> Response:
         raise route_not_found(request.url.path)
     if accountability.user is None and accountability.role is None:
         raise forbidden()
+    # Directus's default; "storage" has nothing to check here (files are not served)
+    enabled = services.settings.healthcheck_services or ("database", "redis", "storage", "email")
     checks: dict[str, list[dict[str, Any]]] = {}
-    status = "ok"
-    name = "sqlite3" if services.db.dialect == "sqlite" else "pg"
-    started = time.perf_counter()
-    try:
-        await services.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
-        elapsed = round((time.perf_counter() - started) * 1000, 3)
-        db_status = "ok" if elapsed < 150 else "warn"
-        checks[f"{name}:responseTime"] = [
-            {
-                "status": db_status,
-                "componentType": "datastore",
-                "observedUnit": "ms",
-                "observedValue": elapsed,
-                "threshold": 150,
-            }
-        ]
-        if db_status == "warn":
-            status = "warn"
-    except Exception:
-        status = "error"
-        checks[f"{name}:responseTime"] = [{"status": "error", "componentType": "datastore"}]
-    if services.redis is not None:
-        try:
-            await services.redis.ping()
-            checks["redis:responseTime"] = [{"status": "ok", "componentType": "cache"}]
-        except Exception:
-            status = "error"
-            checks["redis:responseTime"] = [{"status": "error", "componentType": "cache"}]
+    if "database" in enabled:
+        checks.update(await _database_checks(services))
+    if "redis" in enabled and services.redis is not None:
+        checks.update(await _redis_checks(services.redis))
+    if "email" in enabled and services.mail_check is not None:
+        mail = await services.mail_check.status(time.monotonic())
+        checks["email:connection"] = [{"status": mail, "componentType": "email"}]
+    status = _overall(checks)
     body: dict[str, Any] = {"status": status}
     if accountability.admin:
         body.update(releaseId=__version__, serviceId=services.settings.public_url, checks=checks)
@@ -175,6 +160,60 @@ async def health(request: Request) -> Response:
         media_type="application/health+json; charset=utf-8",
         headers={"Cache-Control": "no-cache"},
     )
+
+
+_THRESHOLD_MS = 150  # Directus's DB_HEALTHCHECK_THRESHOLD and CACHE_HEALTHCHECK_THRESHOLD
+
+
+def _overall(checks: dict[str, list[dict[str, Any]]]) -> str:
+    statuses = {check["status"] for entries in checks.values() for check in entries}
+    return "error" if "error" in statuses else "warn" if "warn" in statuses else "ok"
+
+
+def _timed(status: str, kind: str, started: float) -> dict[str, Any]:
+    elapsed = round((time.perf_counter() - started) * 1000, 3)
+    if status == "ok" and elapsed > _THRESHOLD_MS:
+        status = "warn"
+    return {
+        "status": status,
+        "componentType": kind,
+        "observedUnit": "ms",
+        "observedValue": elapsed,
+        "threshold": _THRESHOLD_MS,
+    }
+
+
+async def _database_checks(services: Any) -> dict[str, list[dict[str, Any]]]:
+    name = "sqlite3" if services.db.dialect == "sqlite" else "pg"
+    started = time.perf_counter()
+    try:
+        await services.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
+        status = "ok"
+    except Exception:
+        status = "error"
+    checks = {f"{name}:responseTime": [_timed(status, "datastore", started)]}
+    if status == "error":
+        checks[f"{name}:responseTime"][0]["output"] = "Can't connect to the database."
+    pool = services.db.engine.pool
+    free, used = getattr(pool, "checkedin", None), getattr(pool, "checkedout", None)
+    if callable(free) and callable(used):
+        checks[f"{name}:connectionsAvailable"] = [
+            {"status": "ok", "componentType": "datastore", "observedValue": free()}
+        ]
+        checks[f"{name}:connectionsUsed"] = [
+            {"status": "ok", "componentType": "datastore", "observedValue": used()}
+        ]
+    return checks
+
+
+async def _redis_checks(redis: Any) -> dict[str, list[dict[str, Any]]]:
+    started = time.perf_counter()
+    try:
+        await redis.ping()
+        status = "ok"
+    except Exception:
+        status = "error"
+    return {"redis:responseTime": [_timed(status, "cache", started)]}
 
 
 async def read_settings(request: Request) -> Response:
