@@ -23,7 +23,7 @@ from authgate.access.policy import applicable_policies
 from authgate.access.repo import load_access_facts
 from authgate.storage.tables import permissions
 
-_APP_USER_FIELDS = [
+_APP_USER_FIELDS = (
     "id",
     "first_name",
     "last_name",
@@ -44,16 +44,13 @@ _APP_USER_FIELDS = [
     "tfa_secret",
     "status",
     "role",
-]
-_APP_SETTINGS_FIELDS = [
+)
+# Directus 12.4's list, fields this server does not have included (they grant nothing here,
+# and clients compare the list with Directus's).
+_APP_SETTINGS_FIELDS = (
     "id",
-    "project_name",
     "project_url",
-    "project_color",
     "project_logo",
-    "public_foreground",
-    "public_background",
-    "public_note",
     "module_bar",
     "storage_asset_transform",
     "storage_asset_presets",
@@ -61,38 +58,67 @@ _APP_SETTINGS_FIELDS = [
     "basemaps",
     "mapbox_key",
     "visual_editor_urls",
-    "report_error_url",
-    "report_bug_url",
-    "report_feature_url",
-    "default_language",
-    "default_appearance",
-    "default_theme_light",
-    "default_theme_dark",
-    "theme_light_overrides",
-    "theme_dark_overrides",
-    "custom_css",
-    "public_registration",
-    "public_registration_verify_email",
-    "default_save_action",
     "collaborative_editing_enabled",
-]
+    "report_error_url",
+    "ai_openai_compatible_models",
+    "ai_openai_allowed_models",
+    "ai_anthropic_allowed_models",
+    "ai_google_allowed_models",
+    "mcp_prompts_collection",
+    "default_save_action",
+    "ai_translation_default_model",
+    "ai_translation_glossary",
+    "ai_translation_style_guide",
+)
+_MINE = {"_eq": "$CURRENT_USER"}
 
 
 def _system(
-    collection: str, action: str, rule: dict[str, Any] | None, fields: Sequence[str]
+    collection: str,
+    action: str,
+    rule: dict[str, Any] | None = None,
+    fields: Sequence[str] = ("*",),
+    validation: dict[str, Any] | None = None,
 ) -> PermissionRow:
-    return PermissionRow(collection, action, rule, None, None, tuple(fields), None, None, True)
+    return PermissionRow(
+        collection, action, rule or {}, validation, None, tuple(fields), None, None, True
+    )
 
 
-# Added (in memory, never stored) for every accountability with app access.
+# Directus 12.4's built-in rows for every accountability with app access (administrators
+# included), in its order; added in memory, never stored. Some name collections this server
+# does not serve: they are listed as Directus lists them and grant nothing here.
 APP_MINIMAL: tuple[PermissionRow, ...] = (
-    _system("directus_users", "read", {"id": {"_eq": "$CURRENT_USER"}}, _APP_USER_FIELDS),
-    _system("directus_roles", "read", {"id": {"_in": "$CURRENT_ROLES"}}, ["*"]),
-    _system("directus_settings", "read", {}, _APP_SETTINGS_FIELDS),
-    _system("directus_activity", "read", {"user": {"_eq": "$CURRENT_USER"}}, ["*"]),
-    _system("directus_collections", "read", {}, ["*"]),
-    _system("directus_fields", "read", {}, ["*"]),
-    _system("directus_relations", "read", {}, ["*"]),
+    _system("directus_collections", "read"),
+    _system("directus_fields", "read"),
+    _system("directus_relations", "read"),
+    _system("directus_translations", "read"),
+    _system("directus_activity", "read", {"user": _MINE}),
+    _system("directus_comments", "read", {"user_created": _MINE}),
+    _system("directus_comments", "create", validation={"comment": {"_nnull": True}}),
+    _system("directus_comments", "update", {"user_created": _MINE}, ["comment"]),
+    _system("directus_comments", "delete", {"user_created": _MINE}),
+    _system(
+        "directus_presets",
+        "read",
+        {
+            "_or": [
+                {"user": _MINE},
+                {"_and": [{"user": {"_null": True}}, {"role": {"_eq": "$CURRENT_ROLE"}}]},
+                {"_and": [{"user": {"_null": True}}, {"role": {"_null": True}}]},
+            ]
+        },
+    ),
+    _system("directus_presets", "create", validation={"user": _MINE}),
+    _system("directus_presets", "update", {"user": _MINE}, validation={"user": _MINE}),
+    _system("directus_presets", "delete", {"user": _MINE}),
+    _system("directus_roles", "read", {"id": {"_in": "$CURRENT_ROLES"}}),
+    _system("directus_settings", "read", None, _APP_SETTINGS_FIELDS),
+    _system("directus_translations", "read"),
+    _system("directus_notifications", "read", {"recipient": _MINE}),
+    _system("directus_notifications", "update", {"recipient": _MINE}, ["status"]),
+    _system("directus_shares", "read", {"user_created": _MINE}),
+    _system("directus_users", "read", {"id": _MINE}, _APP_USER_FIELDS),
 )
 
 _ROWS = select(
@@ -168,6 +194,14 @@ class Permissions:
                 r for r in APP_MINIMAL if r.collection == collection and r.action == action
             )
         return own
+
+    def all_rows(self) -> list[PermissionRow]:
+        """Every row, in policy order, then the built-in app rows (for app access)."""
+        own = sorted(
+            (row for rows in self.index.values() for row in rows),
+            key=lambda row: self.policies.index(row.policy) if row.policy in self.policies else 0,
+        )
+        return own + list(APP_MINIMAL) if self.accountability.app else own
 
     def grant(self, collection: str, action: str, path: str | None = None) -> Grant | None:
         """The grant, ``None`` for administrators; raises FORBIDDEN when there is none."""
