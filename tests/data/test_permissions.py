@@ -610,3 +610,31 @@ def test_deleting_a_role_suspends_its_users(world: World) -> None:
         world.admin, "GET", f"/users/{user['id']}", params={"fields": "role,status"}
     ).json()["data"]
     assert after == {"role": None, "status": "suspended"}
+
+
+def test_graphql_permissions_me_is_the_rest_summary_for_those_who_may_read_permissions(
+    world: World,
+) -> None:
+    rule = world.grant(world.app_policy, "articles", "read", fields=["id"])
+    reader = world.grant(world.api_policy, "directus_permissions", "read")
+    query = {"query": "{ permissions_me }"}
+    try:
+        admin = world.as_(world.admin, "POST", "/graphql/system", json=query)
+        admin_rest = world.as_(world.admin, "GET", "/permissions/me").json()["data"]
+        api = world.as_(world.api, "POST", "/graphql/system", json=query)
+        api_rest = world.as_(world.api, "GET", "/permissions/me").json()["data"]
+        app = world.as_(world.app, "POST", "/graphql/system", json=query)
+        roleless = world.as_(world.roleless, "POST", "/graphql/system", json=query)
+        anonymous = world.as_(world.anonymous, "POST", "/graphql/system", json=query)
+    finally:
+        world.revoke(rule)
+        world.revoke(reader)
+
+    assert admin.status_code == 200, admin.text
+    assert admin.json() == {"data": {"permissions_me": admin_rest}}
+    assert api.json() == {"data": {"permissions_me": api_rest}}
+    assert api_rest["directus_permissions"]["read"] == {"access": "full", "fields": ["*"]}
+    not_served = 'Cannot query field "permissions_me" on type "Query".'
+    for refused in (app, roleless, anonymous):
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["extensions"]["errors"][0]["message"] == not_served

@@ -108,6 +108,16 @@ def collection_access(rows: Iterable[PermissionRow]) -> dict[str, Any]:
     return summary
 
 
+def my_collection_access(
+    conn: Connection, items: ItemsService, accountability: Accountability
+) -> dict[str, Any]:
+    """``/permissions/me`` (GraphQL ``permissions_me``) for this caller."""
+    scope = items.scope(conn, accountability)
+    if scope.permissions.admin:
+        return admin_collection_access(scope.overview.collections)
+    return collection_access(scope.permissions.all_rows())
+
+
 async def read_permissions(
     items: ItemsService, accountability: Accountability, query: Query
 ) -> ReadResult:

@@ -34,6 +34,7 @@ from authgate.schema.overview import SchemaOverview
 
 Scope = Literal["items", "system"]
 USERS = "directus_users"
+PERMISSIONS = "directus_permissions"
 
 _DELETED_ONE = GraphQLObjectType("delete_one", {"id": GraphQLField(GraphQLNonNull(GraphQLID))})
 _DELETED_MANY = GraphQLObjectType(
@@ -181,7 +182,9 @@ def build_schema(
             mutations.update(_mutations(types, view, name))
     if scope == "system":
         users = types.read.get(USERS)
-        queries.update(system_queries(users))
+        queries.update(
+            system_queries(users, may_read_permissions=permissions.can(PERMISSIONS, "read"))
+        )
         users_view = views.get(USERS)
         mutations.update(
             system_mutations(

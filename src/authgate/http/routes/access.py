@@ -5,17 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.access.me import (
-    admin_collection_access,
-    collection_access,
-    policy_globals,
-    read_permissions,
-)
+from authgate.access.me import my_collection_access, policy_globals, read_permissions
 from authgate.access.permissions import permissions_for
 from authgate.errors import forbidden
 from authgate.http import context
@@ -58,13 +52,7 @@ async def permissions_me(request: Request) -> Response:
     if accountability.user is None and accountability.role is None and accountability.share is None:
         raise forbidden()
 
-    def work(conn: Connection) -> dict[str, Any]:
-        scope = services.items.scope(conn, accountability)
-        if scope.permissions.admin:
-            return admin_collection_access(scope.overview.collections)
-        return collection_access(scope.permissions.all_rows())
-
-    return data(await services.db.read(work))
+    return data(await services.db.read(my_collection_access, services.items, accountability))
 
 
 async def permissions_me_item(request: Request) -> Response:
