@@ -638,3 +638,38 @@ def test_graphql_permissions_me_is_the_rest_summary_for_those_who_may_read_permi
     for refused in (app, roleless, anonymous):
         assert refused.status_code == 400
         assert refused.json()["errors"][0]["extensions"]["errors"][0]["message"] == not_served
+
+
+def test_a_missing_required_value_is_type_required(world: World) -> None:
+    """As Directus (Joi's ``any.required``): ``type`` is "required", for the data model's
+    required fields and for a permission's ``_submitted`` validation alike."""
+    policy = world.as_(world.admin, "POST", "/policies", json={})
+    permission = world.harness.client.post(
+        "/permissions",
+        json={"collection": "articles", "fields": ["*"]},
+        params=_token_params(world.admin),
+    )
+    rule = world.grant(
+        world.app_policy, "articles", "create", validation={"body": {"_submitted": True}}
+    )
+    try:
+        missing_body = world.as_(world.app, "POST", "/items/articles", json={"title": "x"})
+    finally:
+        world.revoke(rule)
+
+    def failures(response: Any) -> list[tuple[str, str, str]]:
+        assert response.status_code == 400, response.text
+        return [
+            (e["extensions"]["code"], e["extensions"]["field"], e["extensions"]["type"])
+            for e in response.json()["errors"]
+        ]
+
+    assert failures(policy) == [("FAILED_VALIDATION", "name", "required")]
+    assert failures(permission) == [
+        ("FAILED_VALIDATION", "action", "required"),
+        ("FAILED_VALIDATION", "policy", "required"),
+    ]
+    assert failures(missing_body) == [("FAILED_VALIDATION", "body", "required")]
+    assert policy.json()["errors"][0]["message"] == (
+        'Validation failed for field "name". Value is required.'
+    )
