@@ -438,16 +438,151 @@ def test_permissions_me_and_globals(world: World) -> None:
     globals_anon = world.as_(world.anonymous, "GET", "/policies/me/globals").json()["data"]
     roles = world.as_(world.app, "GET", "/roles/me", params={"fields": "name"}).json()["data"]
 
-    assert mine["articles"]["read"] == {
-        "access": "partial",
-        "fields": ["id", "title"],
-        "presets": {},
-    }
+    assert mine["articles"]["read"] == {"access": "partial", "fields": ["id", "title"]}
     assert mine["articles"]["update"] == {"access": "none"}
     assert anonymous.status_code == 403
     assert globals_app == {"app_access": True, "admin_access": False, "enforce_tfa": False}
     assert globals_anon == {"app_access": False}
     assert roles == [{"name": "Editors"}]
+
+
+# Directus 12.4's built-in rows for app access (@directus/system-data appAccessMinimalPermissions).
+_MINE = {"_eq": "$CURRENT_USER"}
+APP_SETTINGS_FIELDS = [
+    "id",
+    "project_url",
+    "project_logo",
+    "module_bar",
+    "storage_asset_transform",
+    "storage_asset_presets",
+    "custom_aspect_ratios",
+    "basemaps",
+    "mapbox_key",
+    "visual_editor_urls",
+    "collaborative_editing_enabled",
+    "report_error_url",
+    "ai_openai_compatible_models",
+    "ai_openai_allowed_models",
+    "ai_anthropic_allowed_models",
+    "ai_google_allowed_models",
+    "mcp_prompts_collection",
+    "default_save_action",
+    "ai_translation_default_model",
+    "ai_translation_glossary",
+    "ai_translation_style_guide",
+]
+APP_ROWS = [
+    ("directus_collections", "read"),
+    ("directus_fields", "read"),
+    ("directus_relations", "read"),
+    ("directus_translations", "read"),
+    ("directus_activity", "read"),
+    ("directus_comments", "read"),
+    ("directus_comments", "create"),
+    ("directus_comments", "update"),
+    ("directus_comments", "delete"),
+    ("directus_presets", "read"),
+    ("directus_presets", "create"),
+    ("directus_presets", "update"),
+    ("directus_presets", "delete"),
+    ("directus_roles", "read"),
+    ("directus_settings", "read"),
+    ("directus_translations", "read"),
+    ("directus_notifications", "read"),
+    ("directus_notifications", "update"),
+    ("directus_shares", "read"),
+    ("directus_users", "read"),
+]
+
+
+def _token_params(caller: Caller) -> dict[str, str]:
+    """The caller's token as ``?access_token=`` instead of a header."""
+    return {"access_token": caller.headers["Authorization"].removeprefix("Bearer ")}
+
+
+def test_permissions_me_answers_as_directus_for_each_caller(world: World) -> None:
+    plain = world.grant(world.app_policy, "articles", "read", fields=["id"])
+    ruled = world.grant(
+        world.app_policy,
+        "articles",
+        "read",
+        permissions={"status": {"_eq": "published"}},
+        fields=["title"],
+    )
+    preset = world.grant(world.app_policy, "articles", "create", presets={"status": "draft"})
+    api_rule = world.grant(world.api_policy, "articles", "read")
+    try:
+        app = world.as_(world.app, "GET", "/permissions/me").json()["data"]
+        app_by_query = world.harness.client.get(
+            "/permissions/me", params=_token_params(world.app)
+        ).json()["data"]
+        api = world.as_(world.api, "GET", "/permissions/me").json()["data"]
+        admin = world.as_(world.admin, "GET", "/permissions/me").json()["data"]
+        roleless = world.as_(world.roleless, "GET", "/permissions/me").json()["data"]
+        anonymous = world.as_(world.anonymous, "GET", "/permissions/me")
+    finally:
+        for rule in (plain, ruled, preset, api_rule):
+            world.revoke(rule)
+
+    # partial once any row has a rule; presets only where a row has some
+    assert app["articles"]["read"] == {"access": "partial", "fields": ["id", "title"]}
+    assert app["articles"]["create"] == {
+        "access": "full",
+        "fields": ["*"],
+        "presets": {"status": "draft"},
+    }
+    assert app["directus_comments"] == {
+        "read": {"access": "partial", "fields": ["*"]},
+        "create": {"access": "full", "fields": ["*"]},
+        "update": {"access": "partial", "fields": ["comment"]},
+        "delete": {"access": "partial", "fields": ["*"]},
+        "share": {"access": "none"},
+    }
+    assert app["directus_notifications"]["update"] == {"access": "partial", "fields": ["status"]}
+    assert app["directus_settings"]["read"] == {"access": "full", "fields": APP_SETTINGS_FIELDS}
+    assert sorted(app) == sorted({"articles", *(c for c, _ in APP_ROWS)})
+    assert app_by_query == app
+    assert api == {
+        "articles": {
+            "read": {"access": "full", "fields": ["*"]},
+            "create": {"access": "none"},
+            "update": {"access": "none"},
+            "delete": {"access": "none"},
+            "share": {"access": "none"},
+        }
+    }
+    assert admin["directus_comments"]["share"] == {"access": "full", "fields": ["*"]}
+    assert admin["articles"]["read"] == {"access": "full", "fields": ["*"]}
+    assert {"directus_files", "directus_oauth_tokens", "directus_users"} <= set(admin)
+    assert roleless == {}
+    assert anonymous.status_code == 403
+
+
+def test_permission_lists_end_with_directus_built_in_app_rows(world: World) -> None:
+    listed = world.as_(
+        world.admin,
+        "GET",
+        "/permissions",
+        params={"fields": "collection,action", "sort": "collection"},
+    ).json()["data"]
+    filtered = world.as_(
+        world.admin,
+        "GET",
+        "/permissions",
+        params={"filter": '{"collection":{"_eq":"directus_comments"}}'},
+    ).json()["data"]
+
+    system = [r for r in listed if r.get("system")]
+    assert [(r["collection"], r["action"]) for r in system] == APP_ROWS
+    assert listed[-len(APP_ROWS) :] == system
+    assert all("id" not in r and r["policy"] is None and r["presets"] is None for r in system)
+    settings = next(r for r in system if r["collection"] == "directus_settings")
+    assert settings["fields"] == APP_SETTINGS_FIELDS
+    assert settings["permissions"] == {} and settings["validation"] is None
+    assert [r["action"] for r in filtered] == ["read", "create", "update", "delete"]
+    assert filtered[1]["validation"] == {"comment": {"_nnull": True}}
+    assert filtered[2]["fields"] == ["comment"]
+    assert filtered[0]["permissions"] == {"user_created": _MINE}
 
 
 def test_permission_lists_include_the_built_in_app_rows(world: World) -> None:
@@ -494,3 +629,66 @@ def test_deleting_a_role_suspends_its_users(world: World) -> None:
         world.admin, "GET", f"/users/{user['id']}", params={"fields": "role,status"}
     ).json()["data"]
     assert after == {"role": None, "status": "suspended"}
+
+
+def test_graphql_permissions_me_is_the_rest_summary_for_those_who_may_read_permissions(
+    world: World,
+) -> None:
+    rule = world.grant(world.app_policy, "articles", "read", fields=["id"])
+    reader = world.grant(world.api_policy, "directus_permissions", "read")
+    query = {"query": "{ permissions_me }"}
+    try:
+        admin = world.as_(world.admin, "POST", "/graphql/system", json=query)
+        admin_rest = world.as_(world.admin, "GET", "/permissions/me").json()["data"]
+        api = world.as_(world.api, "POST", "/graphql/system", json=query)
+        api_rest = world.as_(world.api, "GET", "/permissions/me").json()["data"]
+        app = world.as_(world.app, "POST", "/graphql/system", json=query)
+        roleless = world.as_(world.roleless, "POST", "/graphql/system", json=query)
+        anonymous = world.as_(world.anonymous, "POST", "/graphql/system", json=query)
+    finally:
+        world.revoke(rule)
+        world.revoke(reader)
+
+    assert admin.status_code == 200, admin.text
+    assert admin.json() == {"data": {"permissions_me": admin_rest}}
+    assert api.json() == {"data": {"permissions_me": api_rest}}
+    assert api_rest["directus_permissions"]["read"] == {"access": "full", "fields": ["*"]}
+    not_served = 'Cannot query field "permissions_me" on type "Query".'
+    for refused in (app, roleless, anonymous):
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["extensions"]["errors"][0]["message"] == not_served
+
+
+def test_a_missing_required_value_is_type_required(world: World) -> None:
+    """As Directus (Joi's ``any.required``): ``type`` is "required", for the data model's
+    required fields and for a permission's ``_submitted`` validation alike."""
+    policy = world.as_(world.admin, "POST", "/policies", json={})
+    permission = world.harness.client.post(
+        "/permissions",
+        json={"collection": "articles", "fields": ["*"]},
+        params=_token_params(world.admin),
+    )
+    rule = world.grant(
+        world.app_policy, "articles", "create", validation={"body": {"_submitted": True}}
+    )
+    try:
+        missing_body = world.as_(world.app, "POST", "/items/articles", json={"title": "x"})
+    finally:
+        world.revoke(rule)
+
+    def failures(response: Any) -> list[tuple[str, str, str]]:
+        assert response.status_code == 400, response.text
+        return [
+            (e["extensions"]["code"], e["extensions"]["field"], e["extensions"]["type"])
+            for e in response.json()["errors"]
+        ]
+
+    assert failures(policy) == [("FAILED_VALIDATION", "name", "required")]
+    assert failures(permission) == [
+        ("FAILED_VALIDATION", "action", "required"),
+        ("FAILED_VALIDATION", "policy", "required"),
+    ]
+    assert failures(missing_body) == [("FAILED_VALIDATION", "body", "required")]
+    assert policy.json()["errors"][0]["message"] == (
+        'Validation failed for field "name". Value is required.'
+    )

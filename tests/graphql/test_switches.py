@@ -28,18 +28,18 @@ def test_introspection_is_refused(harness: Harness) -> None:
 
     assert _messages(schema)[0] == (
         "GraphQL introspection has been disabled, but the requested query contained the field"
-        " '__schema'."
+        ' "__schema".'
     )
     assert _messages(one_type) == [
         "GraphQL introspection has been disabled, but the requested query contained the field"
-        " '__type'."
+        ' "__type".'
     ]
 
 
 def test_no_field_names_are_suggested(harness: Harness) -> None:
     messages = _messages(gql(harness, "{ server_pin }"))
 
-    assert messages == ["Cannot query field 'server_pin' on type 'Query'."]
+    assert messages == ['Cannot query field "server_pin" on type "Query".']
 
 
 def test_queries_still_run(harness: Harness) -> None:

@@ -357,19 +357,34 @@ def test_users_me(harness: Harness) -> None:
     tokens = _login(harness, ADMIN_EMAIL, ADMIN_PASSWORD)
 
     me = data(gql(harness, "{ users_me { email } }", headers=_bearer(tokens["access_token"])))
-    anonymous = data(gql(harness, "{ users_me { id } }"))
+    anonymous = gql(harness, "{ users_me { id } }")
 
     assert me == {"users_me": {"email": ADMIN_EMAIL}}
-    assert anonymous == {"users_me": None}
+    assert _messages(anonymous) == ['Cannot query field "users_me" on type "Query".']
 
 
-def test_users_me_of_a_caller_who_may_not_read_users_is_its_id(harness: Harness) -> None:
+def _messages(response: object) -> list[str]:
+    assert getattr(response, "status_code", None) == 400
+    errors = response.json()["errors"][0]["extensions"]["errors"]  # type: ignore[attr-defined]
+    return [entry["message"] for entry in errors]
+
+
+def test_users_me_is_only_for_callers_who_may_read_users(harness: Harness) -> None:
+    """As Directus 12.4: no ``users_me`` (nor a suggestion of it) without read permission on
+    ``directus_users``, with the token in a header or in the query."""
     user = harness.create_user()  # no role: no permission on directus_users
-    headers = _bearer(_login(harness, user["email"])["access_token"])
+    token = _login(harness, user["email"])["access_token"]
 
-    assert data(gql(harness, "{ users_me { id } }", headers=headers)) == {
-        "users_me": {"id": user["id"]}
-    }
+    me = gql(harness, "{ users_me { id } }", headers=_bearer(token))
+    by_query = harness.client.post(
+        "/graphql/system", json={"query": "{ users { id } }"}, params={"access_token": token}
+    )
+    one = gql(harness, '{ users_by_id(id: "x") { id } }', headers=_bearer(token))
+
+    assert code(me) == "GRAPHQL_VALIDATION"
+    assert _messages(me) == ['Cannot query field "users_me" on type "Query".']
+    assert _messages(by_query) == ['Cannot query field "users" on type "Query".']
+    assert _messages(one) == ['Cannot query field "users_by_id" on type "Query".']
 
 
 def test_policies_me_globals(harness: Harness) -> None:

@@ -194,8 +194,12 @@ def test_permission_rows_are_written_through_graphql(world: World) -> None:
 def test_settings(world: World) -> None:
     before = _admin(world, "{ settings { project_name auth_login_attempts } }")["settings"]
     updated = _admin(
-        world, 'mutation { update_settings(data: {project_name: "GraphQL Co"}) { project_name } }'
+        world,
+        'mutation { update_settings(data: {project_name: "GraphQL Co", project_url:'
+        ' "https://graphql.example"}) { project_name } }',
     )
+    # Directus 12.4's app rows grant project_url but not project_name (it is public in
+    # /server/info).
     as_app = data(_as(world, world.app, "{ settings { project_url } }"))
     app_no_name = _as(world, world.app, "{ settings { project_name } }")
     app_cannot_see = _as(world, world.app, "{ settings { auth_login_attempts } }")
@@ -213,8 +217,8 @@ def test_settings(world: World) -> None:
 
     assert before["auth_login_attempts"] == 25
     assert updated == {"update_settings": {"project_name": "GraphQL Co"}}
-    assert as_app == {"settings": {"project_url": None}}
-    assert code(app_no_name) == "GRAPHQL_VALIDATION"  # Directus 12.4's app fields lack it
+    assert as_app == {"settings": {"project_url": "https://graphql.example"}}
+    assert code(app_no_name) == "GRAPHQL_VALIDATION"
     assert code(app_cannot_see) == "GRAPHQL_VALIDATION"
     assert code(app_cannot_write) == "GRAPHQL_VALIDATION"
     assert code(bad_value) == "INVALID_PAYLOAD"

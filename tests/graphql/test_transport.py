@@ -92,7 +92,7 @@ def test_bad_variables(harness: Harness) -> None:
 
     assert (not_json.status_code, code(not_json)) == (400, "INVALID_QUERY")
     assert _validation_messages(wrong_type) == [
-        "Variable '$x' has invalid value: Boolean cannot represent a non boolean value: 'y'"
+        'Variable "$x" has invalid value: Boolean cannot represent a non boolean value: "y"'
     ]
 
 
@@ -156,7 +156,7 @@ def test_a_syntax_error_is_a_validation_error(harness: Harness) -> None:
 def test_a_field_outside_the_schema_is_a_validation_error(harness: Harness) -> None:
     response = gql(harness, "{ nothing_here }")
 
-    assert _validation_messages(response) == ["Cannot query field 'nothing_here' on type 'Query'."]
+    assert _validation_messages(response) == ['Cannot query field "nothing_here" on type "Query".']
     assert response.json()["errors"][0]["extensions"]["errors"][0]["locations"] == [
         {"line": 1, "column": 3}
     ]
@@ -164,7 +164,7 @@ def test_a_field_outside_the_schema_is_a_validation_error(harness: Harness) -> N
 
 def test_field_names_are_suggested_while_introspection_is_on(harness: Harness) -> None:
     assert _validation_messages(gql(harness, "{ server_pin }")) == [
-        "Cannot query field 'server_pin' on type 'Query'. Did you mean 'server_ping'?"
+        'Cannot query field "server_pin" on type "Query". Did you mean "server_ping"?'
     ]
 
 

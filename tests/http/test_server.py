@@ -111,12 +111,34 @@ def test_app_users_read_a_safe_subset_of_settings(harness: Harness) -> None:
 
     data = harness.client.get("/settings", headers=harness.bearer(user["email"])).json()["data"]
 
-    assert (
-        "project_url" in data
-        and "project_name" not in data  # Directus 12.4: read from /server/info's project
-        and "auth_password_policy" not in data
-        and "auth_login_attempts" not in data
-    )
+    # Directus 12.4's app rows: the settings the app needs (project_name and the public_*
+    # settings are public through /server/info instead)
+    directus_app_fields = {
+        "id",
+        "project_url",
+        "project_logo",
+        "module_bar",
+        "storage_asset_transform",
+        "storage_asset_presets",
+        "custom_aspect_ratios",
+        "basemaps",
+        "mapbox_key",
+        "visual_editor_urls",
+        "collaborative_editing_enabled",
+        "report_error_url",
+        "ai_openai_compatible_models",
+        "ai_openai_allowed_models",
+        "ai_anthropic_allowed_models",
+        "ai_google_allowed_models",
+        "mcp_prompts_collection",
+        "default_save_action",
+        "ai_translation_default_model",
+        "ai_translation_glossary",
+        "ai_translation_style_guide",
+    }
+    assert {"id", "project_url", "module_bar", "default_save_action"} <= set(data)
+    assert set(data) <= directus_app_fields
+    assert "project_name" not in data and "public_registration" not in data
 
 
 def test_provider_list_without_providers(harness: Harness) -> None:

@@ -4,6 +4,7 @@ Directus's built-in app rows (``GET /permissions``, GraphQL ``permissions``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import Connection
 
 from authgate.access import policy
 from authgate.access.model import Accountability
-from authgate.access.permissions import APP_MINIMAL
+from authgate.access.permissions import APP_MINIMAL, PermissionRow
 from authgate.access.repo import load_access_facts
 from authgate.query.evaluate import matches
 from authgate.query.params import Query
@@ -31,6 +32,90 @@ def policy_globals(conn: Connection, accountability: Accountability) -> dict[str
         "admin_access": admin,
         "enforce_tfa": policy.enforces_tfa(facts, accountability.ip),
     }
+
+
+_ACTIONS = ("read", "create", "update", "delete", "share")
+
+# Every collection of a Directus 12.4 schema that is not the project's own: an administrator's
+# summary lists them all, as Directus does, served here or not.
+DIRECTUS_SYSTEM_COLLECTIONS = (
+    "directus_access",
+    "directus_activity",
+    "directus_collections",
+    "directus_comments",
+    "directus_fields",
+    "directus_files",
+    "directus_folders",
+    "directus_migrations",
+    "directus_permissions",
+    "directus_policies",
+    "directus_presets",
+    "directus_relations",
+    "directus_revisions",
+    "directus_roles",
+    "directus_sessions",
+    "directus_settings",
+    "directus_users",
+    "directus_dashboards",
+    "directus_panels",
+    "directus_notifications",
+    "directus_shares",
+    "directus_flows",
+    "directus_operations",
+    "directus_translations",
+    "directus_versions",
+    "directus_extensions",
+    "directus_deployments",
+    "directus_deployment_projects",
+    "directus_deployment_runs",
+    "directus_oauth_clients",
+    "directus_oauth_codes",
+    "directus_oauth_consents",
+    "directus_oauth_tokens",
+)
+
+
+def admin_collection_access(collections: Iterable[str]) -> dict[str, Any]:
+    """``/permissions/me`` for an administrator: full access to every collection."""
+    names = dict.fromkeys([*collections, *DIRECTUS_SYSTEM_COLLECTIONS])
+    return {
+        name: {action: {"access": "full", "fields": ["*"]} for action in _ACTIONS}
+        for name in sorted(names)
+    }
+
+
+def collection_access(rows: Iterable[PermissionRow]) -> dict[str, Any]:
+    """``/permissions/me`` from the caller's rows in policy order (the built-in app rows last):
+    an action is ``partial`` once any of its rows has an item rule; ``fields`` is the union of
+    the rows' fields; ``presets`` merge (later rows win) and appear only when a row has some,
+    as Directus answers."""
+    summary: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        entry = summary.setdefault(
+            row.collection, {action: {"access": "none"} for action in _ACTIONS}
+        )
+        info = entry.setdefault(row.action, {"access": "none"})
+        if info["access"] == "none":
+            info["access"] = "full"
+        if info["access"] == "full" and row.permissions:
+            info["access"] = "partial"
+        if row.fields and info.get("fields", [None])[:1] != ["*"]:
+            fields = info.get("fields", [])
+            fields += [f for f in row.fields if f not in fields]
+            info["fields"] = ["*"] if "*" in fields else fields
+        if row.presets is not None:
+            info["presets"] = {**info.get("presets", {}), **row.presets}
+    return summary
+
+
+def my_collection_access(
+    conn: Connection, items: ItemsService, accountability: Accountability
+) -> dict[str, Any]:
+    """``/permissions/me`` (GraphQL ``permissions_me``) for this caller."""
+    scope = items.scope(conn, accountability)
+    if scope.permissions.admin:
+        return admin_collection_access(scope.overview.collections)
+    return collection_access(scope.permissions.all_rows())
 
 
 async def read_permissions(

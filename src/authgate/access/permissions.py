@@ -24,7 +24,7 @@ from authgate.access.repo import load_access_facts
 from authgate.access.variables import record_paths
 from authgate.storage.tables import permissions
 
-_APP_USER_FIELDS = [
+_APP_USER_FIELDS = (
     "id",
     "first_name",
     "last_name",
@@ -45,10 +45,10 @@ _APP_USER_FIELDS = [
     "tfa_secret",
     "status",
     "role",
-]
-# Directus 12.4's list: the project's name, colours, theme and registration switches are no
-# longer in it (clients read them from /server/info's ``project``).
-_APP_SETTINGS_FIELDS = [
+)
+# Directus 12.4's list, fields this server does not have included (they grant nothing here,
+# and clients compare the list with Directus's).
+_APP_SETTINGS_FIELDS = (
     "id",
     "project_url",
     "project_logo",
@@ -70,24 +70,56 @@ _APP_SETTINGS_FIELDS = [
     "ai_translation_default_model",
     "ai_translation_glossary",
     "ai_translation_style_guide",
-]
+)
+_MINE = {"_eq": "$CURRENT_USER"}
 
 
 def _system(
-    collection: str, action: str, rule: dict[str, Any] | None, fields: Sequence[str]
+    collection: str,
+    action: str,
+    rule: dict[str, Any] | None = None,
+    fields: Sequence[str] = ("*",),
+    validation: dict[str, Any] | None = None,
 ) -> PermissionRow:
-    return PermissionRow(collection, action, rule, None, None, tuple(fields), None, None, True)
+    return PermissionRow(
+        collection, action, rule or {}, validation, None, tuple(fields), None, None, True
+    )
 
 
-# Added (in memory, never stored) for every accountability with app access.
+# Directus 12.4's built-in rows for every accountability with app access (administrators
+# included), in its order; added in memory, never stored. Some name collections this server
+# does not serve: they are listed as Directus lists them and grant nothing here.
 APP_MINIMAL: tuple[PermissionRow, ...] = (
-    _system("directus_users", "read", {"id": {"_eq": "$CURRENT_USER"}}, _APP_USER_FIELDS),
-    _system("directus_roles", "read", {"id": {"_in": "$CURRENT_ROLES"}}, ["*"]),
-    _system("directus_settings", "read", {}, _APP_SETTINGS_FIELDS),
-    _system("directus_activity", "read", {"user": {"_eq": "$CURRENT_USER"}}, ["*"]),
-    _system("directus_collections", "read", {}, ["*"]),
-    _system("directus_fields", "read", {}, ["*"]),
-    _system("directus_relations", "read", {}, ["*"]),
+    _system("directus_collections", "read"),
+    _system("directus_fields", "read"),
+    _system("directus_relations", "read"),
+    _system("directus_translations", "read"),
+    _system("directus_activity", "read", {"user": _MINE}),
+    _system("directus_comments", "read", {"user_created": _MINE}),
+    _system("directus_comments", "create", validation={"comment": {"_nnull": True}}),
+    _system("directus_comments", "update", {"user_created": _MINE}, ["comment"]),
+    _system("directus_comments", "delete", {"user_created": _MINE}),
+    _system(
+        "directus_presets",
+        "read",
+        {
+            "_or": [
+                {"user": _MINE},
+                {"_and": [{"user": {"_null": True}}, {"role": {"_eq": "$CURRENT_ROLE"}}]},
+                {"_and": [{"user": {"_null": True}}, {"role": {"_null": True}}]},
+            ]
+        },
+    ),
+    _system("directus_presets", "create", validation={"user": _MINE}),
+    _system("directus_presets", "update", {"user": _MINE}, validation={"user": _MINE}),
+    _system("directus_presets", "delete", {"user": _MINE}),
+    _system("directus_roles", "read", {"id": {"_in": "$CURRENT_ROLES"}}),
+    _system("directus_settings", "read", None, _APP_SETTINGS_FIELDS),
+    _system("directus_translations", "read"),
+    _system("directus_notifications", "read", {"recipient": _MINE}),
+    _system("directus_notifications", "update", {"recipient": _MINE}, ["status"]),
+    _system("directus_shares", "read", {"user_created": _MINE}),
+    _system("directus_users", "read", {"id": _MINE}, _APP_USER_FIELDS),
 )
 
 _ROWS = select(
@@ -181,6 +213,14 @@ class Permissions:
                 r for r in APP_MINIMAL if r.collection == collection and r.action == action
             )
         return own
+
+    def all_rows(self) -> list[PermissionRow]:
+        """Every row, in policy order, then the built-in app rows (for app access)."""
+        own = sorted(
+            (row for rows in self.index.values() for row in rows),
+            key=lambda row: self.policies.index(row.policy) if row.policy in self.policies else 0,
+        )
+        return own + list(APP_MINIMAL) if self.accountability.app else own
 
     def grant(self, collection: str, action: str, path: str | None = None) -> Grant | None:
         """The grant, ``None`` for administrators; raises FORBIDDEN when there is none."""

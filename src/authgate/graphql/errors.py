@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,13 +14,23 @@ from authgate.errors import AuthError, Code, ErrorGroup
 
 log = logging.getLogger("authgate.graphql")
 
+# graphql-core quotes names as Python does ('users'); Directus's graphql-js as JavaScript
+# does ("users"). Only quoted words without spaces are names: an apostrophe in prose stays.
+_QUOTED_NAME = re.compile(r"'([^'\s]+)'")
+
+
+def js_quotes(message: str) -> str:
+    """A graphql-core message with its names quoted as graphql-js (Directus) quotes them."""
+    return _QUOTED_NAME.sub(r'"\1"', message)
+
 
 def validation_error(errors: Iterable[GraphQLError]) -> AuthError:
     """400: the document does not parse, breaks a limit, or does not fit the caller's schema."""
-    return AuthError(
-        Code.GRAPHQL_VALIDATION,
-        extensions={"errors": [_plain(error) for error in errors]},
-    )
+    entries = [_plain(error) for error in errors]
+    for entry in entries:
+        if "message" in entry:
+            entry["message"] = js_quotes(entry["message"])
+    return AuthError(Code.GRAPHQL_VALIDATION, extensions={"errors": entries})
 
 
 def _plain(error: GraphQLError) -> dict[str, Any]:

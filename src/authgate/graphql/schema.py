@@ -35,6 +35,7 @@ from authgate.schema.overview import SchemaOverview
 Scope = Literal["items", "system"]
 USERS = "directus_users"
 POLICIES = "directus_policies"
+PERMISSIONS = "directus_permissions"
 
 _DELETED_ONE = GraphQLObjectType("delete_one", {"id": GraphQLField(GraphQLNonNull(GraphQLID))})
 _DELETED_MANY = GraphQLObjectType(
@@ -182,7 +183,13 @@ def build_schema(
             mutations.update(_mutations(types, view, name))
     if scope == "system":
         users = types.read.get(USERS)
-        queries.update(system_queries(users, reads_policies=POLICIES in types.read))
+        queries.update(
+            system_queries(
+                users,
+                reads_policies=POLICIES in types.read,
+                may_read_permissions=permissions.can(PERMISSIONS, "read"),
+            )
+        )
         users_view = views.get(USERS)
         mutations.update(
             system_mutations(

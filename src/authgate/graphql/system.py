@@ -16,10 +16,11 @@ from graphql import (
     GraphQLInputObjectType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLString,
 )
 
-from authgate.access.me import policy_globals
+from authgate.access.me import my_collection_access, policy_globals
 from authgate.errors import invalid_payload
 from authgate.graphql.context import Info, RequestContext
 from authgate.graphql.items import selection_query
@@ -50,10 +51,20 @@ POLICY_GLOBALS = GraphQLObjectType(
         "admin_access": GraphQLField(GraphQLBoolean),
     },
 )
+# Directus's scalar for the ``/permissions/me`` summary (any JSON, as given).
+PERMISSIONS_ME = GraphQLScalarType(
+    "permissions_me_type", serialize=lambda value: value, parse_value=lambda value: value
+)
 # The current user when the caller may not read users: Directus answers ``{"id"}`` then.
 USER_ID_ONLY = GraphQLObjectType("directus_users", {"id": GraphQLField(GraphQLID)})
 TYPE_NAMES = frozenset(
-    {"auth_tokens", "auth_mode", "users_me_tfa_generate_data", "policy_me_globals_type"}
+    {
+        "auth_tokens",
+        "auth_mode",
+        "users_me_tfa_generate_data",
+        "policy_me_globals_type",
+        "permissions_me_type",
+    }
 )
 
 _STRING = GraphQLArgument(GraphQLString)
@@ -267,19 +278,31 @@ async def _policies_me_globals(_root: Any, info: Info) -> Any:
     return await context.services.db.read(policy_globals, accountability)
 
 
+async def _permissions_me(_root: Any, info: Info) -> Any:
+    context = _context(info)
+    accountability = context.accountability
+    if accountability.user is None and accountability.role is None:
+        return None
+    return await context.services.db.read(
+        my_collection_access, context.services.items, accountability
+    )
+
+
 def _ping(_root: Any, _info: Info) -> str:
     return "pong"
 
 
 def system_queries(
-    users_type: GraphQLObjectType | None, *, reads_policies: bool
+    users_type: GraphQLObjectType | None, *, reads_policies: bool, may_read_permissions: bool
 ) -> dict[str, GraphQLField]:
-    """``policies_me_globals`` exists, as in Directus, only for callers who may read
+    """As Directus 12.4: ``users_me`` for callers who may read users, ``permissions_me`` for
+    callers who may read permissions, ``policies_me_globals`` for callers who may read
     ``directus_policies`` (others get Directus's validation error for an unknown field)."""
-    fields = {
-        "server_ping": GraphQLField(GraphQLString, resolve=_ping),
-        "users_me": GraphQLField(users_type or USER_ID_ONLY, resolve=_users_me),
-    }
+    fields = {"server_ping": GraphQLField(GraphQLString, resolve=_ping)}
+    if users_type is not None:
+        fields["users_me"] = GraphQLField(users_type, resolve=_users_me)
+    if may_read_permissions:
+        fields["permissions_me"] = GraphQLField(PERMISSIONS_ME, resolve=_permissions_me)
     if reads_policies:
         fields["policies_me_globals"] = GraphQLField(POLICY_GLOBALS, resolve=_policies_me_globals)
     return fields

@@ -103,7 +103,9 @@ def _field_failures(
             passed = matches({name: {operator: operand_value}}, {name: value})
         if not passed:
             message, extras = _describe(operator, operand)
-            failures.append(failed_validation(name, operator.lstrip("_"), message, **extras))
+            # Directus reports a missing value with Joi's type, "required"
+            kind = "required" if operator == "_submitted" else operator.lstrip("_")
+            failures.append(failed_validation(name, kind, message, **extras))
     return failures
 
 

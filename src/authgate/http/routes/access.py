@@ -5,20 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.access.me import policy_globals, read_permissions
-from authgate.access.permissions import APP_MINIMAL, permissions_for
+from authgate.access.me import my_collection_access, policy_globals, read_permissions
+from authgate.access.permissions import permissions_for
 from authgate.errors import forbidden
 from authgate.http import context
 from authgate.http.responses import data, json_response
 from authgate.http.routes.items import item_routes
 from authgate.query.params import Query
-
-_ACTIONS = ("create", "read", "update", "delete", "share")
 
 
 async def policies_me_globals(request: Request) -> Response:
@@ -55,41 +52,7 @@ async def permissions_me(request: Request) -> Response:
     if accountability.user is None and accountability.role is None and accountability.share is None:
         raise forbidden()
 
-    def work(conn: Connection) -> dict[str, Any]:
-        scope = services.items.scope(conn, accountability)
-        summary: dict[str, Any] = {}
-        if scope.permissions.admin:
-            for name in sorted(scope.overview.collections):
-                summary[name] = {
-                    action: {"access": "full", "fields": ["*"], "presets": {}}
-                    for action in _ACTIONS
-                }
-            return summary
-        names = {collection for collection, _ in scope.permissions.index}
-        if accountability.app:
-            names |= {row.collection for row in APP_MINIMAL}
-        for name in sorted(names):
-            entry: dict[str, Any] = {}
-            for action in _ACTIONS:
-                rows = scope.permissions.rows(name, action)
-                if not rows:
-                    entry[action] = {"access": "none"}
-                    continue
-                fields: list[str] = []
-                presets: dict[str, Any] = {}
-                for row in rows:
-                    fields += [f for f in row.fields if f not in fields]
-                    presets.update(row.presets or {})
-                full = any(not row.permissions for row in rows)
-                entry[action] = {
-                    "access": "full" if full else "partial",
-                    "fields": ["*"] if "*" in fields else fields,
-                    "presets": presets,
-                }
-            summary[name] = entry
-        return summary
-
-    return data(await services.db.read(work))
+    return data(await services.db.read(my_collection_access, services.items, accountability))
 
 
 async def permissions_me_item(request: Request) -> Response:
