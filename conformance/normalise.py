@@ -95,9 +95,19 @@ def _keyed(rows: list[Any]) -> dict[str, Any]:
     return out
 
 
+def _timed(value: dict[str, Any]) -> bool:
+    """A health check (or a health answer) whose ok/warn depends on how fast the machine was:
+    a response time, or the answer that sums up such checks."""
+    return value.get("observedUnit") == "ms" or isinstance(value.get("checks"), dict)
+
+
 def norm_json(value: Any, ctx: Context, key: str | None = None, unordered: bool = False) -> Any:
     if isinstance(value, dict):
-        return {k: norm_json(v, ctx, k, unordered) for k, v in value.items()}
+        out = {k: norm_json(v, ctx, k, unordered) for k, v in value.items()}
+        # ok and warn differ by load only; an error still differs
+        if _timed(value) and out.get("status") in ("ok", "warn"):
+            out["status"] = "<ok-or-warn>"
+        return out
     if isinstance(value, list):
         items = [norm_json(v, ctx, key, unordered) for v in value]
         # Lists of generated ids (an o2m's keys) come in key order, which is random.

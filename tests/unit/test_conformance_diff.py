@@ -149,3 +149,23 @@ def test_unordered_rows_are_matched_by_identity_not_position() -> None:
         ("body.data.<b/y>.type", '"uuid"', '"string"'),
         ("body.data.<c/z>", "<absent>", '{"collection": "c", "field": "z", "type": "json"}'),
     ]
+
+
+def test_health_status_ok_or_warn_by_timing_is_not_a_difference_but_error_is() -> None:
+    from conformance.normalise import Context, norm_json
+
+    ctx = Context("http://127.0.0.1:1")
+
+    def health(status: str, check: str) -> object:
+        return norm_json(
+            {
+                "status": status,
+                "checks": {
+                    "db:responseTime": [{"status": check, "observedUnit": "ms", "observedValue": 3}]
+                },
+            },
+            ctx,
+        )
+
+    assert health("ok", "ok") == health("warn", "warn")
+    assert health("ok", "ok") != health("error", "error")
