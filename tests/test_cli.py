@@ -64,9 +64,11 @@ def test_bootstrap_creates_the_first_admin_once_then_users_are_managed(tmp_path:
     unknown = run(tmp_path, "users", "passwd", "--email", "nobody@example.com", "--password", "x")
 
     assert first.returncode == 0
-    assert "first admin created: admin@example.com" in first.stdout and "password: " in first.stdout
+    assert "first admin created: admin@example.com" in first.stdout
+    assert "password: " in first.stdout
     assert "first admin" not in second.stdout
-    assert created.returncode == 0 and len(created.stdout.strip()) == 36
+    assert created.returncode == 0
+    assert len(created.stdout.strip()) == 36
     assert (duplicate.returncode, duplicate.stderr) == (
         1,
         "authgate: a user with email ADA@example.com already exists\n",

@@ -578,7 +578,8 @@ def test_permission_lists_end_with_directus_built_in_app_rows(world: World) -> N
     assert all("id" not in r and r["policy"] is None and r["presets"] is None for r in system)
     settings = next(r for r in system if r["collection"] == "directus_settings")
     assert settings["fields"] == APP_SETTINGS_FIELDS
-    assert settings["permissions"] == {} and settings["validation"] is None
+    assert settings["permissions"] == {}
+    assert settings["validation"] is None
     assert [r["action"] for r in filtered] == ["read", "create", "update", "delete"]
     assert filtered[1]["validation"] == {"comment": {"_nnull": True}}
     assert filtered[2]["fields"] == ["comment"]

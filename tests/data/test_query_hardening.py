@@ -84,7 +84,8 @@ def test_concealed_values_never_come_out_of_aggregates_or_sorts(world: World) ->
 
     assert _code(sorted_by_hash) == (400, "INVALID_QUERY")
     assert counted.status_code == 200
-    assert "$argon2" not in app_minimal.text and app_minimal.status_code in (400, 403)
+    assert "$argon2" not in app_minimal.text
+    assert app_minimal.status_code in (400, 403)
 
 
 @pytest.fixture

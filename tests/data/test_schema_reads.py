@@ -56,10 +56,14 @@ def test_an_api_only_user_may_not_read_the_data_model(world: World) -> None:
             relations = client.get("/relations/articles", **transport)
             every_relation = client.get("/relations", **transport)
 
-            assert listed.status_code == 403 and _message(listed) == _access("directus_collections")
-            assert one.status_code == 403 and _message(one) == _access("directus_collections")
-            assert unknown.status_code == 403 and _message(unknown) == _perform("nope")
-            assert fields.status_code == 403 and _message(fields) == _perform("directus_fields")
+            assert listed.status_code == 403
+            assert _message(listed) == _access("directus_collections")
+            assert one.status_code == 403
+            assert _message(one) == _access("directus_collections")
+            assert unknown.status_code == 403
+            assert _message(unknown) == _perform("nope")
+            assert fields.status_code == 403
+            assert _message(fields) == _perform("directus_fields")
             assert relations.status_code == 403
             assert _message(relations) == _perform("directus_relations")
             assert _message(every_relation) == _perform("directus_relations")
@@ -97,7 +101,8 @@ def test_app_users_and_administrators_read_it(world: World) -> None:
     admin_unknown = world.as_(world.admin, "GET", "/collections/nope")
 
     assert _message(app_unknown) == _perform("nope")
-    assert app_one.status_code == 200 and app_one.json()["data"]["collection"] == "articles"
+    assert app_one.status_code == 200
+    assert app_one.json()["data"]["collection"] == "articles"
     assert {r["field"] for r in app_relations.json()["data"]} == {"author", "owner"}
     # An administrator is only told no, without a reason (Directus's plain ForbiddenError).
     assert admin_unknown.status_code == 403
@@ -121,7 +126,8 @@ def test_one_field_needs_only_the_read_of_its_collection(world: World) -> None:
     unknown_collection = world.as_(world.roleless, "GET", "/fields/nope/title")
     unknown_field = world.as_(world.admin, "GET", "/fields/articles/nope")
 
-    assert api.status_code == 200 and api.json()["data"]["field"] == "title"
+    assert api.status_code == 200
+    assert api.json()["data"]["field"] == "title"
     assert _message(api_list) == _perform("directus_fields")
     assert _message(roleless) == _perform("articles")
     assert _message(unknown_collection) == _access("nope")
@@ -186,7 +192,8 @@ def test_the_data_model_reads_as_the_database_describes_it(world: World) -> None
 
     by_name = {f["field"]: f for f in fields}
     # A field created without meta has none; the others are sorted in the order given.
-    assert by_name["status"]["meta"] is None and by_name["code"]["meta"] is None
+    assert by_name["status"]["meta"] is None
+    assert by_name["code"]["meta"] is None
     assert [by_name[n]["meta"]["sort"] for n in ("id", "title", "writer")] == [1, 2, 3]
     varchar = "varchar" if sqlite else "character varying"
     assert {n: f["schema"]["data_type"] for n, f in by_name.items()} == {

@@ -93,10 +93,13 @@ def test_a_nested_user_goes_through_the_users_rules(
         'Invalid payload. You can\'t change the "provider" value manually.'
     )
     assert _error(bogus_status)["extensions"]["code"] == "INVALID_PAYLOAD"
-    assert hashed.status_code == 200 and token.status_code == 200
-    assert stored[0] == editor.name and stored[1] is None
+    assert hashed.status_code == 200
+    assert token.status_code == 200
+    assert stored[0] == editor.name
+    assert stored[1] is None
     # A hash sent as a password is a password like any other: hashed, never stored as given.
-    assert stored[2].startswith("$argon2") and stored[2] != pre_hashed
+    assert stored[2].startswith("$argon2")
+    assert stored[2] != pre_hashed
     assert world.harness.login(editor.name, pre_hashed).status_code == 200
     assert stored[3] not in (None, "plain-token-x")  # the static token's keyed hash
     assert world.harness.sql("SELECT count(*) FROM directus_users WHERE provider = 'corp-sso'") == [

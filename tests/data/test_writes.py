@@ -139,7 +139,8 @@ def test_specials_fill_themselves(world: World) -> None:
 
     assert item["created_on"].startswith("2026-11-28T12:00:00")
     assert item["created_on"].endswith("Z")
-    assert item["edited_by"] is None and edited["edited_by"] == me
+    assert item["edited_by"] is None
+    assert edited["edited_by"] == me
     admin(world, "DELETE", f"/items/articles/{item['id']}")
 
 
@@ -184,7 +185,9 @@ def test_activity_and_revisions_record_each_write(world: World) -> None:
         since=since,
     )
     assert [r[0] for r in rows] == ["create", "update", "delete"]
-    assert rows[0][1] is not None and rows[1][1] is not None and "4" in str(rows[1][1])
+    assert rows[0][1] is not None
+    assert rows[1][1] is not None
+    assert "4" in str(rows[1][1])
 
 
 def test_singletons(world: World) -> None:
@@ -210,7 +213,8 @@ def test_singletons(world: World) -> None:
         admin(world, "DELETE", "/collections/site")
 
     assert empty == {"id": None, "headline": None}
-    assert saved["headline"] == "Hello" and again["id"] == saved["id"]
+    assert saved["headline"] == "Hello"
+    assert again["id"] == saved["id"]
     assert post.status_code == 404
     assert rows == {"headline": "Hello again"}
 
@@ -247,14 +251,19 @@ def test_collections_fields_and_relations_change_real_tables(world: World) -> No
     gone = admin(world, "DELETE", "/collections/tags")
     missing = admin(world, "GET", "/items/tags")
 
-    assert created.status_code == 200 and field.status_code == 200
+    assert created.status_code == 200
+    assert field.status_code == 200
     assert item == {"id": item["id"], "label": "red", "weight": 1.5}
     assert too_long.json()["errors"][0]["extensions"]["code"] == "VALUE_TOO_LONG"
-    assert described["type"] == "string" and described["schema"]["is_nullable"] is False
+    assert described["type"] == "string"
+    assert described["schema"]["is_nullable"] is False
     assert described["schema"]["max_length"] == 20
-    assert dropped.status_code == 204 and after == {"id": item["id"], "label": "red"}
-    assert duplicate.status_code == 400 and system.status_code == 400
-    assert gone.status_code == 204 and missing.status_code == 403
+    assert dropped.status_code == 204
+    assert after == {"id": item["id"], "label": "red"}
+    assert duplicate.status_code == 400
+    assert system.status_code == 400
+    assert gone.status_code == 204
+    assert missing.status_code == 403
 
 
 def test_every_field_type_round_trips(world: World) -> None:

@@ -19,7 +19,8 @@ def directus_envelope(ctx: Any, response: Any, case: Any) -> None:
     except Exception as exc:
         raise AssertionError(f"{response.status_code} without a JSON body") from exc
     errors = body.get("errors") if isinstance(body, dict) else None
-    assert isinstance(errors, list) and errors, f"no errors list: {body!r}"[:300]
+    assert isinstance(errors, list), f"no errors list: {body!r}"[:300]
+    assert errors, f"empty errors list: {body!r}"[:300]
     for error in errors:
         assert isinstance(error.get("message"), str), f"error without a message: {error!r}"
         assert isinstance(error.get("extensions", {}).get("code"), str), f"no code: {error!r}"

@@ -121,7 +121,8 @@ def test_login_refresh_logout_in_each_mode(
     }
     assert result["cookies_after_login"] == cookie_names[mode]
     for cookie in result["login_set_cookie"]:
-        assert "HttpOnly" in cookie["attributes"] and "SameSite=Lax" in cookie["attributes"]
+        assert "HttpOnly" in cookie["attributes"]
+        assert "SameSite=Lax" in cookie["attributes"]
 
     assert result["me"] == {"ok": True, "value": {"id": user["id"]}}
 

@@ -70,7 +70,8 @@ def test_json_mode_login_refresh_logout(server: Server) -> None:
     assert sorted(new) == ["access_token", "expires", "refresh_token"]
     assert new["refresh_token"] != data["refresh_token"]
     me = _me(client, headers={"Authorization": f"Bearer {new['access_token']}"})
-    assert me.status_code == 200 and me.json()["data"]["id"] == user["id"]
+    assert me.status_code == 200
+    assert me.json()["data"]["id"] == user["id"]
 
     # authgate's decision (sessions/service.py; Directus kills the old token at once): a repeat
     # within SESSION_REFRESH_GRACE_PERIOD is idempotent and gets the same successor.
@@ -103,7 +104,8 @@ def test_cookie_mode_login_refresh_logout(server: Server) -> None:
     assert len(first_refresh) == 64
 
     me = _me(client, headers={"Authorization": f"Bearer {data['access_token']}"})
-    assert me.status_code == 200 and me.json()["data"]["id"] == user["id"]
+    assert me.status_code == 200
+    assert me.json()["data"]["id"] == user["id"]
 
     # No body at all: the mode defaults to cookie and the token comes from the cookie.
     refreshed = client.post("/auth/refresh")
@@ -114,7 +116,8 @@ def test_cookie_mode_login_refresh_logout(server: Server) -> None:
     assert second_refresh not in ("", first_refresh)
     token = refreshed.json()["data"]["access_token"]
     me = _me(client, headers={"Authorization": f"Bearer {token}"})
-    assert me.status_code == 200 and me.json()["data"]["id"] == user["id"]
+    assert me.status_code == 200
+    assert me.json()["data"]["id"] == user["id"]
 
     logout = client.post("/auth/logout")
     assert logout.status_code == 204
@@ -152,7 +155,8 @@ def test_session_mode_login_refresh_logout(server: Server) -> None:
     second_jwt = client.cookies["directus_session_token"]
     assert second_jwt not in ("", first_jwt)
     me = _me(client)
-    assert me.status_code == 200 and me.json()["data"]["id"] == user["id"]
+    assert me.status_code == 200
+    assert me.json()["data"]["id"] == user["id"]
 
     logout = client.post("/auth/logout", json={"mode": "session"})
     assert logout.status_code == 204

@@ -54,9 +54,12 @@ def test_login_in_cookie_mode_sets_the_refresh_cookie(harness: Harness) -> None:
     response = gql(harness, LOGIN, {"email": user["email"], "password": PASSWORD, "mode": "cookie"})
 
     tokens = data(response)["auth_login"]
-    assert tokens["refresh_token"] is None and tokens["access_token"]
+    assert tokens["refresh_token"] is None
+    assert tokens["access_token"]
     cookie = set_cookies(response)["directus_refresh_token"]
-    assert "Max-Age=604800" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Max-Age=604800" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
     refreshed = gql(harness, REFRESH, {"mode": "cookie"})  # the client sends the cookie back
     assert data(refreshed)["auth_refresh"]["access_token"]
     assert "directus_refresh_token" in set_cookies(refreshed)

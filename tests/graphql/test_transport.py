@@ -144,7 +144,8 @@ def test_the_variables_are_checked_after_the_document(harness: Harness) -> None:
     response = harness.client.post(SYSTEM, json={"query": "{ nothing_here }", "variables": 1})
 
     [message] = _validation_messages(response)
-    assert message.startswith("Cannot query field ") and "nothing_here" in message
+    assert message.startswith("Cannot query field ")
+    assert "nothing_here" in message
 
 
 def test_a_syntax_error_is_a_validation_error(harness: Harness) -> None:

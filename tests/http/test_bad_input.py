@@ -178,7 +178,8 @@ def test_errors_never_carry_a_stack_trace_or_internal_message(harness: Harness) 
     )
 
     assert response.status_code == 400
-    assert "Traceback" not in response.text and "sqlalchemy" not in response.text.lower()
+    assert "Traceback" not in response.text
+    assert "sqlalchemy" not in response.text.lower()
 
 
 @pytest.mark.parametrize(
@@ -293,5 +294,6 @@ def test_a_statement_past_the_database_limits_is_a_400_not_an_outage(harness: Ha
     assert "retry-after" not in response.headers
     error = _error(response)
     assert error["extensions"]["code"] == "INVALID_QUERY"
-    assert "Traceback" not in response.text and "sqlalchemy" not in response.text.lower()
+    assert "Traceback" not in response.text
+    assert "sqlalchemy" not in response.text.lower()
     assert harness.client.get("/server/ping").status_code == 200

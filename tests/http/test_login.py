@@ -20,7 +20,8 @@ def test_json_mode_returns_both_tokens_and_the_lifetime_in_ms(harness: Harness) 
         data["access_token"], harness.settings.secret.reveal(), now=harness.clock.now()
     )
     assert claims["iss"] == "directus"
-    assert claims["admin_access"] is True and claims["app_access"] is True
+    assert claims["admin_access"] is True
+    assert claims["app_access"] is True
     assert claims["exp"] - claims["iat"] == 900
     assert "session" not in claims
 
@@ -46,7 +47,8 @@ def test_session_mode_returns_only_expires_and_a_session_cookie(harness: Harness
     assert "Max-Age=86400" in cookie
     token = cookie.split(";")[0].split("=", 1)[1]
     claims = jwt.verify(token, harness.settings.secret.reveal(), now=harness.clock.now())
-    assert isinstance(claims["session"], str) and len(claims["session"]) == 64
+    assert isinstance(claims["session"], str)
+    assert len(claims["session"]) == 64
 
 
 def test_session_cookie_authenticates_the_next_request(harness: Harness) -> None:

@@ -60,6 +60,7 @@ def test_a_local_provider_signs_in_its_own_users_only(harness: Harness) -> None:
         "/auth/login/nope", json={"email": staff["email"], "password": PASSWORD}
     )
 
-    assert own.status_code == 200 and "access_token" in own.json()["data"]
+    assert own.status_code == 200
+    assert "access_token" in own.json()["data"]
     assert other.status_code == 401
     assert unknown.status_code == 404

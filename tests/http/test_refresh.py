@@ -20,7 +20,8 @@ def test_json_refresh_rotates_the_token(harness: Harness) -> None:
     assert response.status_code == 200
     data = response.json()["data"]
     assert list(data) == ["expires", "refresh_token", "access_token"]
-    assert data["refresh_token"] != first and len(data["refresh_token"]) == 64
+    assert data["refresh_token"] != first
+    assert len(data["refresh_token"]) == 64
 
 
 def test_mode_defaults_to_json_when_the_body_has_a_token(harness: Harness) -> None:

@@ -84,11 +84,10 @@ def test_settings_read_and_write(harness: Harness) -> None:
         "/settings", json={"project_name": before["project_name"]}, headers=harness.admin
     )
 
-    assert before["id"] == 1 and before["auth_login_attempts"] == 25
-    assert (
-        before["public_registration"] is False
-        and before["public_registration_verify_email"] is True
-    )
+    assert before["id"] == 1
+    assert before["auth_login_attempts"] == 25
+    assert before["public_registration"] is False
+    assert before["public_registration_verify_email"] is True
     assert changed.status_code == 200
     assert changed.json()["data"]["project_name"] == "Acme"
     assert "nope" not in changed.json()["data"]
@@ -138,7 +137,8 @@ def test_app_users_read_a_safe_subset_of_settings(harness: Harness) -> None:
     }
     assert {"id", "project_url", "module_bar", "default_save_action"} <= set(data)
     assert set(data) <= directus_app_fields
-    assert "project_name" not in data and "public_registration" not in data
+    assert "project_name" not in data
+    assert "public_registration" not in data
 
 
 def test_provider_list_without_providers(harness: Harness) -> None:

@@ -38,8 +38,10 @@ def test_administrators_get_directus_checks(harness: Harness) -> None:
     for key in ("connectionsAvailable", "connectionsUsed"):
         [entry] = checks[f"{name}:{key}"]
         assert set(entry) == {"status", "componentType", "observedValue"}
-        assert entry["status"] == "ok" and entry["componentType"] == "datastore"
-        assert isinstance(entry["observedValue"], int) and entry["observedValue"] >= 0
+        assert entry["status"] == "ok"
+        assert entry["componentType"] == "datastore"
+        assert isinstance(entry["observedValue"], int)
+        assert entry["observedValue"] >= 0
     assert checks["email:connection"] == [{"status": "ok", "componentType": "email"}]
     [timing] = checks[f"{name}:responseTime"]
     assert set(timing) == {"status", "componentType", "observedUnit", "observedValue", "threshold"}

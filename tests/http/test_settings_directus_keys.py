@@ -90,7 +90,8 @@ def test_admins_read_the_ai_and_mcp_settings_with_directus_defaults(harness: Har
     data = harness.client.get("/settings", headers=harness.admin).json()["data"]
 
     assert {key: data.get(key, "<absent>") for key in DIRECTUS_DEFAULTS} == DIRECTUS_DEFAULTS
-    assert "license_key" not in data and "license_token" not in data
+    assert "license_key" not in data
+    assert "license_token" not in data
 
 
 @pytest.mark.parametrize("transport", ["header", "cookie", "query"])
@@ -148,12 +149,15 @@ def test_ai_provider_keys_are_concealed_and_stored_as_digests(harness: Harness) 
     assert written.json() == {
         "data": {"ai_openai_api_key": "**********", "ai_google_api_key": None}
     }
-    assert secret not in str(stored) and str(stored).startswith("sha256:")
-    assert resent.json()["data"]["ai_openai_api_key"] == "**********" and kept == stored
+    assert secret not in str(stored)
+    assert str(stored).startswith("sha256:")
+    assert resent.json()["data"]["ai_openai_api_key"] == "**********"
+    assert kept == stored
     assert wrong_type.status_code == 400
     assert wrong_type.json()["errors"][0]["extensions"]["code"] == "INVALID_PAYLOAD"
     assert cleared.json() == {"data": {"ai_openai_api_key": None, "ai_google_api_key": None}}
-    assert filtered.status_code in (200, 400) and secret not in filtered.text
+    assert filtered.status_code in (200, 400)
+    assert secret not in filtered.text
 
 
 def test_the_mcp_and_ai_settings_keep_what_is_written(harness: Harness) -> None:

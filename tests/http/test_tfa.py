@@ -43,7 +43,8 @@ def test_generate_returns_a_secret_and_an_otpauth_url(harness: Harness) -> None:
     data = response.json()["data"]
     assert len(data["secret"]) == 16
     url = urlsplit(data["otpauth_url"])
-    assert url.scheme == "otpauth" and url.netloc == "totp"
+    assert url.scheme == "otpauth"
+    assert url.netloc == "totp"
     assert unquote(url.path) == f"/Directus:{ADMIN_EMAIL}"
     assert parse_qs(url.query) == {
         "secret": [data["secret"]],
@@ -139,7 +140,8 @@ def test_the_secret_is_sealed_at_rest(harness: Harness, enrolled: tuple) -> None
         "/users/me", params={"fields": "tfa_secret"}, headers=harness.admin | {}
     )
 
-    assert secret not in stored and stored.startswith("enc1.")
+    assert secret not in stored
+    assert stored.startswith("enc1.")
     assert read.status_code == 200
 
 

@@ -102,7 +102,8 @@ def test_an_app_user_reads_the_app_minimal_fields_of_themselves(harness: Harness
 
     data = response.json()["data"]
     assert data["first_name"] == "Ada"
-    assert "token" not in data and "auth_data" not in data
+    assert "token" not in data
+    assert "auth_data" not in data
     assert (
         harness.client.get(
             f"/users/{harness.create_user()['id']}", headers=harness.bearer(user["email"])
@@ -170,9 +171,9 @@ def test_create_returns_the_item_and_hashes_the_password(harness: Harness) -> No
 
     user = harness.create_user(email)
 
-    assert (
-        user["email"] == email and user["password"] == "**********" and user["status"] == "active"
-    )
+    assert user["email"] == email
+    assert user["password"] == "**********"
+    assert user["status"] == "active"
     stored = harness.sql("SELECT password FROM directus_users WHERE id = :id", id=user["id"])[0][0]
     assert stored.startswith("$argon2id$")
     assert harness.login(email).status_code == 200
@@ -230,7 +231,8 @@ def test_static_token_is_stored_hashed_and_never_echoed(harness: Harness) -> Non
     assert user["token"] == "**********"
     assert me.json() == {"data": {"id": user["id"]}}
     stored = harness.sql("SELECT token FROM directus_users WHERE id = :id", id=user["id"])[0][0]
-    assert stored != "my-static-token-123" and len(stored) == 64
+    assert stored != "my-static-token-123"
+    assert len(stored) == 64
     assert duplicate.status_code == 400
     assert "my-static-token-123" not in duplicate.text
 
@@ -419,4 +421,6 @@ def test_user_writes_record_activity_with_concealed_revisions(harness: Harness) 
     )
 
     text = str(rows)
-    assert rows and "revision-token-abc" not in text and "$argon2" not in text
+    assert rows
+    assert "revision-token-abc" not in text
+    assert "$argon2" not in text

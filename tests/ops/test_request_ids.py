@@ -19,4 +19,5 @@ def test_an_invalid_or_missing_request_id_is_replaced_by_a_new_one(harness: Harn
 
     assert forged.headers["x-request-id"] not in ('x" y {', "")
     assert len(too_long.headers["x-request-id"]) < 200
-    assert len(set(missing)) == 3 and all(len(value) >= 16 for value in missing)
+    assert len(set(missing)) == 3
+    assert all(len(value) >= 16 for value in missing)

@@ -15,10 +15,12 @@ BASE = {"SECRET": "x" * 40}
 def test_defaults() -> None:
     settings = load_settings(BASE)
 
-    assert settings.metrics.enabled is False and settings.metrics.tokens == ()
+    assert settings.metrics.enabled is False
+    assert settings.metrics.tokens == ()
     assert settings.metrics.services == ("database", "cache", "redis", "storage")
     assert settings.purge.interval == timedelta(minutes=5)
-    assert settings.purge.batch == 500 and settings.purge.activity_retention is None
+    assert settings.purge.batch == 500
+    assert settings.purge.activity_retention is None
 
 
 def test_values() -> None:
@@ -34,9 +36,11 @@ def test_values() -> None:
         }
     )
 
-    assert settings.metrics.enabled and settings.metrics.tokens == ("a", "b")
+    assert settings.metrics.enabled
+    assert settings.metrics.tokens == ("a", "b")
     assert settings.metrics.services == ("database",)
-    assert settings.purge.interval == timedelta(seconds=30) and settings.purge.batch == 50
+    assert settings.purge.interval == timedelta(seconds=30)
+    assert settings.purge.batch == 50
     assert settings.purge.activity_retention == timedelta(days=90)
 
 

@@ -71,7 +71,8 @@ class TestUsers:
 
         assert '<span class="count">27</span>' in first.text
         assert len(re.findall(rf"{tag}-\d\d@example.com</a>", first.text)) == 25
-        assert "Page 1 of 2" in first.text and 'rel="next"' in first.text
+        assert "Page 1 of 2" in first.text
+        assert 'rel="next"' in first.text
         assert re.findall(rf"{tag}-\d\d@example.com</a>", second.text) == [
             f"{tag}-25@example.com</a>",
             f"{tag}-26@example.com</a>",
@@ -218,7 +219,8 @@ class TestRoles:
         policies = harness.client.get(
             "/policies", params={"filter[name][_eq]": "Editing"}, headers=harness.admin
         ).json()["data"]
-        assert policies[0]["app_access"] is True and policies[0]["admin_access"] is False
+        assert policies[0]["app_access"] is True
+        assert policies[0]["admin_access"] is False
         admin.post(
             f"/admin/roles/{key}/policies", {"policy": policies[0]["id"]}, on=f"/admin/roles/{key}"
         )

@@ -35,7 +35,9 @@ def _open(pages: Pages, link: str, cookie: str) -> None:
     assert first.headers["location"] == urlsplit(link).path
     assert "token" not in first.headers["location"]
     header = next(h for h in first.headers.get_list("set-cookie") if h.startswith(cookie))
-    assert "HttpOnly" in header and "Path=/admin" in header and "SameSite=Lax" in header
+    assert "HttpOnly" in header
+    assert "Path=/admin" in header
+    assert "SameSite=Lax" in header
 
 
 class TestPasswordReset:

@@ -19,4 +19,5 @@ def test_the_limit_is_a_page_with_retry_after(pages: Pages) -> None:
     assert limited.headers["content-type"].startswith("text/html")
     assert limited.headers["retry-after"].isdigit()
     assert title_of(limited.text) == "That did not work"
-    assert problem_of(limited.text) == "" and "Too many requests" in limited.text
+    assert problem_of(limited.text) == ""
+    assert "Too many requests" in limited.text

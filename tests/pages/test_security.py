@@ -146,7 +146,9 @@ class TestForgedPosts:
         header = next(
             h for h in response.headers.get_list("set-cookie") if h.startswith("authgate_csrf=")
         )
-        assert "HttpOnly" in header and "SameSite=Lax" in header and "Path=/admin" in header
+        assert "HttpOnly" in header
+        assert "SameSite=Lax" in header
+        assert "Path=/admin" in header
 
 
 def test_every_page_sends_the_security_headers(pages: Pages, harness: Harness) -> None:
@@ -190,7 +192,8 @@ def test_every_input_has_a_label(pages: Pages, harness: Harness) -> None:
             if 'type="hidden"' in attributes:
                 continue
             found = re.search(r'id="([^"]+)"', attributes)
-            assert found is not None and found.group(1) in labelled, (name, attributes)
+            assert found is not None, (name, attributes)
+            assert found.group(1) in labelled, (name, attributes)
         ids = re.findall(r'\sid="([^"]+)"', page)
         assert len(ids) == len(set(ids)), (name, sorted(i for i in ids if ids.count(i) > 1))
 
@@ -302,7 +305,8 @@ class TestPendingLogin:
         assert opened is not None
         assert (opened.email, opened.password) == ("a@b.test", PENDING_PASSWORD)
         # Long enough that random ciphertext can't contain it by chance.
-        assert PENDING_PASSWORD not in sealed and "a@b.test" not in sealed
+        assert PENDING_PASSWORD not in sealed
+        assert "a@b.test" not in sealed
 
     def test_expired(self) -> None:
         sealed = self._sealed(security.pending_expiry(self.now))

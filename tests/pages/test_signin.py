@@ -46,7 +46,9 @@ def test_signing_in_sets_the_session_cookie_as_the_api_does(pages: Pages, harnes
 
     assert response.headers["location"] == "/admin/account"
     cookie = _cookies(response)["directus_session_token"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/;" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Path=/;" in cookie
     assert f"Max-Age={int(harness.settings.session_cookie_ttl.total_seconds())}" in cookie
     me = harness.client.get("/users/me", params={"fields": "email"})
     assert me.json() == {"data": {"email": ADMIN_EMAIL}}
@@ -166,9 +168,12 @@ class TestTwoFactor:
         assert response.status_code == 200
         assert title_of(response.text) == "Two-factor authentication"
         assert 'autocomplete="one-time-code"' in response.text
-        assert PASSWORD not in response.text and email not in response.text
+        assert PASSWORD not in response.text
+        assert email not in response.text
         pending = _cookies(response)["authgate_pending"]
-        assert "HttpOnly" in pending and "Path=/admin" in pending and "Max-Age=300" in pending
+        assert "HttpOnly" in pending
+        assert "Path=/admin" in pending
+        assert "Max-Age=300" in pending
         assert PASSWORD not in pending
 
     def test_the_right_code_signs_in(
@@ -262,9 +267,11 @@ def test_a_stale_session_cookie_is_cleared_not_an_error(pages: Pages, harness: H
     page = pages.get("/admin/login")
     api = harness.client.get("/users/me")
 
-    assert page.status_code == 200 and title_of(page.text) == "Sign in"
+    assert page.status_code == 200
+    assert title_of(page.text) == "Sign in"
     assert "Max-Age=0" in _cookies(page)["directus_session_token"]
-    assert api.status_code in (401, 403) and api.json()["errors"]
+    assert api.status_code in (401, 403)
+    assert api.json()["errors"]
 
 
 def test_pages_need_a_session_cookie_not_a_token(pages: Pages, harness: Harness) -> None:

@@ -318,7 +318,8 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer_after_the_same
     assert error_code(wrong) == "INVALID_CREDENTIALS"
     assert wrong_binds == [dn]  # one bind as the user...
     assert len(unknown_binds) == 1  # ...and one bind, as a DN that cannot exist
-    assert unknown_binds[0].endswith("," + PEOPLE_DN) and unknown_binds[0] != dn
+    assert unknown_binds[0].endswith("," + PEOPLE_DN)
+    assert unknown_binds[0] != dn
     assert app.user_by_identifier(f"uid=nobody-{uid},{PEOPLE_DN}") is None
 
 
@@ -587,7 +588,8 @@ def test_a_socket_path_and_nested_client_options_are_read() -> None:
     )
 
     assert config.url == "ldapi://%2Frun%2Fslapd%2Fldapi"
-    assert config.tls is not None and config.tls.verify is False
+    assert config.tls is not None
+    assert config.tls.verify is False
     assert config.connect_timeout == 0.25
     assert config.group_scope == "sub"
     assert "pw-never-printed" not in repr(config)

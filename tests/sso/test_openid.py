@@ -122,7 +122,8 @@ def test_the_start_sends_the_browser_to_the_provider_with_pkce(
     assert "prompt" not in query
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("openid.op=")
-    assert "; Path=/; HttpOnly; SameSite=Lax" in cookie and "Max-Age" not in cookie
+    assert "; Path=/; HttpOnly; SameSite=Lax" in cookie
+    assert "Max-Age" not in cookie
     # The state is sealed: neither the redirect nor the verifier can be read from it.
     assert "app" not in cookie.split(";")[0].split("=", 1)[1]
 
@@ -306,7 +307,8 @@ def test_form_post_answers_reach_the_callback(
     flow = browser.login("/auth/login/posted?redirect=/done", login=login, password=PASSWORD)
 
     posted = [s for s in flow.app_steps("/auth/login/posted/callback") if s.method == "POST"]
-    assert posted and posted[0].response.status_code == 303
+    assert posted
+    assert posted[0].response.status_code == 303
     assert posted[0].response.headers["location"].startswith("./callback?")
     assert flow.location == "/done"
     assert app.me(flow.cookies())["external_identifier"] == login
@@ -538,7 +540,8 @@ def test_a_session_refresh_refreshes_the_upstream_grant(
     rotated = app.user_by_identifier(login)
     assert rotated is not None
     new_upstream = open_auth_data(keys, user["id"], rotated["auth_data"])
-    assert new_upstream and new_upstream != upstream
+    assert new_upstream
+    assert new_upstream != upstream
 
     # Once the provider revokes the grant, the next refresh is refused as Directus does.
     revoked = browser.web.post(

@@ -201,9 +201,11 @@ def test_the_sp_metadata_describes_this_service_provider(app: SsoApp) -> None:
     root = etree.fromstring(response.content)
     assert root.get("entityID") == entity("saml")
     acs = root.find("md:SPSSODescriptor/md:AssertionConsumerService", NS)
-    assert acs is not None and acs.get("Location") == endpoint("saml", "acs")
+    assert acs is not None
+    assert acs.get("Location") == endpoint("saml", "acs")
     slo = root.find("md:SPSSODescriptor/md:SingleLogoutService", NS)
-    assert slo is not None and slo.get("Location") == endpoint("saml", "logout")
+    assert slo is not None
+    assert slo.get("Location") == endpoint("saml", "logout")
 
 
 def test_configured_sp_metadata_is_published_as_it_is(app: SsoApp) -> None:
@@ -216,9 +218,11 @@ def test_a_signing_sp_publishes_its_certificate(app: SsoApp, sp_keys: KeyPair) -
     root = etree.fromstring(app.client.get("/auth/login/signing/metadata").content)
 
     descriptor = root.find("md:SPSSODescriptor", NS)
-    assert descriptor is not None and descriptor.get("AuthnRequestsSigned") == "true"
+    assert descriptor is not None
+    assert descriptor.get("AuthnRequestsSigned") == "true"
     cert = descriptor.find("md:KeyDescriptor/ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS)
-    assert cert is not None and cert.text == sp_keys.cert_base64
+    assert cert is not None
+    assert cert.text == sp_keys.cert_base64
 
 
 def test_the_start_redirects_to_the_idp_with_an_authn_request(app: SsoApp, idp: SamlIdp) -> None:
@@ -345,7 +349,8 @@ def test_a_response_signed_as_a_whole_is_accepted(app: SsoApp, people: Any) -> N
 
     assert root.find("ds:Signature", NS) is not None
     assert root.find("saml:Assertion/ds:Signature", NS) is None
-    assert response.status_code == 302 and reason(response) is None
+    assert response.status_code == 302
+    assert reason(response) is None
 
 
 def test_want_assertions_signed_refuses_an_unsignedassertion_of(
@@ -369,10 +374,10 @@ def test_signed_authn_requests_are_accepted_by_the_idp(app: SsoApp, people: Any)
 
     response = person.post(dataclasses.replace(posted, cookies=dict(start.cookies)))
 
-    assert "Signature" in query and query["SigAlg"] == [
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-    ]
-    assert response.status_code == 302 and reason(response) is None  # the IdP checked it
+    assert "Signature" in query
+    assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
+    assert response.status_code == 302
+    assert reason(response) is None
 
 
 # --------------------------------------------------------------------------- refused
@@ -469,7 +474,8 @@ def test_a_replayed_response_is_refused(
     first = person.post(posted)
     second = person.post(posted)
 
-    assert first.status_code == 302 and reason(first) is None
+    assert first.status_code == 302
+    assert reason(first) is None
     assert second.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
     assert refusal_logged(caplog, "replay")
 
@@ -486,7 +492,8 @@ def test_another_instance_finishes_a_login_but_refuses_its_replay(
         finished = other.post(acs, data=posted.fields, headers=posted.cookie_header)
     replayed = person.post(posted)  # back on the first instance
 
-    assert finished.status_code == 302 and reason(finished) is None
+    assert finished.status_code == 302
+    assert reason(finished) is None
     assert replayed.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
     assert refusal_logged(caplog, "replay")
 
@@ -533,11 +540,14 @@ def test_the_start_binds_the_request_to_the_browser_with_a_sealed_cookie(
     name, _, rest = cookie.partition("=")
     assert name == "saml.saml"
     value = rest.split(";", 1)[0]
-    assert value and request.get("ID") not in value  # sealed, not the id itself
-    assert "; Path=/; HttpOnly" in cookie and "Max-Age" not in cookie
+    assert value
+    assert request.get("ID") not in value
+    assert "; Path=/; HttpOnly" in cookie
+    assert "Max-Age" not in cookie
     # The IdP posts cross-site: over plain HTTP the browser's default applies, over HTTPS
     # the cookie is SameSite=None; Secure (a Lax one would not come back).
-    assert "SameSite" not in cookie and "Secure" not in cookie
+    assert "SameSite" not in cookie
+    assert "Secure" not in cookie
     assert secure.headers["set-cookie"].endswith("; HttpOnly; Secure; SameSite=None")
 
 
@@ -557,7 +567,8 @@ def test_a_response_posted_from_another_browser_is_refused(
     assert refused.headers["location"] == "/app?reason=INVALID_CREDENTIALS"
     assert app.settings.session_cookie.name not in refused.cookies
     assert refusal_logged(caplog, "started in another browser")
-    assert accepted.status_code == 302 and reason(accepted) is None
+    assert accepted.status_code == 302
+    assert reason(accepted) is None
     assert app.settings.session_cookie.name in accepted.cookies
 
 
@@ -589,7 +600,8 @@ def test_the_acs_clears_the_binding_cookie(app: SsoApp, people: Any) -> None:
 
     response = person.post(person.start("saml", redirect="/app"))
 
-    assert response.status_code == 302 and reason(response) is None
+    assert response.status_code == 302
+    assert reason(response) is None
     assert any(h.startswith("saml.saml=;") for h in response.headers.get_list("set-cookie"))
 
 
@@ -653,7 +665,8 @@ def signed_in(app: SsoApp, person: Person, provider: str = "saml") -> dict[str, 
     """The cookies of a browser ``person`` signed in to (session and SAML session record)."""
     posted = person.start(provider, redirect="/app")
     response = person.post(posted)
-    assert response.status_code == 302 and reason(response) is None, response.headers
+    assert response.status_code == 302, response.headers
+    assert reason(response) is None, response.headers
     cookies = {name: value for name, value in response.cookies.items() if value}
     cookies["name_id"] = text(assertion_of(posted.xml)[1], "saml:Subject/saml:NameID")
     return cookies
@@ -703,7 +716,8 @@ def test_logout_ends_the_session_and_signs_out_at_the_idp(
     for name in (app.settings.session_cookie.name, "saml.saml.session"):
         assert any(h.startswith(f"{name}=;") for h in cleared)
     assert returned.startswith(endpoint("saml", "logout") + "?SAMLResponse=")
-    assert back.status_code == 302 and back.headers["location"] == "/"
+    assert back.status_code == 302
+    assert back.headers["location"] == "/"
     assert not works(app, cookies)  # the session is over, not only its cookie
     assert 'name="username"' in login_page.text  # and so is the one at the IdP
 
@@ -727,7 +741,8 @@ def test_logout_without_a_session_still_sends_a_logout_request(
     assert request.get("Destination") == idp.base_url + "/saml2/idp/SingleLogoutService.php"
     assert text(request, "saml:Issuer") == entity("saml")
     assert returned.startswith(endpoint("saml", "logout") + "?SAMLResponse=")
-    assert back.status_code == 302 and back.headers["location"] == "/"
+    assert back.status_code == 302
+    assert back.headers["location"] == "/"
 
 
 def test_logout_sends_the_configured_relay_state(app: SsoApp, idp: SamlIdp) -> None:
@@ -778,7 +793,8 @@ def test_an_idp_initiated_logout_ends_the_session(app: SsoApp, idp: SamlIdp, peo
     )
     cookie = app.settings.session_cookie.name
     assert any(h.startswith(f"{cookie}=;") for h in answered.headers.get_list("set-cookie"))
-    assert finished.status_code in (302, 303) and "/done" in finished.headers["location"]
+    assert finished.status_code in (302, 303)
+    assert "/done" in finished.headers["location"]
     assert not works(app, cookies)
 
 
@@ -863,7 +879,8 @@ def test_a_response_without_the_identifier_attribute_is_refused(
 
     response = person.post(posted)
 
-    assert name_id is not None and name_id.text == f"{person.login}@example.com"
+    assert name_id is not None
+    assert name_id.text == f"{person.login}@example.com"
     assert name_id.get("Format") == EMAIL_NAMEID
 
     assert response.status_code == 302

@@ -145,9 +145,11 @@ def test_a_login_completes_across_sites(chromium: Any, site: Server, idp: SamlId
     landed = page.inner_text("body")
     me = page.goto(f"{origin}/users/me")
 
-    assert start_cookie["httpOnly"] and start_cookie["domain"] == SP_HOST
+    assert start_cookie["httpOnly"]
+    assert start_cookie["domain"] == SP_HOST
     assert landed.strip() == "pong"
-    assert me is not None and me.status == 200, me and me.text()
+    assert me is not None
+    assert me.status == 200, me.text()
     assert me.json()["data"]["id"]
     cookies = {c["name"]: c["value"] for c in context.cookies()}
     assert cookies.get("directus_session_token")

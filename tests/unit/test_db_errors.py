@@ -37,7 +37,8 @@ def test_too_many_parameters_is_a_refused_statement(tmp_path: Path) -> None:
     )
 
     assert isinstance(error, OperationalError)
-    assert is_statement_refused(error) and not is_outage(error)
+    assert is_statement_refused(error)
+    assert not is_outage(error)
 
 
 def test_an_expression_too_deep_is_a_refused_statement(tmp_path: Path) -> None:
@@ -51,7 +52,8 @@ def test_a_missing_database_file_is_an_outage(tmp_path: Path) -> None:
     error = _error_of(f"sqlite:///{tmp_path / 'missing' / 'a.db'}", "SELECT 1")
 
     assert isinstance(error, OperationalError)
-    assert is_outage(error) and not is_statement_refused(error)
+    assert is_outage(error)
+    assert not is_statement_refused(error)
 
 
 def test_an_unreachable_postgresql_is_an_outage() -> None:

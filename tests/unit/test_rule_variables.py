@@ -62,7 +62,8 @@ def test_literals_become_values_when_asked() -> None:
 def test_record_paths_are_recognised_longest_root_first() -> None:
     assert record_path("$CURRENT_ROLES.0.name") == ("$CURRENT_ROLES", ("0", "name"))
     assert record_path("$CURRENT_ROLE.name") == ("$CURRENT_ROLE", ("name",))
-    assert record_path("$CURRENT_USER") is None and record_path("$NOW") is None
+    assert record_path("$CURRENT_USER") is None
+    assert record_path("$NOW") is None
     assert record_paths(
         {"_or": [{"a": "$CURRENT_USER.role.name"}, {"b": ["$CURRENT_ROLE.x"]}]}
     ) == {

@@ -155,7 +155,8 @@ def test_upstream_refresh_tokens_are_sealed_per_user() -> None:
     keys = Keys.from_secret("a-secret-for-the-auth-data-tests-012345")
     sealed = seal_auth_data(keys, "user-1", "upstream-refresh-token")
 
-    assert sealed is not None and "upstream-refresh-token" not in sealed["refreshToken"]
+    assert sealed is not None
+    assert "upstream-refresh-token" not in sealed["refreshToken"]
     assert open_auth_data(keys, "user-1", sealed) == "upstream-refresh-token"
     assert open_auth_data(keys, "user-2", sealed) is None  # bound to its user
     assert seal_auth_data(keys, "user-1", None) is None

@@ -37,9 +37,13 @@ def test_a_sealed_state_opens_with_the_same_values() -> None:
     opened = state.open_state(KEYS, sealed, provider="google", now=NOW + timedelta(minutes=4))
 
     assert opened == original
-    assert "=" not in sealed and ";" not in sealed and " " not in sealed
+    assert "=" not in sealed
+    assert ";" not in sealed
+    assert " " not in sealed
     # Nothing of it can be read without the key.
-    assert original.verifier not in sealed and "123456" not in sealed and "/app" not in sealed
+    assert original.verifier not in sealed
+    assert "123456" not in sealed
+    assert "/app" not in sealed
 
 
 def refused(value: str | None, *, provider: str = "google", now: datetime = NOW) -> Code:

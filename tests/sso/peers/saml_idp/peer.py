@@ -233,7 +233,8 @@ class SamlIdp:
 
     def start(self) -> None:
         php = php_binary()
-        assert php is not None and self.process is None
+        assert php is not None
+        assert self.process is None
         env = {
             "PATH": os.environ.get("PATH", ""),
             "SIMPLESAMLPHP_CONFIG_DIR": str(self.config_dir),

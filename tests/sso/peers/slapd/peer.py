@@ -239,7 +239,8 @@ class Slapd:
 
     def start(self) -> None:
         slapd = self.tools["slapd"]
-        assert slapd is not None and self.process is None
+        assert slapd is not None
+        assert self.process is None
         urls = f"{self.url}/ {self.tls_url}/"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
