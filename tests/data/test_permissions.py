@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.data.conftest import Caller, World
+from tests.support.directus import APP_SETTINGS_FIELDS as DIRECTUS_APP_SETTINGS_FIELDS
 
 
 def forbidden_collection(name: str, where: str = "root") -> str:
@@ -448,29 +449,7 @@ def test_permissions_me_and_globals(world: World) -> None:
 
 # Directus 12.4's built-in rows for app access (@directus/system-data appAccessMinimalPermissions).
 _MINE = {"_eq": "$CURRENT_USER"}
-APP_SETTINGS_FIELDS = [
-    "id",
-    "project_url",
-    "project_logo",
-    "module_bar",
-    "storage_asset_transform",
-    "storage_asset_presets",
-    "custom_aspect_ratios",
-    "basemaps",
-    "mapbox_key",
-    "visual_editor_urls",
-    "collaborative_editing_enabled",
-    "report_error_url",
-    "ai_openai_compatible_models",
-    "ai_openai_allowed_models",
-    "ai_anthropic_allowed_models",
-    "ai_google_allowed_models",
-    "mcp_prompts_collection",
-    "default_save_action",
-    "ai_translation_default_model",
-    "ai_translation_glossary",
-    "ai_translation_style_guide",
-]
+APP_SETTINGS_FIELDS = list(DIRECTUS_APP_SETTINGS_FIELDS)
 APP_ROWS = [
     ("directus_collections", "read"),
     ("directus_fields", "read"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import Harness
+from tests.support.directus import APP_SETTINGS_FIELDS
 
 PUBLIC_PROJECT = {
     "project_name": "Directus",
@@ -112,29 +113,7 @@ def test_app_users_read_a_safe_subset_of_settings(harness: Harness) -> None:
 
     # Directus 12.4's app rows: the settings the app needs (project_name and the public_*
     # settings are public through /server/info instead)
-    directus_app_fields = {
-        "id",
-        "project_url",
-        "project_logo",
-        "module_bar",
-        "storage_asset_transform",
-        "storage_asset_presets",
-        "custom_aspect_ratios",
-        "basemaps",
-        "mapbox_key",
-        "visual_editor_urls",
-        "collaborative_editing_enabled",
-        "report_error_url",
-        "ai_openai_compatible_models",
-        "ai_openai_allowed_models",
-        "ai_anthropic_allowed_models",
-        "ai_google_allowed_models",
-        "mcp_prompts_collection",
-        "default_save_action",
-        "ai_translation_default_model",
-        "ai_translation_glossary",
-        "ai_translation_style_guide",
-    }
+    directus_app_fields = set(APP_SETTINGS_FIELDS)
     assert {"id", "project_url", "module_bar", "default_save_action"} <= set(data)
     assert set(data) <= directus_app_fields
     assert "project_name" not in data

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Harness, unique_email
+from tests.support.directus import APP_SETTINGS_FIELDS
 
 DIRECTUS_DEFAULTS: dict[str, Any] = {
     "mcp_enabled": False,
@@ -42,29 +43,7 @@ DIRECTUS_DEFAULTS: dict[str, Any] = {
 }
 
 # What Directus 12.4 lets an app-access user read of the settings (its "app minimal" row).
-APP_FIELDS = {
-    "id",
-    "project_url",
-    "project_logo",
-    "module_bar",
-    "storage_asset_transform",
-    "storage_asset_presets",
-    "custom_aspect_ratios",
-    "basemaps",
-    "mapbox_key",
-    "visual_editor_urls",
-    "collaborative_editing_enabled",
-    "report_error_url",
-    "ai_openai_compatible_models",
-    "ai_openai_allowed_models",
-    "ai_anthropic_allowed_models",
-    "ai_google_allowed_models",
-    "mcp_prompts_collection",
-    "default_save_action",
-    "ai_translation_default_model",
-    "ai_translation_glossary",
-    "ai_translation_style_guide",
-}
+APP_FIELDS = set(APP_SETTINGS_FIELDS)
 
 
 def _app_user(harness: Harness) -> str:
