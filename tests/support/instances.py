@@ -124,12 +124,12 @@ def _postgres_cluster() -> str:
     return sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
 
 
+def _pg_ctlcluster(action: str) -> list[str]:
+    return ["pg_ctlcluster", "--skip-systemctl-redirect", _postgres_cluster(), "main", action]
+
+
 def start_postgres() -> None:
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", _postgres_cluster(), "main", "start"],
-        check=False,
-        timeout=60,
-    )
+    subprocess.run(_pg_ctlcluster("start"), check=False, timeout=60)
 
 
 def start_redis() -> None:
@@ -140,11 +140,7 @@ def restart_postgres() -> None:
     """``pg_ctlcluster ... restart`` (a fast shutdown: every connection is cut), returning when
     PostgreSQL answers again."""
     try:
-        subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", _postgres_cluster(), "main", "restart"],
-            check=True,
-            timeout=60,
-        )
+        subprocess.run(_pg_ctlcluster("restart"), check=True, timeout=60)
     finally:
         if not _wait_until(True, postgres_answers, 10):
             start_postgres()
