@@ -49,13 +49,13 @@ from tests.support.instances import (
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
 INSTANCES = 3
-THREADS = 6
+THREADS = 8
 CHAINS = 12  # refresh tokens rotated over and over, each by one thread at a time
 LOGIN_USERS = 4
 RESET_USERS = 60
 RECOVERY_BOUND = 1.0  # seconds: the bound
-BEFORE = 1.0  # seconds of load before each fault
-AFTER = 1.0  # ... and after every kind answered again on every instance
+BEFORE = 2.5  # seconds of load before each fault
+AFTER = 2.5  # ... and after every kind answered again on every instance
 RESET_SPACING = 0.15  # seconds between two password-reset requests (each mails one address)
 METRICS_TOKEN = "faults-metrics-token-0123456789"
 KINDS = ("login", "refresh", "me")  # what must come back on every instance
@@ -174,7 +174,8 @@ class Load:
         clients = [httpx.Client(base_url=s.url, timeout=15) for s in self.fleet.servers]
         access = self.fleet.access
         try:
-            step = number
+            # Spread over the cycle of (kind, instance) pairs: every pair comes up often.
+            step = number * len(ROUND) * INSTANCES // THREADS
             while not self.stop.is_set():
                 kind = ROUND[step % len(ROUND)]
                 alive = self.fleet.alive
