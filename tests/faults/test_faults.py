@@ -124,6 +124,8 @@ def _login(url: str, email: str, password: str = PASSWORD) -> httpx.Response:
 def fleet(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[Fleet]:
     with ExitStack() as stack:
         servers = start_instances(stack, tmp_path_factory, mailbox, INSTANCES, ENV)
+        # Whatever happens, PostgreSQL and Redis answer again before the database is dropped.
+        stack.callback(ensure_services_running)
         first = servers[0]
         stamp = f"{os.getpid()}-{time.monotonic_ns() % 10**9}"
         chain_users = [f"faults-chain-{n}-{stamp}@example.com" for n in range(CHAINS)]

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -151,6 +152,8 @@ def restart_postgres() -> None:
 def restart_redis() -> float:
     """``SHUTDOWN NOSAVE``, then the machine's start command at once; returns the seconds until
     Redis answered again."""
+    port = REDIS_START[REDIS_START.index("--port") + 1]
+    assert urlsplit(REDIS_URL).port == int(port), f"{REDIS_URL} is not the Redis on port {port}"
     started = time.monotonic()
     try:
         subprocess.run(
