@@ -89,13 +89,15 @@ def start_instances(
 
 
 def redis_answers() -> bool:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
     try:
-        ping = subprocess.run(
-            ["redis-cli", "-u", REDIS_URL, "ping"], capture_output=True, text=True, timeout=2
-        )
-    except subprocess.TimeoutExpired:
+        return bool(client.ping())
+    except redis.RedisError:
         return False
-    return ping.stdout.strip() == "PONG"
+    finally:
+        client.close()
 
 
 def postgres_answers() -> bool:
