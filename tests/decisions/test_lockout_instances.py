@@ -20,35 +20,15 @@ import pytest
 
 from tests.conftest import ADMIN_TOKEN, BASE_ENV, PASSWORD, unique_email
 from tests.support.backends import (
-    REDIS_URL,
     postgres_database,
     redis_namespace,
     require_redis,
     sqlite_database,
 )
+from tests.support.instances import restart_redis
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 LIMIT = 5
-# The machine's own command for the shared Redis (see the helpers' common brief).
-REDIS_START = [
-    "redis-server",
-    "--daemonize",
-    "yes",
-    "--bind",
-    "127.0.0.1",
-    "-::1",
-    "--port",
-    "6379",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--dir",
-    "/var/lib/redis",
-    "--logfile",
-    "/var/log/redis/ci.log",
-]
-
 # Each process counts the passwords it checks into one shared file (O_APPEND lines).
 LAUNCHER = """
 import os, sys
@@ -159,19 +139,6 @@ def _login(url: str, email: str, password: str, address: str) -> int:
     ).status_code
 
 
-def _restart_redis() -> float:
-    """Stop the shared Redis (it keeps nothing on disk) and start it again at once."""
-    started = time.monotonic()
-    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, timeout=10)
-    subprocess.run(REDIS_START, check=True, timeout=10)
-    for _ in range(100):
-        ping = subprocess.run(["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True)
-        if ping.stdout.strip() == "PONG":
-            return time.monotonic() - started
-        time.sleep(0.05)
-    pytest.fail("Redis did not come back", pytrace=False)
-
-
 def test_forty_concurrent_wrong_sign_ins_over_three_instances_and_a_redis_restart(
     instances: tuple[str, list[str], Path],
 ) -> None:
@@ -195,8 +162,7 @@ def test_forty_concurrent_wrong_sign_ins_over_three_instances_and_a_redis_restar
     print(f"{backend}: 40 concurrent wrong sign-ins over 3 instances, {checked} passwords checked")
     if backend == "postgres+redis":  # (the SQLite instances use no Redis)
         require_redis()
-        assert REDIS_URL.startswith("redis://127.0.0.1:6379")
-        downtime = _restart_redis()
+        downtime = restart_redis()
         print(f"Redis restarted in {downtime:.2f} s")
     after_restart = [_login(url, email, PASSWORD, attacker) for url in urls]
     owner = _login(urls[2], email, PASSWORD, "203.0.113.77")

@@ -8,14 +8,13 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import Mailbox, Server, free_port, server_env
-from tests.support.backends import postgres_database, redis_namespace
+from tests.e2e.conftest import Mailbox, Server
+from tests.support.instances import start_instances
 
 BOUND = 1.0  # seconds: decision 16
 INSTANCES = 3
@@ -23,30 +22,9 @@ INSTANCES = 3
 
 @pytest.fixture(scope="module")
 def instances(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[list[Server]]:
-    """Three servers sharing one database and one Redis namespace; started one after the
-    other (the first one migrates and bootstraps the database)."""
+    """Three servers sharing one database and one Redis namespace."""
     with ExitStack() as stack:
-        shared = {
-            **stack.enter_context(postgres_database()),
-            **stack.enter_context(redis_namespace()),
-        }
-        servers = []
-        for number in range(INSTANCES):
-            tmp: Path = tmp_path_factory.mktemp(f"instance-{number}")
-            port = free_port()
-            server = Server(
-                backend="postgres",
-                url=f"http://127.0.0.1:{port}",
-                data_dir=tmp / "data",
-                env=server_env(port, tmp / "data", mailbox, shared),
-                stdout_path=tmp / "authgate.stdout",
-                stderr_path=tmp / "authgate.stderr",
-                mailbox=mailbox,
-            )
-            stack.callback(server.stop)
-            server.start()
-            servers.append(server)
-        yield servers
+        yield start_instances(stack, tmp_path_factory, mailbox, INSTANCES)
 
 
 def _until_refused(check: Callable[[], int], refused: int) -> float:

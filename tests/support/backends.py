@@ -56,8 +56,11 @@ def postgres_database() -> Iterator[dict[str, str]]:
     """A new, empty database, dropped afterwards; yields the DB_* variables for it."""
     require_postgres()
     name = f"authgate_test_{secrets.token_hex(6)}"
+    # (pre-ping: a test may restart PostgreSQL before the database is dropped)
     admin = create_engine(
-        f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres", isolation_level="AUTOCOMMIT"
+        f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres",
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=True,
     )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

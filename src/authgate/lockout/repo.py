@@ -20,6 +20,10 @@ from authgate.lockout.model import ACCOUNT, QUIET, STALE_PENDING, Counter
 from authgate.storage.tables import login_failures as table
 
 
+class RowsVanished(Exception):
+    """A row ``lock_rows`` made sure of was deleted before it was locked: run it again."""
+
+
 def lock_rows(conn: Connection, user: str, scopes: Sequence[str]) -> dict[str, Counter]:
     insert: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     ordered = sorted(set(scopes))  # "*" (the account) sorts before every address
@@ -34,6 +38,11 @@ def lock_rows(conn: Connection, user: str, scopes: Sequence[str]) -> dict[str, C
         .order_by(table.c.scope)
         .with_for_update()
     ).all()
+    if len(rows) != len(ordered):
+        # On PostgreSQL a concurrent transaction deleted one (a sign-in clears its address)
+        # between our INSERT, which found it there, and our SELECT. Retrying here, holding
+        # the rows found, could deadlock: the caller runs the whole transaction again.
+        raise RowsVanished
     return {
         row.scope: Counter(
             failures=row.failures,

@@ -17,13 +17,16 @@ suspend the account, except the last active administrator, who is locked for a w
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
 from authgate.activity import repo as activity
 from authgate.config.settings import Settings
+from authgate.errors import service_unavailable
 from authgate.lockout import model, repo
 from authgate.storage.db import Database
 from authgate.storage.tables import settings as settings_table
@@ -31,6 +34,8 @@ from authgate.users import repo as users_repo
 from authgate.users.model import Status
 
 log = logging.getLogger("authgate.lockout")
+T = TypeVar("T")
+_ROUNDS = 5  # attempts of a unit of work whose rows a concurrent sign-in deleted
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,25 @@ class Lockout:
 
         return await self.db.read(read)
 
+    async def _write(self, work: Callable[..., T], *args: Any) -> T:
+        """``work`` in a transaction of its own, run again (at once, a few times) when a
+        concurrent sign-in deleted a row it was about to lock (``repo.RowsVanished``)."""
+        for _ in range(_ROUNDS - 1):
+            try:
+                return await self.db.write(work, *args)
+            except repo.RowsVanished:
+                continue
+        try:
+            return await self.db.write(work, *args)
+        except repo.RowsVanished:
+            # Contention past all reason, not a fault: a busy database (503, retry).
+            raise service_unavailable("database", "Database is busy", retry_after=1) from None
+
     async def reserve(
         self, user: str, ip: str | None, now: datetime, limit: int | None
     ) -> Ticket | None:
         """Reserve one check for ``user`` from ``ip``: a ticket, or None when locked."""
-        return await self.db.write(self._reserve, user, ip, now, limit)
+        return await self._write(self._reserve, user, ip, now, limit)
 
     def _reserve(
         self, conn: Connection, user: str, ip: str | None, now: datetime, limit: int | None
@@ -93,7 +112,7 @@ class Lockout:
 
     async def failed(self, ticket: Ticket, now: datetime) -> None:
         if ticket.thresholds:
-            await self.db.write(self._failed, ticket, now)
+            await self._write(self._failed, ticket, now)
 
     def _failed(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
         rows = repo.lock_rows(conn, ticket.user, list(ticket.thresholds))
@@ -153,7 +172,7 @@ class Lockout:
 
     async def release(self, ticket: Ticket, now: datetime) -> None:
         if ticket.thresholds:
-            await self.db.write(self.release_in, ticket, now)
+            await self._write(self.release_in, ticket, now)
 
     def release_in(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
         rows = repo.lock_rows(conn, ticket.user, list(ticket.thresholds))

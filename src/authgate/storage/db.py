@@ -267,7 +267,13 @@ class Database:
         try:
             result = fn(conn, *args)
         except BaseException:
-            conn.exec_driver_sql("ROLLBACK")
+            if conn.invalidated:
+                # The connection died under the work (a restart, a terminated backend): the
+                # server ended the transaction with it. Only SQLAlchemy's own state is reset
+                # (a ROLLBACK sent now would raise an error of its own, and hide the outage).
+                conn.rollback()
+            else:
+                conn.exec_driver_sql("ROLLBACK")
             raise
         conn.exec_driver_sql("COMMIT")
         return result
