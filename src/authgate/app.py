@@ -16,17 +16,13 @@ from typing import Any
 
 import httpx2
 
-from authgate.access.authenticate import Authenticator
+from authgate import graphql_http
 from authgate.access.permissions import PermissionCache
-from authgate.access.rules import AccessRules, PermissionsRules, PoliciesRules, RolesRules
 from authgate.clock import Clock, SystemClock
 from authgate.config import Settings, load_settings, read_environment
 from authgate.crypto import Keys
 from authgate.graphql.engine import GraphQLEngine
 from authgate.http.build import build_asgi
-from authgate.http.cors import Cors
-from authgate.http.pipeline import Pipeline
-from authgate.http.services import Services
 from authgate.items.service import ItemsService
 from authgate.lockout.service import Lockout
 from authgate.mail.health import MailCheck
@@ -42,6 +38,7 @@ from authgate.mail.transports import (
 )
 from authgate.metrics import events
 from authgate.metrics.registry import Metrics
+from authgate.pages import routes as pages
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectRules, ProjectService
 from authgate.providers.accounts import Accounts
@@ -53,17 +50,23 @@ from authgate.ratelimit.redis_store import RedisStore, redis_client
 from authgate.ratelimit.requests import RequestLimits
 from authgate.ratelimit.store import CounterStore, MemoryStore
 from authgate.schema.cache import SchemaCache
-from authgate.schema.service import SchemaService
+from authgate.sessions import repo as sessions_repo
+from authgate.sessions.authenticate import Authenticator
 from authgate.sessions.service import SessionService
 from authgate.storage.db import Database, create_db_engine
+from authgate.system.access_rules import AccessRules, PermissionsRules, PoliciesRules, RolesRules
+from authgate.system.schema import SchemaService
 from authgate.upkeep.scheduler import Purger
 from authgate.users.invites import Invitations
 from authgate.users.otp import OtpChecker
 from authgate.users.recovery import PasswordRecovery
 from authgate.users.registration import Registration
-from authgate.users.rules import UsersRules
+from authgate.users.rules import UsersRules, suspend_after_failures
 from authgate.users.service import UserService
 from authgate.users.tfa import TwoFactor
+from authgate.web.cors import Cors
+from authgate.web.pipeline import Pipeline
+from authgate.web.services import Services
 
 log = logging.getLogger("authgate")
 
@@ -146,7 +149,7 @@ def create_app(
         )
     mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
     otp = OtpChecker(keys, shared_store)
-    lockout = Lockout(db=db, settings=settings)
+    lockout = Lockout(db=db, settings=settings, suspend_user=suspend_after_failures)
     common: dict[str, Any] = {"db": db, "clock": clock}
     http, providers = sso_providers(settings, clock, keys, db, shared_store)
     items = ItemsService(
@@ -159,7 +162,9 @@ def create_app(
         schema=SchemaCache(),
         permissions=PermissionCache(),
         rules={
-            "directus_users": UsersRules(db=db, keys=keys, hasher=hasher),
+            "directus_users": UsersRules(
+                db=db, keys=keys, hasher=hasher, end_sessions=sessions_repo.delete_for_user
+            ),
             "directus_settings": ProjectRules(),
             "directus_roles": RolesRules(),
             "directus_policies": PoliciesRules(),
@@ -168,6 +173,7 @@ def create_app(
         },
         hash_password=hasher.hash,
     )
+    graphql = GraphQLEngine(settings.graphql)
     services = Services(
         settings=settings,
         clock=clock,
@@ -194,6 +200,7 @@ def create_app(
             hasher=hasher,
             mailer=mailer,
             counters=shared_store,
+            end_sessions=sessions_repo.delete_for_user,
         ),
         registration=Registration(
             **common,
@@ -212,7 +219,7 @@ def create_app(
         outbox=outbox,
         cors=Cors(settings.cors),
         redis=redis,
-        graphql=GraphQLEngine(settings.graphql),
+        graphql=graphql,
         metrics=metrics,
         mail_check=MailCheck(settings.email) if settings.email.verify_setup else None,
         providers=providers,
@@ -256,7 +263,14 @@ def create_app(
             services.hasher.close()
             await services.db.close()
 
-    return build_asgi(services, lifespan)
+    # The three edges, each unaware of the others: the JSON API, GraphQL over HTTP, the pages.
+    return build_asgi(
+        services,
+        lifespan,
+        graphql=graphql_http.routes(graphql),
+        pages=pages.routes,
+        page_area=pages.area,
+    )
 
 
 def app_from_environment() -> Pipeline:

@@ -15,7 +15,8 @@ from authgate.config.settings import Settings
 from authgate.items.service import ItemsService
 from authgate.project.service import ProjectService
 from authgate.ratelimit.requests import RequestLimits
-from authgate.sessions.service import Client, SessionService
+from authgate.requester import Client
+from authgate.sessions.service import SessionService
 from authgate.storage.db import Database
 from authgate.users.invites import Invitations
 from authgate.users.recovery import PasswordRecovery

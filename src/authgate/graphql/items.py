@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from authgate.access.me import read_permissions
 from authgate.graphql.context import Info, RequestContext
 from authgate.graphql.selection import aggregate_query, read_query
 from authgate.query.params import Query
+from authgate.system.me import read_permissions
 
 Resolver = Callable[..., Awaitable[Any]]
 

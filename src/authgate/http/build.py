@@ -1,19 +1,19 @@
-"""Assembling the ASGI application: routes behind the pipeline."""
+"""Assembling the ASGI application: routes behind the pipeline. ``app.py`` hands in the routes
+of the two other edges (``graphql_http.py``, ``pages/``), which this package does not import."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from starlette.routing import BaseRoute, Router
 
 from authgate.errors import route_not_found
-from authgate.http.pipeline import Pipeline, raw_path
-from authgate.http.routes import access, auth, graphql, items, schema, server, sso, users
-from authgate.http.services import Services
-from authgate.pages import routes as pages
+from authgate.http.routes import access, auth, items, schema, server, sso, users
+from authgate.web.pipeline import PageArea, Pipeline, raw_path
+from authgate.web.services import Services
 
 
 async def _not_found(scope: Any, receive: Any, send: Any) -> None:
@@ -31,23 +31,28 @@ def _ignoring_case(routes: Iterable[BaseRoute]) -> None:
 
 
 def build_asgi(
-    services: Services, lifespan: Callable[[Any], AbstractAsyncContextManager[None]]
+    services: Services,
+    lifespan: Callable[[Any], AbstractAsyncContextManager[None]],
+    *,
+    graphql: Sequence[BaseRoute],
+    pages: Sequence[BaseRoute],
+    page_area: PageArea,
 ) -> Pipeline:
     router = Router(
         routes=[
             *server.routes,
-            *graphql.routes,  # early: a hot path, two exact paths that overlap nothing
+            *graphql,  # early: a hot path, two exact paths that overlap nothing
             *auth.routes,
             *sso.routes,
             *users.routes,
             *access.routes,
             *schema.routes,
             *items.routes,
-            *pages.routes,
+            *pages,
         ],
         redirect_slashes=False,
         default=_not_found,
         lifespan=lifespan,
     )
     _ignoring_case(router.routes)
-    return Pipeline(router, services, pages=pages.area)
+    return Pipeline(router, services, pages=page_area)

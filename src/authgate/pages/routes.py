@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.http.pipeline import PageArea
 from authgate.pages import account, admin_roles, admin_settings, admin_users, links, signin
 from authgate.pages.static import static_file
 from authgate.pages.web import render_error
+from authgate.web.pipeline import PageArea
 
 # Errors under /admin render as pages (a 404 for an unknown page, a 429 when rate-limited).
 area = PageArea("/admin", render_error)

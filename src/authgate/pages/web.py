@@ -24,17 +24,17 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from authgate.access.model import Accountability
 from authgate.errors import AuthError, Code
-from authgate.http import context
-from authgate.http.responses import clear_cookie
-from authgate.http.services import Services
 from authgate.pages import messages, security
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
-from authgate.sessions.service import Client
+from authgate.requester import Client
 from authgate.tokens import jwt
 from authgate.urls import resolve_login_redirect
 from authgate.users import repo as users_repo
 from authgate.users.model import User
+from authgate.web import context
+from authgate.web.responses import clear_cookie
+from authgate.web.services import Services
 
 log = logging.getLogger("authgate.pages")
 

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal, TypeVar
 
 from sqlalchemy import Connection
@@ -29,7 +29,7 @@ from authgate import crypto
 from authgate.access import policy
 from authgate.access.repo import load_access_facts
 from authgate.activity import repo as activity
-from authgate.clock import Clock
+from authgate.clock import Clock, stalled
 from authgate.config.settings import Settings
 from authgate.errors import AuthError, Code
 from authgate.lockout.service import Lockout, Ticket
@@ -37,6 +37,7 @@ from authgate.metrics import events
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
+from authgate.requester import Client
 from authgate.sessions import repo
 from authgate.storage.db import Database
 from authgate.tokens import jwt
@@ -48,15 +49,6 @@ log = logging.getLogger("authgate.sessions")
 
 Mode = Literal["json", "cookie", "session"]
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Client:
-    """Where a request comes from, as recorded on sessions and activity rows."""
-
-    ip: str | None
-    user_agent: str | None
-    origin: str | None
 
 
 @dataclass(frozen=True)
@@ -82,17 +74,6 @@ class _Candidate:
     admin: bool = False
     app: bool = False
     enforce_tfa: bool = False
-
-
-async def stalled(clock: Clock, stall: timedelta, work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` and answer no sooner than ``stall`` after the start, success or failure."""
-    started = clock.monotonic()
-    try:
-        return await work()
-    finally:
-        left = stall.total_seconds() - (clock.monotonic() - started)
-        if left > 0:
-            await asyncio.sleep(left)
 
 
 class SessionService:

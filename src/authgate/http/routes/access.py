@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.access.me import my_collection_access, policy_globals, read_permissions
 from authgate.access.permissions import permissions_for
 from authgate.errors import forbidden
-from authgate.http import context
-from authgate.http.responses import data, json_response
 from authgate.http.routes.items import item_routes
 from authgate.query.params import Query
+from authgate.system.me import my_collection_access, policy_globals, read_permissions
+from authgate.web import context
+from authgate.web.responses import data, json_response
 
 
 async def policies_me_globals(request: Request) -> Response:

@@ -10,12 +10,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate import jsvalues
+from authgate.clock import stalled
 from authgate.errors import AuthError, Code, invalid_payload, route_not_found
-from authgate.http import context
-from authgate.http.responses import clear_cookie, data, json_response, no_content, set_cookie
-from authgate.http.validate import Rule, validate
 from authgate.sessions.delivery import MISSING_REFRESH, MODES, deliver, presented_refresh_token
-from authgate.sessions.service import IssuedTokens, Mode, stalled
+from authgate.sessions.service import IssuedTokens, Mode
+from authgate.validate import Rule, validate
+from authgate.web import context
+from authgate.web.responses import clear_cookie, data, json_response, no_content, set_cookie
 
 _MODES = MODES
 _LOGIN = {

@@ -12,9 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate.errors import forbidden, invalid_payload, route_not_found
-from authgate.http import context
-from authgate.http.responses import data, json_response, no_content
 from authgate.query.params import Query, parse_query
+from authgate.web import context
+from authgate.web.responses import data, json_response, no_content
 
 Handler = Callable[[Request], Awaitable[Response]]
 

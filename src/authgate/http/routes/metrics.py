@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from authgate import crypto
 from authgate.errors import forbidden, route_not_found
-from authgate.http import context
+from authgate.web import context
 
 
 def _scraper_token(request: Request, tokens: tuple[str, ...]) -> bool:

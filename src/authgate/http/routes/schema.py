@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.http import context
-from authgate.http.responses import data, no_content
+from authgate.web import context
+from authgate.web.responses import data, no_content
 
 
 async def list_collections(request: Request) -> Response:

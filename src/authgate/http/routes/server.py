@@ -12,9 +12,9 @@ from starlette.routing import Route
 
 from authgate import __version__
 from authgate.errors import forbidden
-from authgate.http import context
-from authgate.http.responses import data, dumps, no_content
 from authgate.http.routes import metrics, specs
+from authgate.web import context
+from authgate.web.responses import data, dumps, no_content
 
 _PUBLIC_PROJECT_FIELDS = (
     "project_name",

@@ -3,7 +3,7 @@ caller as Directus serves them: what this caller may read, nothing more."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection
 from starlette.requests import Request
@@ -12,10 +12,9 @@ from starlette.routing import Route
 
 from authgate import __version__
 from authgate.errors import route_not_found
-from authgate.graphql.schema import Scope
-from authgate.http import context
-from authgate.http.responses import json_response
 from authgate.specs.openapi import RouteInfo, build_document
+from authgate.web import context
+from authgate.web.responses import json_response
 
 
 def _routes(request: Request) -> list[RouteInfo]:
@@ -54,7 +53,9 @@ async def graphql_sdl(request: Request) -> Response:
     engine = services.graphql
     if engine is None:
         raise route_not_found(request.url.path)
-    scope: Scope = "system" if request.url.path.rstrip("/").endswith("/system") else "items"
+    scope: Literal["items", "system"] = (
+        "system" if request.url.path.rstrip("/").endswith("/system") else "items"
+    )
     sdl = await engine.sdl(services, scope, context.accountability(request))
     day = services.clock.now().date().isoformat()
     name = services.settings.project_name or "Directus"

@@ -20,8 +20,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate.errors import AuthError, route_not_found
-from authgate.http import context
-from authgate.http.responses import cookie_header, data, set_cookie
 from authgate.providers import redirects
 from authgate.providers.base import (
     Cookie,
@@ -36,6 +34,8 @@ from authgate.providers.base import (
 from authgate.sessions.delivery import presented_refresh_token
 from authgate.sessions.service import Mode
 from authgate.tokens import jwt
+from authgate.web import context
+from authgate.web.responses import cookie_header, data, set_cookie
 
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store"}

@@ -8,12 +8,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from authgate import payloads
 from authgate.errors import AuthError, Code, forbidden, invalid_payload
-from authgate.http import context, payloads
-from authgate.http.responses import data, json_response, no_content
-from authgate.http.validate import validate
 from authgate.query.params import Query, parse_query
 from authgate.users.registration import Registrant
+from authgate.validate import validate
+from authgate.web import context
+from authgate.web.responses import data, json_response, no_content
 
 _REGISTER = payloads.REGISTER
 _INVITE = payloads.INVITE
@@ -219,7 +220,7 @@ async def tfa_disable(request: Request) -> Response:
 
 async def tfa_disable_for(request: Request) -> Response:
     key = request.path_params["key"]
-    from authgate.query.variables import is_uuid
+    from authgate.uuids import is_uuid
 
     if not is_uuid(key):
         raise forbidden()

@@ -8,8 +8,8 @@ from typing import Any
 
 from authgate.emails import is_valid_email
 from authgate.errors import invalid_payload
-from authgate.query.variables import is_uuid_v4
 from authgate.urls import is_absolute_url
+from authgate.uuids import is_uuid_v4
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from typing import Any
 from starlette.requests import Request
 
 from authgate.access.model import Accountability
-from authgate.http.pipeline import RequestState
-from authgate.http.services import Services
 from authgate.query.params import Query, parse_qs_pairs, parse_query
-from authgate.sessions.service import Client
+from authgate.requester import Client
+from authgate.web.pipeline import RequestState
+from authgate.web.services import Services
 
 
 def services(request: Request) -> Services:

@@ -8,7 +8,7 @@ static token, looked up by its keyed hash. One unit of work reads what the datab
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,19 +20,13 @@ from authgate.access.repo import load_access_facts, load_token_facts
 from authgate.clock import Clock
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
+from authgate.requester import RequestOrigin
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
 from authgate.users.model import Status
 
 _ANY_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class RequestOrigin:
-    ip: str | None
-    user_agent: str | None
-    origin: str | None
 
 
 class Authenticator:

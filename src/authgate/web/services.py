@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 from redis.asyncio import Redis
 
-from authgate.access.authenticate import Authenticator
+from authgate.access.model import Accountability
 from authgate.clock import Clock
 from authgate.config.settings import Settings
 from authgate.crypto import Keys
-from authgate.graphql.engine import GraphQLEngine
-from authgate.http.cors import Cors
 from authgate.items.service import ItemsService
 from authgate.mail.health import MailCheck
 from authgate.mail.outbox import Outbox
@@ -20,14 +19,25 @@ from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectService
 from authgate.providers.registry import Providers
 from authgate.ratelimit.requests import RequestLimits
-from authgate.schema.service import SchemaService
+from authgate.sessions.authenticate import Authenticator
 from authgate.sessions.service import SessionService
 from authgate.storage.db import Database
+from authgate.system.schema import SchemaService
 from authgate.users.invites import Invitations
 from authgate.users.recovery import PasswordRecovery
 from authgate.users.registration import Registration
 from authgate.users.service import UserService
 from authgate.users.tfa import TwoFactor
+from authgate.web.cors import Cors
+
+
+class GraphQLSchemas(Protocol):
+    """What a route beside GraphQL asks of its engine (``graphql.engine.GraphQLEngine``, wired
+    in ``app.py``): the caller's schema as SDL (``/server/specs/graphql``)."""
+
+    async def sdl(
+        self, services: Services, scope: Literal["items", "system"], accountability: Accountability
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,6 @@ class Services:
     cors: Cors
     redis: Redis | None = None
     providers: Providers = field(default_factory=Providers)  # SSO (AUTH_PROVIDERS)
-    graphql: GraphQLEngine | None = None  # /graphql and /graphql/system
+    graphql: GraphQLSchemas | None = None  # /graphql and /graphql/system
     metrics: Metrics | None = None  # METRICS_ENABLED
     mail_check: MailCheck | None = None  # /server/health's email:connection

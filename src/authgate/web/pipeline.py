@@ -28,14 +28,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from authgate.access.authenticate import RequestOrigin
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
-from authgate.http import body
-from authgate.http.errors import render_error, render_unexpected
-from authgate.http.observe import ERROR_CODE, RequestObserver
-from authgate.http.responses import clear_cookie
-from authgate.http.services import Services
 from authgate.netaddr import client_ip
+from authgate.requester import RequestOrigin
+from authgate.web import body
+from authgate.web.errors import render_error, render_unexpected
+from authgate.web.observe import ERROR_CODE, RequestObserver
+from authgate.web.responses import clear_cookie
+from authgate.web.services import Services
 
 log = logging.getLogger("authgate.http")
 
