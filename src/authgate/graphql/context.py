@@ -30,7 +30,7 @@ Info: TypeAlias = "GraphQLResolveInfo[RequestContext]"
 
 
 class ServiceBundle(Protocol):
-    """The services of the application (``http.services.Services`` is one)."""
+    """The services of the application (``web.services.Services`` is one)."""
 
     @property
     def settings(self) -> Settings: ...

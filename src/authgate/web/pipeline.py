@@ -326,7 +326,7 @@ class Pipeline:
         self, method: str, receive: Receive, headers: Headers
     ) -> tuple[bytes, Any]:
         """The raw body and the parsed one. A JSON body is read on every method, as Directus
-        does (``http/body.py``); any other body only where a route may read it."""
+        does (``web/body.py``); any other body only where a route may read it."""
         limit = self.settings.max_payload_size
         if body.is_json(headers):
             if method not in _BODY_METHODS and not body.has_body(headers):
