@@ -11,6 +11,8 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from authgate.access.permissions import PermissionCache
 from authgate.clock import Clock, SystemClock
 from authgate.config import Settings, load_settings, read_environment
 from authgate.crypto import Keys
+from authgate.graphql.context import ServiceBundle
 from authgate.graphql.engine import GraphQLEngine
 from authgate.http.build import build_asgi
 from authgate.items.service import ItemsService
@@ -39,6 +42,7 @@ from authgate.mail.transports import (
 from authgate.metrics import events
 from authgate.metrics.registry import Metrics
 from authgate.pages import routes as pages
+from authgate.pages.web import PageServices
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectRules, ProjectService
 from authgate.providers.accounts import Accounts
@@ -219,11 +223,26 @@ def create_app(
         outbox=outbox,
         cors=Cors(settings.cors),
         redis=redis,
-        graphql=graphql,
         metrics=metrics,
         mail_check=MailCheck(settings.email) if settings.email.verify_setup else None,
         providers=providers,
     )
+    # GraphQL's resolvers receive the services they use, bound here.
+    graphql_services = ServiceBundle(
+        settings=settings,
+        clock=clock,
+        db=db,
+        items=items,
+        users=services.users,
+        sessions=services.sessions,
+        recovery=services.recovery,
+        registration=services.registration,
+        invitations=services.invitations,
+        tfa=services.tfa,
+        project=services.project,
+        limits=services.limits,
+    )
+    services = replace(services, graphql_sdl=partial(graphql.sdl, graphql_services))
 
     purger = Purger(db, clock, settings.purge, tombstone_retention=settings.refresh_token_ttl)
 
@@ -267,8 +286,24 @@ def create_app(
     return build_asgi(
         services,
         lifespan,
-        graphql=graphql_http.routes(graphql),
-        pages=pages.routes,
+        graphql=graphql_http.routes(graphql, graphql_services),
+        pages=pages.routes(
+            PageServices(
+                settings=settings,
+                clock=clock,
+                db=db,
+                keys=keys,
+                items=items,
+                users=services.users,
+                sessions=services.sessions,
+                tfa=services.tfa,
+                recovery=services.recovery,
+                invitations=services.invitations,
+                registration=services.registration,
+                project=services.project,
+                limits=services.limits,
+            )
+        ),
         page_area=pages.area,
     )
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from authgate import jsvalues
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
-from authgate.graphql.context import CookieKind
+from authgate.graphql.context import CookieKind, ServiceBundle
 from authgate.graphql.engine import GraphQLEngine, GraphQLRequest
 from authgate.graphql.schema import Scope
 from authgate.web import context
@@ -77,8 +77,9 @@ def _received(request: Request) -> GraphQLRequest:
     )
 
 
-async def _serve(engine: GraphQLEngine | None, scope: Scope, request: Request) -> Response:
-    services = context.services(request)
+async def _serve(
+    engine: GraphQLEngine | None, services: ServiceBundle, scope: Scope, request: Request
+) -> Response:
     if engine is None:
         raise route_not_found(request.url.path)
     outcome = await engine.run(
@@ -102,12 +103,12 @@ async def _serve(engine: GraphQLEngine | None, scope: Scope, request: Request) -
     return response
 
 
-def routes(engine: GraphQLEngine | None) -> list[Route]:
+def routes(engine: GraphQLEngine | None, services: ServiceBundle) -> list[Route]:
     async def items_endpoint(request: Request) -> Response:
-        return await _serve(engine, "items", request)
+        return await _serve(engine, services, "items", request)
 
     async def system_endpoint(request: Request) -> Response:
-        return await _serve(engine, "system", request)
+        return await _serve(engine, services, "system", request)
 
     return [
         Route("/graphql", items_endpoint, methods=_METHODS),

@@ -131,7 +131,8 @@ def test_a_new_field_shows_on_the_other_instance(pair: tuple[TestClient, TestCli
 
 def test_schemas_are_cached_per_permission_set(pair: tuple[TestClient, TestClient]) -> None:
     one, _ = pair
-    engine = one.app.services.graphql  # type: ignore[attr-defined]
+    # The engine whose ``sdl`` app.py bound for /server/specs/graphql.
+    engine = one.app.services.graphql_sdl.func.__self__  # type: ignore[attr-defined]
     _query(one, "{ notes { body } }", ADMIN)
     cached = len(engine.schemas.entries)
 

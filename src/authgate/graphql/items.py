@@ -123,7 +123,7 @@ def singleton(name: str, primary: str) -> Resolver:
 
 
 def item_by_id(name: str, primary: str) -> Resolver:
-    async def resolve(_root: Any, info: Info, id: Any, **_args: Any) -> Any:
+    async def resolve(_root: Any, info: Info, id: Any) -> Any:
         return await Target(info.context, name).read_one(id, selection_query(info, {}, primary))
 
     return resolve

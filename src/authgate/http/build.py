@@ -11,7 +11,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Router
 
 from authgate.errors import route_not_found
-from authgate.http.routes import access, auth, items, schema, server, sso, users
+from authgate.http.routes import access, auth, items, metrics, schema, server, specs, sso, users
 from authgate.web.pipeline import PageArea, Pipeline, raw_path
 from authgate.web.services import Services
 
@@ -38,16 +38,65 @@ def build_asgi(
     pages: Sequence[BaseRoute],
     page_area: PageArea,
 ) -> Pipeline:
+    # Each route module receives the services it uses, and no others.
+    limit_max = services.settings.query_limit_max
+    item_deps = items.ItemsDeps(items=services.items, query_limit_max=limit_max)
     router = Router(
         routes=[
-            *server.routes,
+            *server.routes(
+                server.ServerDeps(
+                    settings=services.settings,
+                    db=services.db,
+                    project=services.project,
+                    query_limit_max=limit_max,
+                    redis=services.redis,
+                    mail_check=services.mail_check,
+                )
+            ),
+            *metrics.routes(metrics.MetricsDeps(metrics=services.metrics)),
+            *specs.routes(
+                specs.SpecsDeps(
+                    settings=services.settings,
+                    clock=services.clock,
+                    db=services.db,
+                    items=services.items,
+                    graphql_sdl=services.graphql_sdl,
+                )
+            ),
             *graphql,  # early: a hot path, two exact paths that overlap nothing
-            *auth.routes,
-            *sso.routes,
-            *users.routes,
-            *access.routes,
-            *schema.routes,
-            *items.routes,
+            *auth.routes(
+                auth.AuthDeps(
+                    settings=services.settings,
+                    clock=services.clock,
+                    sessions=services.sessions,
+                    recovery=services.recovery,
+                    providers=services.providers,
+                )
+            ),
+            *sso.routes(
+                sso.SsoDeps(
+                    settings=services.settings,
+                    clock=services.clock,
+                    sessions=services.sessions,
+                    providers=services.providers,
+                )
+            ),
+            *users.routes(
+                users.UsersDeps(
+                    users=services.users,
+                    registration=services.registration,
+                    invitations=services.invitations,
+                    tfa=services.tfa,
+                    limits=services.limits,
+                    query_limit_max=limit_max,
+                )
+            ),
+            *access.routes(
+                access.AccessDeps(db=services.db, items=services.items, query_limit_max=limit_max),
+                item_deps,
+            ),
+            *schema.routes(schema.SchemaDeps(schema=services.schema)),
+            *items.routes(item_deps),
             *pages,
         ],
         redirect_slashes=False,

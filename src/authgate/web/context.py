@@ -14,6 +14,9 @@ from authgate.web.services import Services
 
 
 def services(request: Request) -> Services:
+    """Every service, as the pipeline put them on the request. Transitional: a route module
+    declares the services it uses instead and receives them (``http/build.py``); see the
+    README's "Development" section."""
     found: Services = request.scope["state"]["services"]
     return found
 
@@ -45,6 +48,12 @@ def query_param(request: Request, name: str) -> Any:
 
 
 def query(request: Request) -> Query:
+    """``read_query`` with the limit read from the request's services (for handlers not yet
+    given their dependencies: see ``services``)."""
+    return read_query(request, services(request).settings.query_limit_max)
+
+
+def read_query(request: Request, limit_max: int | None) -> Query:
     """The read query, from the query string (GET) or the body's ``query`` (SEARCH)."""
     if request.method == "SEARCH":
         payload = body(request)
@@ -53,5 +62,4 @@ def query(request: Request) -> Query:
             params = {}
     else:
         params = parse_qs_pairs(request.query_params.multi_items())
-    limit_max = services(request).settings.query_limit_max
     return parse_query(params, limit_max=limit_max)

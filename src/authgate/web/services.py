@@ -1,9 +1,13 @@
-"""Everything a request handler needs, built once in the composition root (``app.py``)."""
+"""Every service of the application, built once in the composition root (``app.py``). Only
+the composition sees it: ``http/build.py`` hands each route module the few it declares, the
+pipeline takes what it runs on. (``web.context.services`` still reads it from a request, for
+route modules not yet given their own; see the README's "Development" section.)"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal
 
 from redis.asyncio import Redis
 
@@ -30,14 +34,9 @@ from authgate.users.service import UserService
 from authgate.users.tfa import TwoFactor
 from authgate.web.cors import Cors
 
-
-class GraphQLSchemas(Protocol):
-    """What a route beside GraphQL asks of its engine (``graphql.engine.GraphQLEngine``, wired
-    in ``app.py``): the caller's schema as SDL (``/server/specs/graphql``)."""
-
-    async def sdl(
-        self, services: Services, scope: Literal["items", "system"], accountability: Accountability
-    ) -> str: ...
+# The caller's GraphQL schema as SDL (``/server/specs/graphql``): the GraphQL engine's, with
+# its services bound (``app.py``).
+GraphQLSdl = Callable[[Literal["items", "system"], Accountability], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,6 @@ class Services:
     cors: Cors
     redis: Redis | None = None
     providers: Providers = field(default_factory=Providers)  # SSO (AUTH_PROVIDERS)
-    graphql: GraphQLSchemas | None = None  # /graphql and /graphql/system
+    graphql_sdl: GraphQLSdl | None = None  # /server/specs/graphql
     metrics: Metrics | None = None  # METRICS_ENABLED
     mail_check: MailCheck | None = None  # /server/health's email:connection

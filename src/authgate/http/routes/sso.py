@@ -10,8 +10,10 @@ cookie, and a redirect; an error on the way is reported on the redirect target a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from authgate.clock import Clock
+from authgate.config.settings import Settings
 from authgate.errors import AuthError, route_not_found
 from authgate.providers import redirects
 from authgate.providers.base import (
@@ -31,11 +35,21 @@ from authgate.providers.base import (
     SignOut,
     SsoRequest,
 )
+from authgate.providers.registry import Providers
 from authgate.sessions.delivery import presented_refresh_token
-from authgate.sessions.service import Mode
+from authgate.sessions.service import Mode, SessionService
 from authgate.tokens import jwt
 from authgate.web import context
 from authgate.web.responses import cookie_header, data, set_cookie
+
+
+@dataclass(frozen=True)
+class SsoDeps:
+    settings: Settings
+    clock: Clock
+    sessions: SessionService
+    providers: Providers
+
 
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -68,28 +82,29 @@ def _sso_request(request: Request, action: str) -> SsoRequest:
     )
 
 
-async def sso(request: Request) -> Response:
-    services = context.services(request)
+async def sso(deps: SsoDeps, request: Request) -> Response:
     name = request.path_params["provider"]
     action = request.path_params.get("action", "")
-    provider = services.providers.redirect(name)
+    provider = deps.providers.redirect(name)
     method = "GET" if request.method == "HEAD" else request.method
     if provider is None or (method, action) not in provider.actions:
         raise route_not_found(request.url.path)
     outcome = await provider.handle(_sso_request(request, action))
-    return await _render(request, provider, outcome)
+    return await _render(deps, request, provider, outcome)
 
 
-async def _render(request: Request, provider: RedirectProvider, outcome: Outcome) -> Response:
+async def _render(
+    deps: SsoDeps, request: Request, provider: RedirectProvider, outcome: Outcome
+) -> Response:
     if isinstance(outcome, Redirect):
         response = _redirect(outcome.location, outcome.status)
-        now = context.services(request).clock.now()
+        now = deps.clock.now()
         for cookie in outcome.set_cookies:
             _add_cookie(response, cookie, now)
         _clear(response, outcome.clear_cookies)
         return response
     if isinstance(outcome, SignOut):
-        await _end_session(request)
+        await _end_session(deps, request)
         response = _redirect(outcome.location)
         _clear(response, outcome.clear_cookies)
         return response
@@ -99,15 +114,16 @@ async def _render(request: Request, provider: RedirectProvider, outcome: Outcome
         )
         _clear(response, outcome.clear_cookies)
         return response
-    return await _sign_in(request, provider, outcome)
+    return await _sign_in(deps, request, provider, outcome)
 
 
-async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn) -> Response:
-    services = context.services(request)
-    settings = services.settings
+async def _sign_in(
+    deps: SsoDeps, request: Request, provider: RedirectProvider, outcome: SignIn
+) -> Response:
+    settings = deps.settings
     mode: Mode = provider.session_mode if outcome.redirect is not None else "json"
     try:
-        tokens = await services.sessions.login_verified(
+        tokens = await deps.sessions.login_verified(
             outcome.user_id,
             otp=outcome.otp,
             mode=mode,
@@ -129,7 +145,7 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
         response = data(payload)
         _clear(response, outcome.clear_cookies)
         return response
-    now = services.clock.now()
+    now = deps.clock.now()
     claims = jwt.verify(tokens.access_token, settings.secret.reveal(), now=now)
     location = outcome.redirect
     if claims.get("enforce_tfa"):
@@ -145,19 +161,18 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
     return response
 
 
-async def _end_session(request: Request) -> None:
+async def _end_session(deps: SsoDeps, request: Request) -> None:
     """Log out the session of the session cookie (or of the refresh cookie), if any; a stale
     or forged cookie ends nothing."""
-    services = context.services(request)
-    settings = services.settings
+    settings = deps.settings
     cookies = context.state(request).cookies
     for mode in ("session", "cookie"):
         try:
-            token = presented_refresh_token(mode, None, cookies, settings, services.clock.now())
+            token = presented_refresh_token(mode, None, cookies, settings, deps.clock.now())
         except AuthError:
             continue
         if token:
-            await services.sessions.logout(token, mode=mode, client=context.client(request))
+            await deps.sessions.logout(token, mode=mode, client=context.client(request))
 
 
 def _redirect(location: str, status: int = 302) -> Response:
@@ -193,7 +208,8 @@ def _clear(response: Response, cookies: tuple[Cookie, ...]) -> None:
         response.raw_headers.append((b"set-cookie", "; ".join(parts).encode("latin-1")))
 
 
-routes = [
-    Route("/auth/login/{provider}", sso, methods=["GET"]),
-    Route("/auth/login/{provider}/{action}", sso, methods=["GET", "POST"]),
-]
+def routes(deps: SsoDeps) -> list[Route]:
+    return [
+        Route("/auth/login/{provider}", partial(sso, deps), methods=["GET"]),
+        Route("/auth/login/{provider}/{action}", partial(sso, deps), methods=["GET", "POST"]),
+    ]
