@@ -116,7 +116,7 @@ def list_items(name: str, primary: str) -> Resolver:
 
 
 def singleton(name: str, primary: str) -> Resolver:
-    async def resolve(_root: Any, info: Info, **args: Any) -> Any:
+    async def resolve(_root: Any, info: Info) -> Any:
         return await Target(info.context, name).read_singleton(selection_query(info, {}, primary))
 
     return resolve
