@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
 from authgate.config import Settings, load_settings
+from authgate.http.pipeline import Pipeline
 from authgate.mail.outbox import MemoryOutbox
 from authgate.storage.db import Database
 from tests.support.backends import BACKENDS, postgres_database, redis_namespace, sqlite_database
@@ -59,7 +60,7 @@ def settings_for_tests(tmp_path: Path, env: Mapping[str, str]) -> Settings:
 @dataclass
 class Harness:
     client: TestClient
-    app: Any
+    app: Pipeline
     clock: FrozenClock
     outbox: MemoryOutbox
     settings: Settings
