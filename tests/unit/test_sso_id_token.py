@@ -23,7 +23,7 @@ OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | str  # str: an HMAC secret
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
 def public_jwk(key: PrivateKey, kid: str, alg: str) -> dict[str, Any]:
@@ -48,7 +48,9 @@ class StaticKeys(KeySet):
 KEYS = StaticKeys([public_jwk(RSA_KEY, "r1", "RS256"), public_jwk(EC_KEY, "e1", "ES256")])
 
 
-def token(key: PrivateKey = RSA_KEY, alg: str = "RS256", kid: str = "r1", **claims: Any) -> str:
+def token(
+    key: PrivateKey | str = RSA_KEY, alg: str = "RS256", kid: str = "r1", **claims: Any
+) -> str:
     body = {
         "iss": ISSUER,
         "sub": "user-1",
