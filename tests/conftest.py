@@ -7,7 +7,7 @@ A module may define ``ENV = {...}`` to change variables for its own application.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from sqlalchemy import Connection, Row
 from starlette.testclient import TestClient
 
 from authgate.app import create_app
@@ -110,7 +111,7 @@ class Harness:
 
         role_id, policy_id = str(uuid.uuid4()), str(uuid.uuid4())
 
-        def work(conn: Any) -> None:
+        def work(conn: Connection) -> None:
             conn.execute(roles.insert().values(id=role_id, name=name))
             conn.execute(
                 policies.insert().values(
@@ -137,7 +138,7 @@ class Harness:
         from authgate.access.model import PUBLIC_POLICY_ID
         from authgate.storage.tables import access, permissions
 
-        def work(conn: Any) -> None:
+        def work(conn: Connection) -> None:
             policy = PUBLIC_POLICY_ID
             if role is not None:
                 policy = conn.execute(
@@ -155,7 +156,7 @@ class Harness:
 
         self.db.write_sync(work)
 
-    def sql(self, statement: str, **params: Any) -> list[Any]:
+    def sql(self, statement: str, **params: Any) -> Sequence[Row[Any]]:
         from sqlalchemy import text
 
         return self.db.read_sync(lambda conn: conn.execute(text(statement), params).all())
