@@ -156,7 +156,7 @@ class Harness:
 
         self.db.write_sync(work)
 
-    def sql(self, statement: str, **params: Any) -> Sequence[Row[Any]]:
+    def sql(self, statement: str, **params: Any) -> Sequence[Row[*tuple[Any, ...]]]:
         from sqlalchemy import text
 
         return self.db.read_sync(lambda conn: conn.execute(text(statement), params).all())

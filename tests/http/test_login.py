@@ -141,7 +141,7 @@ def test_login_writes_a_login_activity_and_last_access(harness: Harness) -> None
         "SELECT action, collection, item, ip FROM directus_activity WHERE item = :id AND action = 'login'",
         id=user["id"],
     )
-    assert [tuple(row) for row in rows] == [("login", "directus_users", user["id"], "127.0.0.1")]
+    assert rows == [("login", "directus_users", user["id"], "127.0.0.1")]
     me = harness.client.get(
         f"/users/{user['id']}", params={"fields": "last_access"}, headers=harness.admin
     )
