@@ -69,8 +69,7 @@ class Harness:
 
     @property
     def db(self) -> Database:
-        db: Database = self.app.services.db
-        return db
+        return self.app.services.db
 
     @property
     def admin(self) -> dict[str, str]:
