@@ -86,8 +86,11 @@ def test_a_one_to_many_filter_sees_only_the_related_rows_the_caller_may_read(
 
     as_admin = titles(conn, filter={"comments": {"body": {"_eq": "spam"}}})
     as_reader = titles(conn, filter={"comments": {"body": {"_eq": "spam"}}}, grants=grants)
+    none_visible = titles(conn, filter={"comments": {"_none": {}}}, grants=grants)
 
     assert (as_admin, as_reader) == (["Alpha"], [])
+    # Gamma's only comment is not approved: for this reader it has none.
+    assert none_visible == ["Beta", "Gamma", "Delta"]
 
 
 def test_a_many_to_one_filter_cannot_see_a_value_hidden_on_the_related_row(

@@ -224,6 +224,7 @@ def test_relations_into_an_unreadable_collection_are_left_out() -> None:
     star_star = tree("*.*", grants=grants)
     followed = tree("title", "author.name", "comments.body", grants=grants)
     plain = tree("author", grants=grants)
+    plain_and_followed = tree("author", "author.name", grants=grants)
 
     assert "comments" not in star.order
     assert "author" in scalars(star)
@@ -231,6 +232,7 @@ def test_relations_into_an_unreadable_collection_are_left_out() -> None:
     assert "author" not in star_star.order
     assert followed.order == ["title"]
     assert scalars(plain) == ["author"]
+    assert (scalars(plain_and_followed), plain_and_followed.relations) == (["author"], [])
 
 
 def test_too_deep_a_tree_is_an_invalid_query() -> None:
