@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
 from authgate.access.model import PUBLIC_POLICY_ID
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
+from authgate.http.pipeline import Pipeline
 from authgate.mail.outbox import MemoryOutbox
 from tests.conftest import ADMIN_TOKEN, settings_for_tests
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
@@ -61,7 +63,7 @@ def pair(
         yield one, two
 
 
-def _query(client: TestClient, query: str, headers: dict[str, str] | None = None) -> Any:
+def _query(client: TestClient, query: str, headers: dict[str, str] | None = None) -> httpx.Response:
     return client.post("/graphql", json={"query": query}, headers=headers or {})
 
 
@@ -131,7 +133,9 @@ def test_a_new_field_shows_on_the_other_instance(pair: tuple[TestClient, TestCli
 
 def test_schemas_are_cached_per_permission_set(pair: tuple[TestClient, TestClient]) -> None:
     one, _ = pair
-    engine = one.app.services.graphql  # type: ignore[attr-defined]
+    assert isinstance(one.app, Pipeline)
+    engine = one.app.services.graphql
+    assert engine is not None
     _query(one, "{ notes { body } }", ADMIN)
     cached = len(engine.schemas.entries)
 

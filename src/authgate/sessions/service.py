@@ -37,11 +37,12 @@ from authgate.metrics import events
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
-from authgate.sessions import repo
+from authgate.sessions import repo, rotation
+from authgate.sessions.rotation import Rejected
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
-from authgate.users.model import Status, User
+from authgate.users.model import User
 from authgate.users.otp import OtpChecker
 
 log = logging.getLogger("authgate.sessions")
@@ -68,20 +69,18 @@ class IssuedTokens:
 
 
 @dataclass(frozen=True)
-class _Rejected:
-    """A refresh refused inside its transaction (the rows it deleted must still be committed)."""
-
-    code: Code
-    stall: bool = False
-
-
-@dataclass(frozen=True)
 class _Candidate:
     user: User | None
     settings: ProjectSettings
     admin: bool = False
     app: bool = False
     enforce_tfa: bool = False
+
+
+def _facts(row: repo.SessionRow) -> rotation.SessionFacts:
+    return rotation.SessionFacts(
+        user=row.user, expires=row.expires, next_token=row.next_token, oauth_client=row.oauth_client
+    )
 
 
 async def stalled(clock: Clock, stall: timedelta, work: Callable[[], Awaitable[T]]) -> T:
@@ -119,6 +118,11 @@ class SessionService:
         # re-check); raising refuses the refresh. Set by the SSO providers when configured.
         self.provider_refresh = provider_refresh
         self.secret = settings.secret.reveal()
+        self.rotation = rotation.RotationPolicy(
+            grace_period=settings.session_refresh_grace_period,
+            refresh_ttl=settings.refresh_token_ttl,
+            session_ttl=settings.session_cookie_ttl,
+        )
 
     # ---------------------------------------------------------------- login
 
@@ -336,7 +340,7 @@ class SessionService:
                 await self.provider_refresh(found[1])
         now = self.clock.now()
         outcome = await self.db.write(self._rotate, token, mode, client, now)
-        if isinstance(outcome, _Rejected):
+        if isinstance(outcome, Rejected):
             if outcome.stall:
                 await asyncio.sleep(self.settings.login_stall_time.total_seconds())
             raise AuthError(outcome.code)
@@ -344,63 +348,59 @@ class SessionService:
 
     def _rotate(
         self, conn: Connection, token: str, mode: Mode, client: Client, now: datetime
-    ) -> IssuedTokens | _Rejected:
-        """One transaction; refusals are returned, not raised, so that deletions commit."""
+    ) -> IssuedTokens | Rejected:
+        """One transaction; refusals are returned, not raised, so that deletions commit.
+        What to do is decided by ``rotation`` (pure); this reads and writes the rows."""
         token_hash = self.session_key(token, mode)
-        row = repo.lock_for_refresh(conn, token_hash)
-        if row is None or row.oauth_client is not None or row.user is None:
-            events.count("refresh", "refused")
-            return _Rejected(Code.INVALID_CREDENTIALS)
-        if row.expires < now:
-            events.count("refresh", "reuse_detected" if row.next_token is not None else "refused")
-            if row.next_token is not None:
+        found = repo.lock_for_refresh(conn, token_hash)
+        row = None if found is None else _facts(found)
+        verdict = rotation.judge(row, now)
+        if verdict is not rotation.Verdict.LIVE:
+            reused = verdict is rotation.Verdict.REUSED
+            events.count("refresh", "reuse_detected" if reused else "refused")
+            if verdict is not rotation.Verdict.UNKNOWN:
                 revoked = repo.delete_chain(conn, token_hash)
-                log.warning(
-                    "refresh token reused after rotation; session chain revoked",
-                    extra={"user": row.user, "revoked": revoked},
-                )
-            else:
-                repo.delete_chain(conn, token_hash)
-            return _Rejected(Code.INVALID_CREDENTIALS)
+                if reused:
+                    log.warning(
+                        "refresh token reused after rotation; session chain revoked",
+                        extra={"user": row.user if row else None, "revoked": revoked},
+                    )
+            return Rejected(Code.INVALID_CREDENTIALS)
+        assert row is not None and row.user is not None  # a live row names its user
         user = users_repo.get(conn, row.user)
-        if user is None:
-            return _Rejected(Code.INVALID_CREDENTIALS)
-        if not user.is_active:
-            repo.delete_chain(conn, token_hash)
-            suspended = user.status == Status.SUSPENDED
-            return _Rejected(
-                Code.USER_SUSPENDED if suspended else Code.INVALID_CREDENTIALS, stall=True
-            )
+        refused = rotation.refusal_for_user(user)
+        if refused is not None:
+            if refused.revoke_chain:
+                repo.delete_chain(conn, token_hash)
+            return refused
+        assert user is not None
         # (In session mode the successor derives from the session key the cookie names: the
         # same key gives the same successor within the grace period, as in the other modes.)
         successor = self.keys.successor_of(token)
-        successor_hash = self.keys.hash_token(successor)
-        if row.next_token is not None:
-            # A repeat within the grace period: the same successor, if it still exists.
-            if not crypto.equal(row.next_token, successor_hash) or not repo.exists(
-                conn, successor_hash
-            ):
-                events.count("refresh", "refused")
-                return _Rejected(Code.INVALID_CREDENTIALS)
+        step = rotation.next_step(
+            row,
+            self.keys.hash_token(successor),
+            policy=self.rotation,
+            session_mode=mode == "session",
+            now=now,
+        )
+        if isinstance(step, rotation.Repeat) and not repo.exists(conn, step.successor_hash):
+            step = Rejected(Code.INVALID_CREDENTIALS)  # revoked or rotated away since
+        if isinstance(step, Rejected):
+            events.count("refresh", "refused")
+            return step
+        if isinstance(step, rotation.Repeat):
             events.count("refresh", "grace")
         else:
             events.count("refresh", "rotated")
-            lifetime = (
-                self.settings.session_cookie_ttl
-                if mode == "session"
-                else self.settings.refresh_token_ttl
-            )
             repo.mark_rotated(
-                conn,
-                token_hash,
-                successor_hash=successor_hash,
-                grace_end=now + self.settings.session_refresh_grace_period,
+                conn, token_hash, successor_hash=step.successor_hash, grace_end=step.grace_end
             )
             repo.insert_session(
                 conn,
-                token_hash=successor_hash,
+                token_hash=step.successor_hash,
                 user=user.id,
-                expires=now + lifetime,
+                expires=step.successor_expires,
                 ip=client.ip,
                 user_agent=client.user_agent,
                 origin=client.origin,
@@ -435,7 +435,7 @@ class SessionService:
 
     def _revoke_if_reused(self, conn: Connection, key: str, now: datetime) -> None:
         row = repo.lock_for_refresh(conn, key)
-        if row is not None and row.next_token is not None and row.expires < now:
+        if row is not None and rotation.is_reused(_facts(row), now):
             revoked = repo.delete_chain(conn, key)
             log.warning(
                 "session cookie reused after rotation; session chain revoked",
