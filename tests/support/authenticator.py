@@ -46,6 +46,23 @@ class SoftAuthenticator:
         self.backup_eligible = backup_eligible
         self.backup_state = backup_state
 
+    @classmethod
+    def from_chromium(
+        cls, credential: dict[str, Any], rp_id: str, origin: str
+    ) -> SoftAuthenticator:
+        """The same credential as one of Chromium's virtual authenticator
+        (``WebAuthn.getCredentials``: its id, PKCS#8 private key, counter and user handle)."""
+        from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        copy = cls(rp_id, origin)
+        key = load_der_private_key(base64.b64decode(credential["privateKey"]), password=None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        copy.key = key
+        copy.credential_id = base64.b64decode(credential["credentialId"])
+        copy.sign_count = int(credential["signCount"])
+        copy.user_handle = b64(base64.b64decode(credential["userHandle"]))
+        return copy
+
     @property
     def id(self) -> str:
         return b64(self.credential_id)
