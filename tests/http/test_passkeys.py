@@ -494,7 +494,8 @@ def test_another_instance_finishes_what_one_started(harness: Harness, enrolled: 
         credential = enrolled.authenticator.get(options)
 
         there = other.post("/auth/passkey/login", json={"credential": credential})
-        here = passkey_login(harness, credential)
+        # A new signature (a higher counter) over the same challenge: only its use is wrong.
+        here = passkey_login(harness, enrolled.authenticator.get(options))
 
     assert there.status_code == 200, there.text
     assert (here.status_code, _code(here)) == (401, "INVALID_CREDENTIALS")
