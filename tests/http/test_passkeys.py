@@ -657,3 +657,21 @@ def test_nobody_removes_another_users_passkey(harness: Harness, enrolled: Member
     assert (
         len(harness.client.get("/users/me/passkeys", headers=enrolled.headers).json()["data"]) == 1
     )
+
+
+def test_a_passkey_is_ignored_at_login_without_totp(harness: Harness, enrolled: Member) -> None:
+    """As ``otp`` is: the password is all a user without TOTP needs, whatever else is sent."""
+    response = harness.login(enrolled.email, passkey={"id": "not a passkey"})
+
+    assert response.status_code == 200, response.text
+
+
+def test_a_code_is_checked_before_a_passkey(
+    harness: Harness, with_totp: tuple[Member, str]
+) -> None:
+    member, _ = with_totp
+    options = sign_in_options(harness, member.email)
+
+    response = harness.login(member.email, otp="000000", passkey=member.authenticator.get(options))
+
+    assert (response.status_code, _code(response)) == (401, "INVALID_OTP")
