@@ -18,7 +18,7 @@ async def passkeys_of(page: Page) -> list[dict[str, Any]]:
     service = page.services.passkeys
     if service is None or page.viewer is None:
         return []
-    return await service.list(page.accountability)
+    return await service.read_all(page.accountability)
 
 
 @page_handler("user")

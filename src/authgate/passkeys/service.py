@@ -220,7 +220,7 @@ class Passkeys:
         # notify: passkey added
         return listed(passkey)
 
-    async def list(self, accountability: Accountability) -> list[dict[str, Any]]:
+    async def read_all(self, accountability: Accountability) -> list[dict[str, Any]]:
         user = await self._me(accountability)
         return [listed(p) for p in await self.db.read(repo.of_user, user.id)]
 

@@ -50,7 +50,7 @@ async def register(request: Request) -> Response:
 
 
 async def read_all(request: Request) -> Response:
-    return data(await _passkeys(request).list(context.accountability(request)))
+    return data(await _passkeys(request).read_all(context.accountability(request)))
 
 
 async def remove(request: Request) -> Response:
