@@ -42,6 +42,7 @@ from authgate.mail.transports import (
 )
 from authgate.metrics import events
 from authgate.metrics.registry import Metrics
+from authgate.passkeys.service import Passkeys
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectRules, ProjectService
 from authgate.providers.accounts import Accounts
@@ -148,6 +149,15 @@ def create_app(
     otp = OtpChecker(keys, shared_store)
     lockout = Lockout(db=db, settings=settings)
     common: dict[str, Any] = {"db": db, "clock": clock}
+    passkeys = Passkeys(
+        **common,
+        settings=settings.webauthn,
+        secret=settings.secret.reveal(),
+        hasher=hasher,
+        lockout=lockout,
+        otp=otp,
+        store=shared_store,
+    )
     http, providers = sso_providers(settings, clock, keys, db, shared_store)
     items = ItemsService(
         **common,
@@ -183,6 +193,7 @@ def create_app(
             lockout=lockout,
             otp=otp,
             provider_refresh=providers.refresh_user if settings.providers else None,
+            passkey_factor=passkeys.second_factor,
         ),
         users=UserService(db=db, items=items),
         items=items,
@@ -216,6 +227,7 @@ def create_app(
         metrics=metrics,
         mail_check=MailCheck(settings.email) if settings.email.verify_setup else None,
         providers=providers,
+        passkeys=passkeys,
     )
 
     purger = Purger(db, clock, settings.purge, tombstone_retention=settings.refresh_token_ttl)

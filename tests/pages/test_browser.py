@@ -161,7 +161,7 @@ def sign_in(tab: Page, email: str, password: str) -> None:
     tab.goto("/admin/login")
     tab.get_by_label("Email address").fill(email)
     tab.get_by_label("Password").fill(password)
-    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def api_me(site: Server, headers: dict[str, str], fields: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection
 
@@ -49,6 +49,8 @@ log = logging.getLogger("authgate.sessions")
 
 Mode = Literal["json", "cookie", "session"]
 T = TypeVar("T")
+# A passkey assertion checked for a user (``passkeys/``): a second factor, or the only one.
+PasskeyCheck = Callable[[User, Any, datetime], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class SessionService:
         lockout: Lockout,
         otp: OtpChecker,
         provider_refresh: Callable[[User], Awaitable[None]] | None = None,
+        passkey_factor: PasskeyCheck | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -123,6 +126,8 @@ class SessionService:
             refresh_ttl=settings.refresh_token_ttl,
             session_ttl=settings.session_cookie_ttl,
         )
+        # A passkey assertion in place of the one-time code (``passkey`` beside ``otp``).
+        self.passkey_factor = passkey_factor
 
     # ---------------------------------------------------------------- login
 
@@ -135,11 +140,12 @@ class SessionService:
         mode: Mode,
         client: Client,
         provider: str = "default",
+        passkey: Any = None,
     ) -> IssuedTokens:
         return await stalled(
             self.clock,
             self.settings.login_stall_time,
-            lambda: self._login(email, password, otp, mode, client, provider),
+            lambda: self._login(email, password, otp, mode, client, provider, passkey),
         )
 
     def _load_candidate(
@@ -155,7 +161,14 @@ class SessionService:
         return _Candidate(user, settings, admin, app, enforce)
 
     async def _login(
-        self, email: str, password: str, otp: str | None, mode: Mode, client: Client, provider: str
+        self,
+        email: str,
+        password: str,
+        otp: str | None,
+        mode: Mode,
+        client: Client,
+        provider: str,
+        passkey: Any = None,
     ) -> IssuedTokens:
         candidate = await self.db.read(self._load_candidate, email, client.ip)
         user = candidate.user
@@ -170,7 +183,15 @@ class SessionService:
             await self.hasher.burn(password)
             raise AuthError(Code.INVALID_CREDENTIALS)
         return await self._checked(
-            ticket, candidate, password, otp, mode, client, now, check_password=True
+            ticket,
+            candidate,
+            password,
+            otp,
+            mode,
+            client,
+            now,
+            check_password=True,
+            passkey=passkey,
         )
 
     async def _checked(
@@ -184,6 +205,8 @@ class SessionService:
         now: datetime,
         *,
         check_password: bool,
+        passkey: Any = None,
+        factor: Callable[[User, datetime], Awaitable[bool]] | None = None,
     ) -> IssuedTokens:
         """Run the reserved checks and settle the reservation: a failure is counted; a
         success is stored with the session in one transaction; anything else (an outage, a
@@ -196,7 +219,15 @@ class SessionService:
                 settled = True
                 await self.lockout.failed(ticket, now)
                 raise AuthError(Code.INVALID_CREDENTIALS)
-            if user.tfa_secret and not (otp and await self.otp.accept(user, otp, now=now)):
+            if factor is not None and not await factor(user, now):
+                settled = True
+                await self.lockout.failed(ticket, now)
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            if (
+                factor is None
+                and user.tfa_secret
+                and not await self._second_factor(user, otp, passkey, now)
+            ):
                 settled = True
                 await self.lockout.failed(ticket, now)
                 raise AuthError(Code.INVALID_OTP)
@@ -213,6 +244,48 @@ class SessionService:
             if not settled:
                 with contextlib.suppress(Exception):
                     await self.lockout.release(ticket, now)
+
+    async def _second_factor(
+        self, user: User, otp: str | None, passkey: Any, now: datetime
+    ) -> bool:
+        if otp:
+            return await self.otp.accept(user, otp, now=now)
+        if passkey is not None and self.passkey_factor is not None:
+            return await self.passkey_factor(user, passkey, now)
+        return False
+
+    async def login_passwordless(
+        self,
+        owner: Callable[[], Awaitable[str | None]],
+        factor: Callable[[User, datetime], Awaitable[bool]],
+        *,
+        mode: Mode,
+        client: Client,
+    ) -> IssuedTokens:
+        """A sign-in with a passkey alone (``POST /auth/passkey/login``): ``owner`` names the
+        user the assertion claims to be, ``factor`` checks it. The rest is a login's: only
+        active users of the built-in provider, the same lockout (a refused assertion counts),
+        tokens, session row, ``login`` activity, and the stall. A passkey that verified its
+        user is two factors in one (held, and unlocked), so no one-time code is asked."""
+
+        async def work() -> IssuedTokens:
+            user_id = await owner()
+            if user_id is None:
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            candidate = await self.db.read(self._load_candidate, "", client.ip, user_id)
+            user = candidate.user
+            if user is None or not user.is_active or user.provider != "default":
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            now = self.clock.now()
+            limit = candidate.settings.auth_login_attempts
+            ticket = await self.lockout.reserve(user.id, client.ip, now, limit)
+            if ticket is None:
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            return await self._checked(
+                ticket, candidate, "", None, mode, client, now, check_password=False, factor=factor
+            )
+
+        return await stalled(self.clock, self.settings.login_stall_time, work)
 
     async def login_verified(
         self, user_id: str, *, otp: str | None, mode: Mode, client: Client, provider: str

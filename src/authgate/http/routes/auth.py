@@ -23,6 +23,7 @@ _LOGIN = {
     "password": Rule(required=True),
     "mode": Rule(choices=_MODES),
     "otp": Rule(),
+    "passkey": Rule(kind="any"),  # a passkey assertion in place of ``otp`` (authgate's own)
 }
 _LDAP_LOGIN = {
     "identifier": Rule(required=True),
@@ -80,6 +81,7 @@ async def login(request: Request) -> Response:
         mode=mode,
         client=context.client(request),
         provider=provider,
+        passkey=body.get("passkey"),
     )
     return tokens_response(request, tokens, mode)
 
