@@ -9,6 +9,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from conformance.servers import NETWORK_ENV
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -19,7 +21,7 @@ def free_port() -> int:
 
 def base_env() -> dict[str, str]:
     """Only what a process needs to run; nothing of the caller's configuration leaks in."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME")
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME", *NETWORK_ENV)
     return {name: os.environ[name] for name in keep if name in os.environ}
 
 

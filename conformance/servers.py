@@ -65,7 +65,16 @@ COMMON_ENV: dict[str, str] = {
     "LOG_STYLE": "raw",
 }
 
-_PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME", "REF_ROOT")
+# What the reference's npm needs to reach the registry too: the machine's extra certificate
+# authorities (a TLS-inspecting proxy) and proxy settings. Without NODE_EXTRA_CA_CERTS the
+# npm of setup.sh's own Node 22 fails with SELF_SIGNED_CERT_IN_CHAIN on such a machine.
+NETWORK_ENV = (
+    "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "npm_config_cafile",
+    "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
+)  # fmt: skip
+_PASSED_THROUGH = (
+    "PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME", "REF_ROOT", *NETWORK_ENV,
+)  # fmt: skip
 START_TIMEOUT = 180.0
 
 
@@ -76,7 +85,7 @@ def free_port() -> int:
         return port
 
 
-def _base_env() -> dict[str, str]:
+def base_env() -> dict[str, str]:
     return {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
 
 
@@ -123,7 +132,7 @@ class Directus:
         self.port = free_port()
         self.smtp_port = free_port()
         self.env = (
-            _base_env()
+            base_env()
             | COMMON_ENV
             | {
                 "PORT": str(self.port),
@@ -173,7 +182,7 @@ class Authgate:
         self.port = free_port()
         self.smtp_port = free_port()
         self.env = (
-            _base_env()
+            base_env()
             | COMMON_ENV
             | {
                 "PORT": str(self.port),

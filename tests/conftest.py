@@ -7,7 +7,7 @@ A module may define ``ENV = {...}`` to change variables for its own application.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from sqlalchemy import Connection, Row
 from starlette.testclient import TestClient
 
 from authgate.app import create_app
@@ -22,6 +23,7 @@ from authgate.bootstrap import bootstrap
 from authgate.config import Settings, load_settings
 from authgate.mail.outbox import MemoryOutbox
 from authgate.storage.db import Database
+from authgate.web.pipeline import Pipeline
 from tests.support.backends import BACKENDS, postgres_database, redis_namespace, sqlite_database
 from tests.support.clock import FrozenClock
 
@@ -59,7 +61,7 @@ def settings_for_tests(tmp_path: Path, env: Mapping[str, str]) -> Settings:
 @dataclass
 class Harness:
     client: TestClient
-    app: Any
+    app: Pipeline
     clock: FrozenClock
     outbox: MemoryOutbox
     settings: Settings
@@ -67,8 +69,7 @@ class Harness:
 
     @property
     def db(self) -> Database:
-        db: Database = self.app.services.db
-        return db
+        return self.app.services.db
 
     @property
     def admin(self) -> dict[str, str]:
@@ -109,7 +110,7 @@ class Harness:
 
         role_id, policy_id = str(uuid.uuid4()), str(uuid.uuid4())
 
-        def work(conn: Any) -> None:
+        def work(conn: Connection) -> None:
             conn.execute(roles.insert().values(id=role_id, name=name))
             conn.execute(
                 policies.insert().values(
@@ -136,7 +137,7 @@ class Harness:
         from authgate.access.model import PUBLIC_POLICY_ID
         from authgate.storage.tables import access, permissions
 
-        def work(conn: Any) -> None:
+        def work(conn: Connection) -> None:
             policy = PUBLIC_POLICY_ID
             if role is not None:
                 policy = conn.execute(
@@ -154,7 +155,7 @@ class Harness:
 
         self.db.write_sync(work)
 
-    def sql(self, statement: str, **params: Any) -> list[Any]:
+    def sql(self, statement: str, **params: Any) -> Sequence[Row[*tuple[Any, ...]]]:
         from sqlalchemy import text
 
         return self.db.read_sync(lambda conn: conn.execute(text(statement), params).all())

@@ -43,6 +43,7 @@ from authgate.metrics import events
 from authgate.metrics.registry import Metrics
 from authgate.pages import routes as pages
 from authgate.pages.web import PageServices
+from authgate.passkeys.service import Passkeys
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectRules, ProjectService
 from authgate.providers.accounts import Accounts
@@ -155,6 +156,15 @@ def create_app(
     otp = OtpChecker(keys, shared_store)
     lockout = Lockout(db=db, settings=settings, suspend_user=suspend_after_failures)
     common: dict[str, Any] = {"db": db, "clock": clock}
+    passkeys = Passkeys(
+        **common,
+        settings=settings.webauthn,
+        secret=settings.secret.reveal(),
+        hasher=hasher,
+        lockout=lockout,
+        otp=otp,
+        store=shared_store,
+    )
     http, providers = sso_providers(settings, clock, keys, db, shared_store)
     items = ItemsService(
         **common,
@@ -193,6 +203,7 @@ def create_app(
             lockout=lockout,
             otp=otp,
             provider_refresh=providers.refresh_user if settings.providers else None,
+            passkey_factor=passkeys.second_factor,
         ),
         users=UserService(db=db, items=items),
         items=items,
@@ -226,6 +237,7 @@ def create_app(
         metrics=metrics,
         mail_check=MailCheck(settings.email) if settings.email.verify_setup else None,
         providers=providers,
+        passkeys=passkeys,
     )
     # GraphQL's resolvers receive the services they use, bound here.
     graphql_services = ServiceBundle(
@@ -302,6 +314,7 @@ def create_app(
                 registration=services.registration,
                 project=services.project,
                 limits=services.limits,
+                passkeys=passkeys,
             )
         ),
         page_area=pages.area,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from redis.asyncio import Redis
@@ -22,6 +23,7 @@ from tests.support.backends import REDIS_URL, postgres_database, redis_namespace
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 STORES = ["memory", "redis", "sqlite", "postgres"]
+T = TypeVar("T")
 
 
 def _database(settings: DatabaseSettings) -> Database:
@@ -33,7 +35,7 @@ def _database(settings: DatabaseSettings) -> Database:
 _LOOP: asyncio.AbstractEventLoop | None = None
 
 
-def run(coroutine):  # type: ignore[no-untyped-def]
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run on the test's event loop (a Redis client belongs to the loop it first ran on)."""
     assert _LOOP is not None
     return _LOOP.run_until_complete(coroutine)

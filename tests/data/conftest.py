@@ -8,6 +8,7 @@ and anonymous.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,7 @@ class World:
     app_policy: str
     api_policy: str
 
-    def as_(self, caller: Caller, method: str, path: str, **kwargs: Any) -> Any:
+    def as_(self, caller: Caller, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.harness.client.request(method, path, headers=caller.headers, **kwargs)
 
     def grant(self, policy: str, collection: str, action: str, **row: Any) -> int:
@@ -100,7 +101,7 @@ def call(
         client.cookies.clear()
 
 
-def _ok(response: Any) -> Any:
+def _ok(response: httpx.Response) -> Any:
     assert response.status_code in (200, 204), response.text
     return response.json()["data"] if response.status_code == 200 else None
 
@@ -199,7 +200,7 @@ def world(harness: Harness) -> World:
 
 
 @pytest.fixture
-def articles(world: World) -> list[dict[str, Any]]:
+def articles(world: World) -> Iterator[list[dict[str, Any]]]:
     """Fresh rows for one test: three authors' articles (deleted afterwards)."""
     client, admin = world.harness.client, world.harness.admin
     created = _ok(

@@ -18,7 +18,7 @@ def status(world: World, caller: Caller, method: str, path: str, **kwargs: Any) 
     return code
 
 
-def test_everything_is_private_by_default(world: World, articles: list[dict]) -> None:
+def test_everything_is_private_by_default(world: World, articles: list[dict[str, Any]]) -> None:
     for caller in (world.app, world.api, world.roleless, world.anonymous):
         response = world.as_(caller, "GET", "/items/articles")
 
@@ -27,7 +27,7 @@ def test_everything_is_private_by_default(world: World, articles: list[dict]) ->
 
 
 def test_the_public_policy_opens_data_to_anonymous_and_roleless_callers_only(
-    world: World, articles: list[dict]
+    world: World, articles: list[dict[str, Any]]
 ) -> None:
     from authgate.access.model import PUBLIC_POLICY_ID
 
@@ -83,7 +83,7 @@ def test_item_rules_with_the_current_user(world: World) -> None:
 
 
 def test_field_cases_null_fields_on_rows_only_other_rules_show(
-    world: World, articles: list[dict]
+    world: World, articles: list[dict[str, Any]]
 ) -> None:
     public = world.grant(
         world.app_policy,
@@ -123,7 +123,7 @@ def test_field_cases_null_fields_on_rows_only_other_rules_show(
 
 
 def test_named_forbidden_fields_are_refused_and_star_shrinks(
-    world: World, articles: list[dict]
+    world: World, articles: list[dict[str, Any]]
 ) -> None:
     rule = world.grant(world.app_policy, "articles", "read", fields=["id", "title"])
     try:
@@ -148,7 +148,7 @@ def test_named_forbidden_fields_are_refused_and_star_shrinks(
 
 
 def test_related_collections_need_their_own_read_permission(
-    world: World, articles: list[dict]
+    world: World, articles: list[dict[str, Any]]
 ) -> None:
     rule = world.grant(world.app_policy, "articles", "read")
     try:
@@ -260,7 +260,7 @@ def test_a_write_the_caller_may_not_read_back_answers_204(world: World) -> None:
     assert len(created) == 1
 
 
-def test_update_and_delete_check_every_target(world: World, articles: list[dict]) -> None:
+def test_update_and_delete_check_every_target(world: World, articles: list[dict[str, Any]]) -> None:
     update = world.grant(
         world.app_policy,
         "articles",
@@ -300,7 +300,7 @@ def test_update_and_delete_check_every_target(world: World, articles: list[dict]
     assert unchanged.json()["data"]["title"] == "Alpha"
 
 
-def test_field_granted_only_on_some_targets(world: World, articles: list[dict]) -> None:
+def test_field_granted_only_on_some_targets(world: World, articles: list[dict[str, Any]]) -> None:
     base = world.grant(world.app_policy, "articles", "update", fields=["title"])
     rating = world.grant(
         world.app_policy,
@@ -326,7 +326,7 @@ def test_field_granted_only_on_some_targets(world: World, articles: list[dict]) 
     )
 
 
-def test_policies_reach_through_the_role_tree(world: World, articles: list[dict]) -> None:
+def test_policies_reach_through_the_role_tree(world: World, articles: list[dict[str, Any]]) -> None:
     harness = world.harness
     parent = world.as_(
         world.admin,
@@ -365,7 +365,7 @@ def test_policies_reach_through_the_role_tree(world: World, articles: list[dict]
 
 
 def test_ip_access_policies_apply_only_from_their_networks(
-    world: World, articles: list[dict]
+    world: World, articles: list[dict[str, Any]]
 ) -> None:
     policy = world.as_(
         world.admin,

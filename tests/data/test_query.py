@@ -20,7 +20,9 @@ def titles(body: Any) -> list[str]:
     return [item["title"] for item in body["data"]]
 
 
-def test_default_fields_are_every_column_in_order(world: World, articles: list[dict]) -> None:
+def test_default_fields_are_every_column_in_order(
+    world: World, articles: list[dict[str, Any]]
+) -> None:
     body = get(world, "/items/articles", limit="1")
 
     assert list(body["data"][0]) == [
@@ -29,7 +31,7 @@ def test_default_fields_are_every_column_in_order(world: World, articles: list[d
     assert "meta" not in body
 
 
-def test_relational_fields_one_level_and_two(world: World, articles: list[dict]) -> None:
+def test_relational_fields_one_level_and_two(world: World, articles: list[dict[str, Any]]) -> None:
     body = get(
         world,
         "/items/articles",
@@ -42,7 +44,7 @@ def test_relational_fields_one_level_and_two(world: World, articles: list[dict])
     ]
 
 
-def test_star_star_expands_relations(world: World, articles: list[dict]) -> None:
+def test_star_star_expands_relations(world: World, articles: list[dict[str, Any]]) -> None:
     body = get(world, "/items/articles", fields="*.*", filter='{"title":{"_eq":"Beta"}}')
 
     item = body["data"][0]
@@ -52,7 +54,7 @@ def test_star_star_expands_relations(world: World, articles: list[dict]) -> None
     assert item["owner"]["password"] == "**********"
 
 
-def test_o2m_without_subfields_lists_keys(world: World, articles: list[dict]) -> None:
+def test_o2m_without_subfields_lists_keys(world: World, articles: list[dict[str, Any]]) -> None:
     body = get(world, "/items/authors", fields="name,articles", filter='{"name":{"_eq":"Ann"}}')
 
     assert body["data"] == [{"name": "Ann", "articles": [articles[0]["id"]]}]
@@ -74,13 +76,15 @@ def test_o2m_without_subfields_lists_keys(world: World, articles: list[dict]) ->
         ('{"owner":{"email":{"_eq":"admin@example.com"}}}', ["Alpha", "Beta", "Gamma"]),
     ],
 )
-def test_filters(world: World, articles: list[dict], spec: str, expected: list[str]) -> None:
+def test_filters(
+    world: World, articles: list[dict[str, Any]], spec: str, expected: list[str]
+) -> None:
     body = get(world, "/items/articles", filter=spec, sort="title", fields="title")
 
     assert titles(body) == expected
 
 
-def test_o2m_some_and_none(world: World, articles: list[dict]) -> None:
+def test_o2m_some_and_none(world: World, articles: list[dict[str, Any]]) -> None:
     some = get(
         world, "/items/authors", filter='{"articles":{"_some":{"rating":{"_eq":5}}}}', fields="name"
     )
@@ -97,7 +101,9 @@ def test_o2m_some_and_none(world: World, articles: list[dict]) -> None:
     assert "Bob" in [a["name"] for a in none["data"]]
 
 
-def test_bracket_filters_and_dynamic_variables(world: World, articles: list[dict]) -> None:
+def test_bracket_filters_and_dynamic_variables(
+    world: World, articles: list[dict[str, Any]]
+) -> None:
     mine = get(
         world,
         "/items/articles",
@@ -107,7 +113,7 @@ def test_bracket_filters_and_dynamic_variables(world: World, articles: list[dict
     assert titles(mine) == ["Alpha", "Beta", "Gamma"]
 
 
-def test_search_sort_paging_and_meta(world: World, articles: list[dict]) -> None:
+def test_search_sort_paging_and_meta(world: World, articles: list[dict[str, Any]]) -> None:
     searched = get(world, "/items/articles", search="words", fields="title")
     sorted_ = get(
         world, "/items/articles", sort="-rating", fields="title", limit="2", page="2", meta="*"
@@ -126,7 +132,7 @@ def test_search_sort_paging_and_meta(world: World, articles: list[dict]) -> None
     assert titles(by_author) == ["Alpha", "Beta"]
 
 
-def test_aggregates(world: World, articles: list[dict]) -> None:
+def test_aggregates(world: World, articles: list[dict[str, Any]]) -> None:
     counted = get(world, "/items/articles", **{"aggregate[count]": "*"})
     grouped = get(
         world,
@@ -141,7 +147,7 @@ def test_aggregates(world: World, articles: list[dict]) -> None:
     ]
 
 
-def test_deep_limits_and_sorts_nested_items(world: World, articles: list[dict]) -> None:
+def test_deep_limits_and_sorts_nested_items(world: World, articles: list[dict[str, Any]]) -> None:
     extra = world.as_(
         world.admin,
         "POST",
@@ -162,7 +168,7 @@ def test_deep_limits_and_sorts_nested_items(world: World, articles: list[dict]) 
     assert body["data"] == [{"name": "Ann", "articles": [{"title": "Delta"}]}]
 
 
-def test_alias(world: World, articles: list[dict]) -> None:
+def test_alias(world: World, articles: list[dict[str, Any]]) -> None:
     body = get(
         world,
         "/items/articles",
@@ -175,7 +181,7 @@ def test_alias(world: World, articles: list[dict]) -> None:
     assert body["data"] == [{"headline": "Alpha"}]
 
 
-def test_search_verb(world: World, articles: list[dict]) -> None:
+def test_search_verb(world: World, articles: list[dict[str, Any]]) -> None:
     response = world.as_(
         world.admin,
         "SEARCH",
@@ -209,7 +215,7 @@ def test_invalid_queries(world: World, params: dict[str, str], reason: str | Non
 
 
 def test_missing_fields_and_collections_are_forbidden_like_forbidden_ones(
-    world: World, articles: list[dict]
+    world: World, articles: list[dict[str, Any]]
 ) -> None:
     field = world.as_(world.admin, "GET", "/items/articles", params={"fields": "nope"})
     collection = world.as_(world.admin, "GET", "/items/nope")
@@ -223,7 +229,7 @@ def test_missing_fields_and_collections_are_forbidden_like_forbidden_ones(
     assert item.json()["errors"][0]["message"] == "You don't have permission to access this."
 
 
-def test_one_statement_per_read(world: World, articles: list[dict]) -> None:
+def test_one_statement_per_read(world: World, articles: list[dict[str, Any]]) -> None:
     db = world.harness.db
     world.as_(
         world.admin, "GET", "/items/articles", params={"fields": "*,author.*,author.articles.*"}

@@ -89,7 +89,7 @@ def test_concealed_values_never_come_out_of_aggregates_or_sorts(world: World) ->
 
 
 @pytest.fixture
-def status_on_published_only(world: World, articles: list[dict]) -> Iterator[None]:
+def status_on_published_only(world: World, articles: list[dict[str, Any]]) -> Iterator[None]:
     """``status`` readable only where it is "published"; the draft row (Beta) shows null."""
     everyone = world.grant(world.app_policy, "articles", "read", fields=["id", "title", "rating"])
     published = world.grant(
@@ -152,7 +152,9 @@ def test_grouping_and_sorting_see_the_hidden_value_as_null(world: World) -> None
     assert {descending[0]["title"], descending[-1]["title"]} & {"Beta"}
 
 
-def test_deep_sort_needs_the_field_to_be_readable(world: World, articles: list[dict]) -> None:
+def test_deep_sort_needs_the_field_to_be_readable(
+    world: World, articles: list[dict[str, Any]]
+) -> None:
     authors = world.grant(world.app_policy, "authors", "read")
     titles = world.grant(world.app_policy, "articles", "read", fields=["id", "title", "author"])
     try:
@@ -283,7 +285,9 @@ def test_aggregates_need_a_type_they_make_sense_on(world: World, params: dict[st
     assert _code(response) == (400, "INVALID_QUERY"), response.text
 
 
-def test_a_huge_number_as_search_term_is_just_a_term(world: World, articles: list[dict]) -> None:
+def test_a_huge_number_as_search_term_is_just_a_term(
+    world: World, articles: list[dict[str, Any]]
+) -> None:
     response = world.as_(
         world.admin, "GET", "/items/articles", params={"search": "99999999999999999999999"}
     )

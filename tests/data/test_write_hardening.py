@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import PASSWORD, unique_email
 from tests.data.conftest import Caller, World
 
 
-def admin(world: World, method: str, path: str, **kwargs: Any) -> Any:
+def admin(world: World, method: str, path: str, **kwargs: Any) -> httpx.Response:
     return world.as_(world.admin, method, path, **kwargs)
 
 

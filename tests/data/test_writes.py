@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2 as httpx
+
 from tests.data.conftest import World
 
 
-def admin(world: World, method: str, path: str, **kwargs: Any) -> Any:
+def admin(world: World, method: str, path: str, **kwargs: Any) -> httpx.Response:
     return world.as_(world.admin, method, path, **kwargs)
 
 
@@ -267,7 +269,7 @@ def test_collections_fields_and_relations_change_real_tables(world: World) -> No
 
 
 def test_every_field_type_round_trips(world: World) -> None:
-    fields = [
+    fields: list[dict[str, Any]] = [
         {"field": "s", "type": "string"},
         {"field": "t", "type": "text"},
         {"field": "i", "type": "integer"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
@@ -29,7 +30,9 @@ class CountingHasher(PasswordHasher):
 
 
 @pytest.fixture(scope="module")
-def app_and_hasher(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def app_and_hasher(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestClient, CountingHasher]]:
     tmp = tmp_path_factory.mktemp("equal-work")
     settings = settings_for_tests(tmp, {"DB_FILENAME": str(tmp / "a.db")})
     bootstrap(settings)
@@ -43,8 +46,8 @@ def app_and_hasher(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
     "case", ["unknown", "wrong password", "suspended", "other provider", "no password"]
 )
 def test_every_failed_login_costs_exactly_one_argon2_verification(
-    app_and_hasher, case: str
-) -> None:  # type: ignore[no-untyped-def]
+    app_and_hasher: tuple[TestClient, CountingHasher], case: str
+) -> None:
     client, hasher = app_and_hasher
     email = unique_email()
     if case != "unknown":
@@ -74,7 +77,9 @@ def test_every_failed_login_costs_exactly_one_argon2_verification(
     assert hasher.calls == Counter({"argon2-verify": 1})
 
 
-def test_a_successful_login_costs_the_same(app_and_hasher) -> None:  # type: ignore[no-untyped-def]
+def test_a_successful_login_costs_the_same(
+    app_and_hasher: tuple[TestClient, CountingHasher],
+) -> None:
     client, hasher = app_and_hasher
     email = unique_email()
     client.post(

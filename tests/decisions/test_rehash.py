@@ -27,10 +27,15 @@ def _store_hash(harness: Harness, user_id: str, value: str) -> None:
     ],
 )
 def test_foreign_hashes_verify_and_are_rehashed_with_the_live_parameters(
-    harness: Harness, kind: argon2.Type, params: dict
-) -> None:  # type: ignore[type-arg]
+    harness: Harness, kind: argon2.Type, params: dict[str, int]
+) -> None:
     user = harness.create_user(unique_email(), password=None)
-    imported = argon2.PasswordHasher(type=kind, **params).hash("Imported-Passw0rd!")
+    imported = argon2.PasswordHasher(
+        time_cost=params["time_cost"],
+        memory_cost=params["memory_cost"],
+        parallelism=params["parallelism"],
+        type=kind,
+    ).hash("Imported-Passw0rd!")
     _store_hash(harness, user["id"], imported)
 
     response = harness.login(user["email"], "Imported-Passw0rd!")

@@ -14,6 +14,7 @@ from authgate import totp
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
 from authgate.mail.outbox import MemoryOutbox
+from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_TOKEN, PASSWORD, settings_for_tests, unique_email
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
 from tests.support.clock import FrozenClock
@@ -95,18 +96,20 @@ def test_a_totp_code_used_on_one_instance_is_refused_on_the_other(
     me = {"Authorization": f"Bearer {token}", **address}
     # Two-factor is switched on directly in the database (sealed as the enable endpoint does).
     secret = totp.generate_secret()
-    clock = one.app.services.clock  # type: ignore[attr-defined]
+    assert isinstance(one.app, Pipeline)
+    services = one.app.services
+    clock = services.clock
     user_id = one.get("/users/me", headers=me).json()["data"]["id"]
-    sealed = one.app.services.sessions.otp.seal(user_id, secret)  # type: ignore[attr-defined]
+    sealed = services.sessions.otp.seal(user_id, secret)
     from sqlalchemy import update
 
     from authgate.storage.tables import users
 
-    one.app.services.db.write_sync(
+    services.db.write_sync(
         lambda conn: conn.execute(
             update(users).where(users.c.id == user_id).values(tfa_secret=sealed)
         )
-    )  # type: ignore[attr-defined]
+    )
     code = totp.code_at(secret, totp.step_at(clock.now()))
 
     used = one.post(

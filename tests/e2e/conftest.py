@@ -93,7 +93,7 @@ class Mail:
         part = self.message.get_body(preferencelist=(subtype,))
         if part is None or part.get_content_subtype() != subtype:
             return ""
-        content: str = part.get_content()  # type: ignore[attr-defined]
+        content: str = part.get_content()
         return content
 
     @property

@@ -163,7 +163,7 @@ def test_custom_policy_user_reads_and_updates_itself(node: str, server: Server) 
     ``updateMe()`` the updated user, as from Directus."""
     email = unique_email("sdk-custom")
     token = f"sdk-custom-static-{secrets.token_hex(8)}"
-    users_rows = [
+    users_rows: list[dict[str, Any]] = [
         {"collection": "directus_users", "action": action, "fields": ["*"], "permissions": {}}
         for action in ("read", "update")
     ]

@@ -37,6 +37,11 @@ def _until_refused(check: Callable[[], int], refused: int) -> float:
     pytest.fail(f"still served {2 * BOUND:.0f}s after the change", pytrace=False)
 
 
+def _status_of(client: httpx.Client, path: str, headers: dict[str, str]) -> Callable[[], int]:
+    """The status ``client`` gets for ``path`` now (each call asks again)."""
+    return lambda: client.get(path, headers=headers).status_code
+
+
 def _role_reading_roles(admin: httpx.Client) -> tuple[str, str]:
     """A role whose own policy reads ``directus_roles``: ``(role, permission id)``."""
     name = f"revocation-multi-{secrets.token_hex(4)}"
@@ -83,7 +88,7 @@ def test_a_suspended_users_token_is_refused_on_the_other_instances_within_a_seco
     assert suspended.status_code == 200, suspended.text
 
     for other, client in zip(others, clients, strict=True):
-        delay = _until_refused(lambda c=client: c.get("/users/me", headers=bearer).status_code, 401)
+        delay = _until_refused(_status_of(client, "/users/me", bearer), 401)
         print(f"suspension refused on {other.url} after {delay * 1000:.1f} ms")
         assert delay < BOUND
 
@@ -108,8 +113,6 @@ def test_a_removed_permission_stops_serving_on_the_other_instances_within_a_seco
     assert removed.status_code == 204, removed.text
 
     for other, client in zip(others, clients, strict=True):
-        delay = _until_refused(
-            lambda c=client: c.get("/roles?fields=id", headers=bearer).status_code, 403
-        )
+        delay = _until_refused(_status_of(client, "/roles?fields=id", bearer), 403)
         print(f"permission removal refused on {other.url} after {delay * 1000:.1f} ms")
         assert delay < BOUND

@@ -54,7 +54,8 @@ def code(response: httpx.Response) -> str:
 
 def mailed_token(harness: Harness, email: str) -> str:
     mail = [m for m in harness.outbox.sent if m.to == email][-1]
-    return parse_qs(urlsplit(mail.data["url"]).query)["token"][0]
+    url: str = mail.data["url"]
+    return parse_qs(urlsplit(url).query)["token"][0]
 
 
 def set_cookies(response: httpx.Response) -> dict[str, str]:

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2 as httpx
+
 from authgate.access.model import PUBLIC_POLICY_ID
-from tests.graphql.conftest import ITEMS, World, code, data, error, gql
+from tests.graphql.conftest import ITEMS, Caller, World, code, data, error, gql
 
 
-def _as(world: World, caller: Any, query: str, variables: dict[str, Any] | None = None) -> Any:
+def _as(
+    world: World, caller: Caller, query: str, variables: dict[str, Any] | None = None
+) -> httpx.Response:
     return gql(world.harness, query, variables, path=ITEMS, headers=caller.headers)
 
 
@@ -25,7 +29,7 @@ def _titles(rows: list[dict[str, Any]]) -> list[str]:
 # ----------------------------------------------------------------------- reads
 
 
-def test_filter_sort_limit_offset_page_search(world: World, articles: list[dict]) -> None:
+def test_filter_sort_limit_offset_page_search(world: World, articles: list[dict[str, Any]]) -> None:
     found = _admin(
         world,
         """{
@@ -45,7 +49,7 @@ def test_filter_sort_limit_offset_page_search(world: World, articles: list[dict]
     assert found["rated"] == [{"title": "Gamma", "rating": 1}, {"title": "Alpha", "rating": 5}]
 
 
-def test_filters_through_relations(world: World, articles: list[dict]) -> None:
+def test_filters_through_relations(world: World, articles: list[dict[str, Any]]) -> None:
     found = _admin(
         world,
         """{
@@ -59,7 +63,7 @@ def test_filters_through_relations(world: World, articles: list[dict]) -> None:
 
 
 def test_relations_both_ways_with_arguments_and_nested_aliases(
-    world: World, articles: list[dict]
+    world: World, articles: list[dict[str, Any]]
 ) -> None:
     found = _admin(
         world,
@@ -83,7 +87,7 @@ def test_relations_both_ways_with_arguments_and_nested_aliases(
     ]
 
 
-def test_fragments_directives_and_typename(world: World, articles: list[dict]) -> None:
+def test_fragments_directives_and_typename(world: World, articles: list[dict[str, Any]]) -> None:
     found = _admin(
         world,
         """query Q($withRating: Boolean!) {
@@ -98,7 +102,9 @@ def test_fragments_directives_and_typename(world: World, articles: list[dict]) -
     }
 
 
-def test_filters_offer_the_operators_the_field_type_has(world: World, articles: list[dict]) -> None:
+def test_filters_offer_the_operators_the_field_type_has(
+    world: World, articles: list[dict[str, Any]]
+) -> None:
     graphql = _as(world, world.admin, '{ articles(filter: {title: {_gt: "B"}}) { id } }')
     rest = world.as_(world.admin, "GET", "/items/articles", params={"filter[title][_gt]": "B"})
     numbers = _admin(world, '{ articles(filter: {rating: {_gt: 2}}, sort: "title") { title } }')
@@ -112,7 +118,7 @@ def test_filters_offer_the_operators_the_field_type_has(world: World, articles: 
     assert _titles(numbers["articles"]) == ["Alpha", "Beta"]
 
 
-def test_by_id(world: World, articles: list[dict]) -> None:
+def test_by_id(world: World, articles: list[dict[str, Any]]) -> None:
     alpha = articles[0]["id"]
 
     found = _admin(world, f"{{ articles_by_id(id: {alpha}) {{ id title }} }}")
@@ -123,7 +129,7 @@ def test_by_id(world: World, articles: list[dict]) -> None:
     assert missing.json()["data"] == {"articles_by_id": None}
 
 
-def test_aggregated(world: World, articles: list[dict]) -> None:
+def test_aggregated(world: World, articles: list[dict[str, Any]]) -> None:
     found = _admin(
         world,
         """{
@@ -229,7 +235,7 @@ def test_a_service_error_keeps_its_code_and_extensions(world: World) -> None:
 # ----------------------------------------------------------------- permissions
 
 
-def test_the_schema_follows_the_permissions(world: World, articles: list[dict]) -> None:
+def test_the_schema_follows_the_permissions(world: World, articles: list[dict[str, Any]]) -> None:
     read = world.grant(
         world.app_policy,
         "articles",
@@ -319,7 +325,7 @@ def test_a_write_the_caller_cannot_read_back_answers_true(world: World) -> None:
 
 
 def test_anonymous_callers_get_what_the_public_policy_opens(
-    world: World, articles: list[dict]
+    world: World, articles: list[dict[str, Any]]
 ) -> None:
     before = _as(world, world.anonymous, "{ articles { title } }")
     granted = world.grant(

@@ -225,7 +225,7 @@ def granted(world: World) -> Iterator[None]:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_rest_and_graphql_agree(
-    world: World, articles: list[dict], granted: None, scenario: Scenario
+    world: World, articles: list[dict[str, Any]], granted: None, scenario: Scenario
 ) -> None:
     caller = getattr(world, scenario.caller)
     names = {"beta": str(articles[1]["id"]), "app_email": world.app.name}

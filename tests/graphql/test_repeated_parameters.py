@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import Harness, unique_email
@@ -28,7 +29,7 @@ def reader(harness: Harness) -> dict[str, str]:
     return {"email": email, "token": harness.tokens(email)["access_token"]}
 
 
-def _get(harness: Harness, reader: dict[str, str], query: str) -> Any:
+def _get(harness: Harness, reader: dict[str, str], query: str) -> httpx.Response:
     harness.client.cookies.clear()
     headers = {"Authorization": f"Bearer {reader['token']}"}
     return harness.client.get(f"{SYSTEM}?{query}", headers=headers)

@@ -4,6 +4,8 @@ be neither read nor guessed from suggestions), the registration rate limit, and
 
 from __future__ import annotations
 
+import httpx2 as httpx
+
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Harness, unique_email
 from tests.graphql.conftest import code, data, gql
 
@@ -16,7 +18,7 @@ ENV = {
 }
 
 
-def _messages(response) -> list[str]:  # type: ignore[no-untyped-def]
+def _messages(response: httpx.Response) -> list[str]:
     assert response.status_code == 400, response.text
     assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION"
     return [e["message"] for e in response.json()["errors"][0]["extensions"]["errors"]]

@@ -4,7 +4,9 @@ types, default modes, cookies and error shapes, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import httpx2 as httpx
 import pytest
 
 from authgate import totp
@@ -24,10 +26,12 @@ LOGOUT = """mutation Logout($token: String, $mode: auth_mode) {
 }"""
 
 
-def _login(harness: Harness, email: str, password: str = PASSWORD, **extra: str) -> dict:  # type: ignore[type-arg]
+def _login(harness: Harness, email: str, password: str = PASSWORD, **extra: str) -> dict[str, Any]:
     harness.client.cookies.clear()
-    tokens: dict = data(gql(harness, LOGIN, {"email": email, "password": password, **extra}))  # type: ignore[type-arg]
-    return tokens["auth_login"]
+    tokens: dict[str, Any] = data(
+        gql(harness, LOGIN, {"email": email, "password": password, **extra})
+    )["auth_login"]
+    return tokens
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -366,9 +370,9 @@ def test_users_me(harness: Harness) -> None:
     assert _messages(anonymous) == ['Cannot query field "users_me" on type "Query".']
 
 
-def _messages(response: object) -> list[str]:
-    assert getattr(response, "status_code", None) == 400
-    errors = response.json()["errors"][0]["extensions"]["errors"]  # type: ignore[attr-defined]
+def _messages(response: httpx.Response) -> list[str]:
+    assert response.status_code == 400
+    errors = response.json()["errors"][0]["extensions"]["errors"]
     return [entry["message"] for entry in errors]
 
 

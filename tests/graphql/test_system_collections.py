@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2 as httpx
+
 from tests.conftest import PASSWORD, unique_email
-from tests.graphql.conftest import World, code, data, error, gql
+from tests.graphql.conftest import Caller, World, code, data, error, gql
 
 
-def _as(world: World, caller: Any, query: str, variables: dict[str, Any] | None = None) -> Any:
+def _as(
+    world: World, caller: Caller, query: str, variables: dict[str, Any] | None = None
+) -> httpx.Response:
     return gql(world.harness, query, variables, headers=caller.headers)
 
 

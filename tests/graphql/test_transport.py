@@ -3,6 +3,7 @@ and error), the limits on hostile documents, and tokens as for REST."""
 
 from __future__ import annotations
 
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, Harness
@@ -18,7 +19,7 @@ ENV = {
 }
 
 
-def _validation_messages(response) -> list[str]:  # type: ignore[no-untyped-def]
+def _validation_messages(response: httpx.Response) -> list[str]:
     assert response.status_code == 400, response.text
     body = response.json()["errors"][0]
     assert body["message"] == "GraphQL validation error."

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
 from authgate.access.model import PUBLIC_POLICY_ID
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
+from authgate.graphql.engine import GraphQLEngine
 from authgate.mail.outbox import MemoryOutbox
+from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_TOKEN, settings_for_tests
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
 from tests.support.clock import FrozenClock
@@ -61,7 +65,7 @@ def pair(
         yield one, two
 
 
-def _query(client: TestClient, query: str, headers: dict[str, str] | None = None) -> Any:
+def _query(client: TestClient, query: str, headers: dict[str, str] | None = None) -> httpx.Response:
     return client.post("/graphql", json={"query": query}, headers=headers or {})
 
 
@@ -131,8 +135,11 @@ def test_a_new_field_shows_on_the_other_instance(pair: tuple[TestClient, TestCli
 
 def test_schemas_are_cached_per_permission_set(pair: tuple[TestClient, TestClient]) -> None:
     one, _ = pair
-    # The engine whose ``sdl`` app.py bound for /server/specs/graphql.
-    engine = one.app.services.graphql_sdl.func.__self__  # type: ignore[attr-defined]
+    assert isinstance(one.app, Pipeline)
+    sdl = one.app.services.graphql_sdl  # app.py binds the engine's sdl to GraphQL's services
+    assert isinstance(sdl, partial)
+    engine = getattr(sdl.func, "__self__", None)
+    assert isinstance(engine, GraphQLEngine)
     _query(one, "{ notes { body } }", ADMIN)
     cached = len(engine.schemas.entries)
 

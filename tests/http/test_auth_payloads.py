@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import PASSWORD, Harness, unique_email
 
 
-def _error(response: object) -> tuple[int, str, str]:
-    error = response.json()["errors"][0]  # type: ignore[attr-defined]
-    return response.status_code, error["extensions"]["code"], error["message"]  # type: ignore[attr-defined]
+def _error(response: httpx.Response) -> tuple[int, str, str]:
+    error = response.json()["errors"][0]
+    return response.status_code, error["extensions"]["code"], error["message"]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_registration_and_users_refuse_a_long_local_part_too(harness: Harness) -
 
 def _reset_token(harness: Harness, email: str) -> str:
     harness.client.post("/auth/password/request", json={"email": email})
-    url = [m for m in harness.outbox.sent if m.to == email][-1].data["url"]
+    url: str = [m for m in harness.outbox.sent if m.to == email][-1].data["url"]
     return parse_qs(urlsplit(url).query)["token"][0]
 
 

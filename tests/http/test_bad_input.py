@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Harness
 
 
-def _error(response: object) -> dict:  # type: ignore[type-arg]
-    body = response.json()  # type: ignore[attr-defined]
+def _error(response: httpx.Response) -> dict[str, Any]:
+    body = response.json()
     assert set(body) == {"errors"}
-    return body["errors"][0]  # type: ignore[no-any-return]
+    error: dict[str, Any] = body["errors"][0]
+    return error
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from tests.conftest import Harness
 
@@ -23,7 +23,7 @@ def _admin_id(harness: Harness) -> str:
 
 
 def _set_active(harness: Harness, *user_ids: str) -> None:
-    def work(conn: Any) -> None:
+    def work(conn: Connection) -> None:
         for user_id in user_ids:
             conn.execute(
                 text("UPDATE directus_users SET status = 'active' WHERE id = :id"), {"id": user_id}
@@ -98,7 +98,7 @@ _POSTGRES_TRIGGER = [
 
 
 @pytest.fixture
-def failing_user_updates(harness: Harness) -> Any:
+def failing_user_updates(harness: Harness) -> Iterator[None]:
     """A database rule authgate knows nothing about: updating a user's first name to "boom"
     fails inside the database (an error that reaches the log as unexpected); on PostgreSQL
     its message even quotes the stored token hash, as constraint messages quote values."""

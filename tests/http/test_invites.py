@@ -18,7 +18,8 @@ def _admin_role(harness: Harness) -> str:
 
 def _token(harness: Harness, email: str) -> str:
     mail = [m for m in harness.outbox.sent if m.to == email][-1]
-    return parse_qs(urlsplit(mail.data["url"]).query)["token"][0]
+    url: str = mail.data["url"]
+    return parse_qs(urlsplit(url).query)["token"][0]
 
 
 def test_invite_mail_and_accept(harness: Harness) -> None:

@@ -26,11 +26,11 @@ def test_an_impossible_user_key_is_a_bare_forbidden_for_a_roleless_user(
     token = harness.tokens(user["email"])["access_token"]
     harness.client.cookies.clear()
 
-    for kwargs in (
-        {"headers": {"Authorization": f"Bearer {token}"}},
-        {"params": {"access_token": token}},
+    for headers, params in (
+        ({"Authorization": f"Bearer {token}"}, {}),
+        ({}, {"access_token": token}),
     ):
-        response = harness.client.get(path, **kwargs)  # type: ignore[arg-type]
+        response = harness.client.get(path, headers=headers, params=params)
         assert response.status_code == 403
         assert response.json() == BARE
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx2 as httpx
 import pytest
 
 from authgate import totp
@@ -25,7 +26,9 @@ def _from(address: str) -> dict[str, str]:
     return {"X-Forwarded-For": address}
 
 
-def _login(harness: Harness, email: str, password: str, address: str, **extra: Any) -> Any:
+def _login(
+    harness: Harness, email: str, password: str, address: str, **extra: Any
+) -> httpx.Response:
     return harness.client.post(
         "/auth/login",
         json={"email": email, "password": password, **extra},

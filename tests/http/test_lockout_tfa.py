@@ -65,8 +65,11 @@ def _enrol(harness: Harness, headers: dict[str, str], address: str) -> str:
     return secret
 
 
-def _tfa_secret(harness: Harness, user_id: str) -> Any:
-    return harness.sql("SELECT tfa_secret FROM directus_users WHERE id = :u", u=user_id)[0][0]
+def _tfa_secret(harness: Harness, user_id: str) -> str | None:
+    secret: str | None = harness.sql(
+        "SELECT tfa_secret FROM directus_users WHERE id = :u", u=user_id
+    )[0][0]
+    return secret
 
 
 def test_wrong_codes_on_disable_lock_it_and_the_sign_in(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import httpx2 as httpx
+
 from authgate.tokens import jwt
 from tests.conftest import Harness
 
 
-def _refresh(harness: Harness, **body: object) -> object:
+def _refresh(harness: Harness, **body: object) -> httpx.Response:
     harness.client.cookies.clear()
     return harness.client.post("/auth/refresh", json=body)
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import PASSWORD, Harness, unique_email
 
 
 @pytest.fixture
-def registration_on(harness: Harness):  # type: ignore[no-untyped-def]
+def registration_on(harness: Harness) -> Iterator[None]:
     harness.client.patch(
         "/settings",
         json={"public_registration": True, "public_registration_verify_email": True},
@@ -31,7 +33,8 @@ def registration_on(harness: Harness):  # type: ignore[no-untyped-def]
 
 def _token(harness: Harness, email: str) -> str:
     mail = [m for m in harness.outbox.sent if m.to == email][-1]
-    return parse_qs(urlsplit(mail.data["url"]).query)["token"][0]
+    url: str = mail.data["url"]
+    return parse_qs(urlsplit(url).query)["token"][0]
 
 
 def test_registration_is_off_by_default(harness: Harness) -> None:
@@ -95,7 +98,7 @@ def _register(harness: Harness, email: str, password: str, name: str) -> str:
     return _token(harness, email)
 
 
-def _verify(harness: Harness, token: str) -> Any:
+def _verify(harness: Harness, token: str) -> httpx.Response:
     return harness.client.get(
         "/users/register/verify-email", params={"token": token}, follow_redirects=False
     )
@@ -107,12 +110,13 @@ INVALID_CODE = {
 }
 
 
-def _account(harness: Harness, email: str) -> Any:
-    return harness.client.get(
+def _account(harness: Harness, email: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = harness.client.get(
         "/users",
         params={"filter[email][_eq]": email, "fields": "first_name,status"},
         headers=harness.admin,
     ).json()["data"]
+    return found
 
 
 @pytest.mark.parametrize("order", ["attacker first", "owner first"])

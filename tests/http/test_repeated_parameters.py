@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import PASSWORD, Harness, unique_email
@@ -56,9 +57,9 @@ def reader(harness: Harness) -> dict[str, str]:
     return harness.bearer(email)
 
 
-def _reason(response: object) -> str:
-    assert response.status_code == 400, response.text  # type: ignore[attr-defined]
-    error = response.json()["errors"][0]  # type: ignore[attr-defined]
+def _reason(response: httpx.Response) -> str:
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "INVALID_QUERY"
     reason: str = error["extensions"]["reason"]
     return reason

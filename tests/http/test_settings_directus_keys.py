@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import Harness, unique_email
@@ -51,7 +52,7 @@ def _app_user(harness: Harness) -> str:
     return str(harness.create_user(unique_email("settings-app"), role=role)["email"])
 
 
-def _get(harness: Harness, path: str, email: str | None, transport: str) -> Any:
+def _get(harness: Harness, path: str, email: str | None, transport: str) -> httpx.Response:
     """GET ``path`` as the admin (static token) or as ``email`` through ``transport``."""
     if email is None:
         return harness.client.get(path, headers=harness.admin)
@@ -160,7 +161,7 @@ def test_the_mcp_and_ai_settings_keep_what_is_written(harness: Harness) -> None:
     assert restored.json()["data"]["mcp_system_prompt_enabled"] is True
 
 
-def _gql(harness: Harness, query: str, headers: dict[str, str]) -> Any:
+def _gql(harness: Harness, query: str, headers: dict[str, str]) -> httpx.Response:
     return harness.client.post("/graphql/system", json={"query": query}, headers=headers)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import httpx2 as httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, Harness
 
 
-def _statements(harness: Harness, call) -> int:  # type: ignore[no-untyped-def]
+def _statements(harness: Harness, call: Callable[[], httpx.Response]) -> int:
     before = harness.db.statements
     response = call()
     assert response.status_code == 200, response.text
@@ -97,7 +100,7 @@ def test_items_read_under_a_permission_filter(harness: Harness) -> None:
     headers = harness.bearer(user["email"])
     harness.client.post("/items/counted_notes", json={"body": "mine"}, headers=headers)
 
-    def read():  # type: ignore[no-untyped-def]
+    def read() -> httpx.Response:
         return harness.client.get(
             "/items/counted_notes", params={"fields": "body"}, headers=headers
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -9,13 +10,16 @@ import pytest
 from authgate import totp
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Harness
 
+# the user, their Authorization header and their TOTP secret
+Enrolled = tuple[dict[str, Any], dict[str, str], str]
+
 
 def _code(harness: Harness, secret: str, steps_back: int = 0) -> str:
     return totp.code_at(secret, totp.step_at(harness.clock.now()) - steps_back)
 
 
 @pytest.fixture
-def enrolled(harness: Harness) -> tuple[dict, dict, str]:  # type: ignore[type-arg]
+def enrolled(harness: Harness) -> Enrolled:
     role = harness.create_role("TFA users")
     harness.grant(
         role, "directus_users", "update", fields="tfa_secret", rule={"id": {"_eq": "$CURRENT_USER"}}
@@ -86,7 +90,7 @@ def test_a_password_that_is_not_a_string_is_a_missing_one(
     }
 
 
-def test_login_needs_the_code(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
+def test_login_needs_the_code(harness: Harness, enrolled: Enrolled) -> None:
     user, _, secret = enrolled
 
     without = harness.login(user["email"])
@@ -104,8 +108,8 @@ def test_login_needs_the_code(harness: Harness, enrolled: tuple) -> None:  # typ
 
 
 def test_the_previous_step_is_accepted_and_older_ones_are_not(
-    harness: Harness, enrolled: tuple
-) -> None:  # type: ignore[type-arg]
+    harness: Harness, enrolled: Enrolled
+) -> None:
     user, _, secret = enrolled
 
     previous = harness.login(user["email"], otp=_code(harness, secret, steps_back=1))
@@ -116,7 +120,7 @@ def test_the_previous_step_is_accepted_and_older_ones_are_not(
     assert too_old.status_code == 401
 
 
-def test_a_code_works_only_once(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
+def test_a_code_works_only_once(harness: Harness, enrolled: Enrolled) -> None:
     user, _, secret = enrolled
     code = _code(harness, secret)
 
@@ -130,7 +134,7 @@ def test_a_code_works_only_once(harness: Harness, enrolled: tuple) -> None:  # t
     )
 
 
-def test_the_secret_is_sealed_at_rest(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
+def test_the_secret_is_sealed_at_rest(harness: Harness, enrolled: Enrolled) -> None:
     user, _, secret = enrolled
 
     stored = harness.sql("SELECT tfa_secret FROM directus_users WHERE id = :id", id=user["id"])[0][
@@ -145,7 +149,7 @@ def test_the_secret_is_sealed_at_rest(harness: Harness, enrolled: tuple) -> None
     assert read.status_code == 200
 
 
-def test_enable_errors(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
+def test_enable_errors(harness: Harness, enrolled: Enrolled) -> None:
     _, headers, secret = enrolled
 
     already = harness.client.post(
@@ -198,7 +202,7 @@ def test_enable_needs_update_permission_on_the_secret(harness: Harness) -> None:
     assert response.status_code == 403
 
 
-def test_disable_with_a_code_and_by_an_admin(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
+def test_disable_with_a_code_and_by_an_admin(harness: Harness, enrolled: Enrolled) -> None:
     user, headers, secret = enrolled
 
     wrong = harness.client.post("/users/me/tfa/disable", json={"otp": "abcdef"}, headers=headers)
@@ -216,7 +220,7 @@ def test_disable_with_a_code_and_by_an_admin(harness: Harness, enrolled: tuple) 
     assert harness.login(user["email"]).status_code == 200
 
 
-def test_admin_disables_another_users_tfa(harness: Harness, enrolled: tuple) -> None:  # type: ignore[type-arg]
+def test_admin_disables_another_users_tfa(harness: Harness, enrolled: Enrolled) -> None:
     user, headers, _ = enrolled
 
     refused = harness.client.post(f"/users/{user['id']}/tfa/disable", headers=headers)

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
+import httpx2 as httpx
 import jwt as pyjwt
 import pytest
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, Harness
 
 
-def _code(response: object) -> str:
-    return response.json()["errors"][0]["extensions"]["code"]  # type: ignore[attr-defined]
+def _code(response: httpx.Response) -> str:
+    code: str = response.json()["errors"][0]["extensions"]["code"]
+    return code
 
 
 def _forge(harness: Harness, secret: str | None = None, **claims: object) -> str:
     now = int(harness.clock.now().timestamp())
-    payload = {
+    payload: dict[str, object] = {
         "id": "00000000-0000-4000-8000-000000000000",
         "role": None,
         "app_access": False,
@@ -124,7 +127,7 @@ def test_a_stale_token_breaks_even_the_login_route(harness: Harness) -> None:
 )
 def test_jwt_failures(harness: Harness, case: str, status: int, code: str) -> None:
     past = int(harness.clock.now().timestamp()) - 1
-    token = {
+    forgers: dict[str, Callable[[], str]] = {
         "expired": lambda: _forge(harness, exp=past),
         "other secret": lambda: _forge(harness, secret="another-secret-another-secret-1234"),
         "expired with other secret": lambda: _forge(
@@ -144,7 +147,8 @@ def test_jwt_failures(harness: Harness, case: str, status: int, code: str) -> No
             email=ADMIN_EMAIL,
         ),
         "garbage": lambda: "garbage",
-    }[case]()
+    }
+    token = forgers[case]()
 
     response = harness.client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
 
@@ -162,7 +166,7 @@ def test_alg_none_is_refused(harness: Harness) -> None:
             "admin_access": True,
             "exp": int(time.time()) + 600,
         },
-        key=None,
+        key="",
         algorithm="none",
     )
     assert unsigned.startswith(header)

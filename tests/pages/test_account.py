@@ -4,6 +4,7 @@ QR code, disabling it, and the static token shown once."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -14,16 +15,16 @@ from tests.pages.conftest import Pages, code_for, notice_of, problem_of, title_o
 
 
 @pytest.fixture
-def member(pages: Pages, member_role: str) -> dict:  # type: ignore[type-arg]
+def member(pages: Pages, member_role: str) -> dict[str, Any]:
     user = pages.user(role=member_role)
     pages.sign_in(user["email"], PASSWORD)
     return user
 
 
-def _me(harness: Harness, fields: str) -> dict:  # type: ignore[type-arg]
+def _me(harness: Harness, fields: str) -> dict[str, Any]:
     response = harness.client.get("/users/me", params={"fields": fields})
     assert response.status_code == 200, response.text
-    data: dict = response.json()["data"]  # type: ignore[type-arg]
+    data: dict[str, Any] = response.json()["data"]
     return data
 
 
@@ -33,7 +34,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(pages: Pages) -> None:
     assert response.headers["location"] == "/admin/login?redirect=/admin/account"
 
 
-def test_the_account_page_shows_the_person(pages: Pages, member: dict) -> None:  # type: ignore[type-arg]
+def test_the_account_page_shows_the_person(pages: Pages, member: dict[str, Any]) -> None:
     page = pages.get("/admin/account")
 
     assert page.status_code == 200
@@ -46,7 +47,7 @@ def test_the_account_page_shows_the_person(pages: Pages, member: dict) -> None: 
 def test_the_profile_is_saved_through_the_api_rules(
     pages: Pages,
     harness: Harness,
-    member: dict,  # type: ignore[type-arg]
+    member: dict[str, Any],
 ) -> None:
     response = pages.post(
         "/admin/account/profile",
@@ -64,7 +65,7 @@ def test_the_profile_is_saved_through_the_api_rules(
     assert "<script>alert(1)</script>" not in page.text
 
 
-def test_an_invalid_email_is_explained(pages: Pages, member: dict) -> None:  # type: ignore[type-arg]
+def test_an_invalid_email_is_explained(pages: Pages, member: dict[str, Any]) -> None:
     response = pages.post("/admin/account/email", {"email": "nope"}, on="/admin/account")
 
     assert response.status_code == 400
@@ -72,7 +73,7 @@ def test_an_invalid_email_is_explained(pages: Pages, member: dict) -> None:  # t
     assert 'value="nope"' in response.text
 
 
-def test_the_email_can_change(pages: Pages, harness: Harness, member: dict) -> None:  # type: ignore[type-arg]
+def test_the_email_can_change(pages: Pages, harness: Harness, member: dict[str, Any]) -> None:
     new = unique_email("renamed")
 
     response = pages.post("/admin/account/email", {"email": new}, on="/admin/account")
@@ -81,7 +82,7 @@ def test_the_email_can_change(pages: Pages, harness: Harness, member: dict) -> N
     assert _me(harness, "email") == {"email": new}
 
 
-def test_a_taken_email_is_refused(pages: Pages, harness: Harness, member: dict) -> None:  # type: ignore[type-arg]
+def test_a_taken_email_is_refused(pages: Pages, harness: Harness, member: dict[str, Any]) -> None:
     other = pages.user()["email"]
 
     response = pages.post("/admin/account/email", {"email": other}, on="/admin/account")
@@ -93,7 +94,7 @@ def test_a_taken_email_is_refused(pages: Pages, harness: Harness, member: dict) 
 def test_the_password_policy_is_shown_and_applied(
     pages: Pages,
     harness: Harness,
-    member: dict,  # type: ignore[type-arg]
+    member: dict[str, Any],
 ) -> None:
     harness.client.patch(
         "/settings", json={"auth_password_policy": messages.STRONG_POLICY}, headers=harness.admin
@@ -116,7 +117,7 @@ def test_the_password_policy_is_shown_and_applied(
 def test_changing_the_password_keeps_this_session_only(
     pages: Pages,
     harness: Harness,
-    member: dict,  # type: ignore[type-arg]
+    member: dict[str, Any],
 ) -> None:
     other_session = harness.tokens(member["email"])["refresh_token"]
     harness.client.cookies.clear()
@@ -147,7 +148,7 @@ class TestTwoFactor:
     def test_enrolment_shows_a_qr_code_and_the_secret(
         self,
         pages: Pages,
-        member: dict,  # type: ignore[type-arg]
+        member: dict[str, Any],
     ) -> None:
         page, secret = self._start(pages)
 
@@ -159,7 +160,7 @@ class TestTwoFactor:
     def test_a_wrong_password_stops_the_enrolment(
         self,
         pages: Pages,
-        member: dict,  # type: ignore[type-arg]
+        member: dict[str, Any],
     ) -> None:
         response = pages.post(
             "/admin/account/two-factor/start", {"password": "wrong"}, on="/admin/account"
@@ -172,7 +173,7 @@ class TestTwoFactor:
         self,
         pages: Pages,
         harness: Harness,
-        member: dict,  # type: ignore[type-arg]
+        member: dict[str, Any],
     ) -> None:
         page, secret = self._start(pages)
         url = re.search(r'name="otpauth_url" value="([^"]+)"', page)
@@ -193,7 +194,7 @@ class TestTwoFactor:
         self,
         pages: Pages,
         harness: Harness,
-        member: dict,  # type: ignore[type-arg]
+        member: dict[str, Any],
     ) -> None:
         page, secret = self._start(pages)
         url = re.search(r'name="otpauth_url" value="([^"]+)"', page)
@@ -224,7 +225,7 @@ class TestStaticToken:
         self,
         pages: Pages,
         harness: Harness,
-        member: dict,  # type: ignore[type-arg]
+        member: dict[str, Any],
     ) -> None:
         created = pages.post("/admin/account/token", {}, on="/admin/account")
 
@@ -249,10 +250,12 @@ class TestStaticToken:
         self,
         pages: Pages,
         harness: Harness,
-        member: dict,  # type: ignore[type-arg]
+        member: dict[str, Any],
     ) -> None:
         created = pages.post("/admin/account/token", {}, on="/admin/account")
-        token = re.search(r'class="secret token">([^<]+)<', created.text).group(1)  # type: ignore[union-attr]
+        shown = re.search(r'class="secret token">([^<]+)<', created.text)
+        assert shown is not None
+        token = shown.group(1)
 
         removed = pages.post("/admin/account/token/remove", {}, on="/admin/account")
 

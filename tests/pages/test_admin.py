@@ -4,6 +4,7 @@ change made by the API's own services."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -20,11 +21,11 @@ def admin(pages: Pages) -> Pages:
     return pages
 
 
-def _user(harness: Harness, key: str) -> dict:  # type: ignore[type-arg]
+def _user(harness: Harness, key: str) -> dict[str, Any]:
     response = harness.client.get(
         f"/users/{key}", params={"fields": "status,role,tfa_secret"}, headers=harness.admin
     )
-    data: dict = response.json()["data"]  # type: ignore[type-arg]
+    data: dict[str, Any] = response.json()["data"]
     return data
 
 

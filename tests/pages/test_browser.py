@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2 as httpx
 import pytest
@@ -24,6 +24,9 @@ from authgate import totp
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, unique_email
 from tests.e2e.conftest import Mailbox, Server, _Handler, free_port, start_server
 from tests.pages.conftest import SELF_SERVICE_FIELDS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 pytestmark = pytest.mark.e2e
 
@@ -59,11 +62,11 @@ class Chromium:
     started again only if a later test asks for it."""
 
     def __init__(self) -> None:
-        self._playwright: Any = None
-        self._browser: Any = None
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
 
     @property
-    def browser(self) -> Any:
+    def browser(self) -> Browser:
         if self._browser is None:
             if not CHROMIUM.exists():
                 _missing(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
@@ -78,7 +81,7 @@ class Chromium:
             )
         return self._browser
 
-    def new_context(self, **options: Any) -> Any:
+    def new_context(self, **options: Any) -> BrowserContext:
         return self.browser.new_context(**options)
 
     def close(self) -> None:
@@ -140,7 +143,7 @@ def member_role(site: Server) -> str:
 
 
 @pytest.fixture
-def page(browser: Any, site: Server) -> Iterator[Any]:
+def page(browser: Chromium, site: Server) -> Iterator[Page]:
     """A fresh browser context (its own cookies) and a page in it."""
     context = browser.new_context(base_url=site.url, viewport={"width": 1100, "height": 820})
     context.set_default_timeout(TIMEOUT_MS)
@@ -150,22 +153,23 @@ def page(browser: Any, site: Server) -> Iterator[Any]:
     context.close()
 
 
-def shot(tab: Any, name: str) -> None:
+def shot(tab: Page, name: str) -> None:
     tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(tab: Any, email: str, password: str) -> None:
+def sign_in(tab: Page, email: str, password: str) -> None:
     tab.goto("/admin/login")
     tab.get_by_label("Email address").fill(email)
     tab.get_by_label("Password").fill(password)
-    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_role("button", name="Sign in", exact=True).click()
 
 
-def api_me(site: Server, headers: dict[str, str], fields: str) -> Any:
+def api_me(site: Server, headers: dict[str, str], fields: str) -> dict[str, Any]:
     with httpx.Client(base_url=site.url, timeout=15.0) as api:
         response = api.get("/users/me", params={"fields": fields}, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()["data"]
+    data: dict[str, Any] = response.json()["data"]
+    return data
 
 
 def bearer(site: Server, email: str, password: str) -> dict[str, str]:
@@ -185,7 +189,9 @@ def code(secret: str, steps_back: int = 0) -> str:
 # ------------------------------------------------------------------------------ flows
 
 
-def test_sign_in_and_out_without_javascript(browser: Any, site: Server, member_role: str) -> None:
+def test_sign_in_and_out_without_javascript(
+    browser: Chromium, site: Server, member_role: str
+) -> None:
     email = unique_email("browser")
     site.create_user(email, PASSWORD, role=member_role, first_name="Ada")
     context = browser.new_context(base_url=site.url, java_script_enabled=False)
@@ -212,7 +218,7 @@ def test_sign_in_and_out_without_javascript(browser: Any, site: Server, member_r
         context.close()
 
 
-def test_sign_in_with_two_factor(page: Any, site: Server, member_role: str) -> None:
+def test_sign_in_with_two_factor(page: Page, site: Server, member_role: str) -> None:
     email = unique_email("tfa-login")
     site.create_user(email, PASSWORD, role=member_role)
     headers = bearer(site, email, PASSWORD)
@@ -235,7 +241,7 @@ def test_sign_in_with_two_factor(page: Any, site: Server, member_role: str) -> N
 
 
 def test_two_factor_enrolment_from_the_account_page(
-    page: Any, site: Server, member_role: str
+    page: Page, site: Server, member_role: str
 ) -> None:
     email = unique_email("enrol")
     site.create_user(email, PASSWORD, role=member_role)
@@ -260,12 +266,12 @@ def test_two_factor_enrolment_from_the_account_page(
     assert me == {"tfa_secret": "**********"}
 
 
-def _session_cookie(tab: Any) -> str:
+def _session_cookie(tab: Page) -> str:
     cookie = next(c for c in tab.context.cookies() if c["name"] == "directus_session_token")
     return f"directus_session_token={cookie['value']}"
 
 
-def test_forgot_password_through_the_mail(page: Any, site: Server) -> None:
+def test_forgot_password_through_the_mail(page: Page, site: Server) -> None:
     assert site.mailbox is not None
     email = unique_email("forgot")
     site.create_user(email, PASSWORD)
@@ -299,7 +305,7 @@ def test_forgot_password_through_the_mail(page: Any, site: Server) -> None:
     shot(page, "reset-link-used")
 
 
-def test_accept_an_invitation(page: Any, site: Server, member_role: str) -> None:
+def test_accept_an_invitation(page: Page, site: Server, member_role: str) -> None:
     assert site.mailbox is not None
     email = unique_email("invited")
     with httpx.Client(base_url=site.url, headers=site.admin, timeout=15.0) as api:
@@ -320,7 +326,7 @@ def test_accept_an_invitation(page: Any, site: Server, member_role: str) -> None
     assert page.get_by_role("textbox", name="Email address").input_value() == email
 
 
-def test_generate_a_static_token_and_use_it(page: Any, site: Server, member_role: str) -> None:
+def test_generate_a_static_token_and_use_it(page: Page, site: Server, member_role: str) -> None:
     email = unique_email("token")
     site.create_user(email, PASSWORD, role=member_role)
     sign_in(page, email, PASSWORD)
@@ -337,7 +343,7 @@ def test_generate_a_static_token_and_use_it(page: Any, site: Server, member_role
     assert page.get_by_role("button", name="Replace the token").is_visible()
 
 
-def test_an_administrator_creates_a_user_and_suspends_another(page: Any, site: Server) -> None:
+def test_an_administrator_creates_a_user_and_suspends_another(page: Page, site: Server) -> None:
     created_email = unique_email("made-by-admin")
     victim_email = unique_email("to-suspend")
     victim = site.create_user(victim_email, PASSWORD)
@@ -370,7 +376,7 @@ def test_an_administrator_creates_a_user_and_suspends_another(page: Any, site: S
     shot(page, "settings")
 
 
-def test_the_pages_on_a_phone(browser: Any, site: Server) -> None:
+def test_the_pages_on_a_phone(browser: Chromium, site: Server) -> None:
     context = browser.new_context(
         base_url=site.url, viewport={"width": 375, "height": 740}, is_mobile=True
     )
@@ -391,7 +397,7 @@ def test_the_pages_on_a_phone(browser: Any, site: Server) -> None:
 
 
 def test_a_member_sees_a_403_page_for_admin_pages(
-    page: Any, site: Server, member_role: str
+    page: Page, site: Server, member_role: str
 ) -> None:
     email = unique_email("member")
     site.create_user(email, PASSWORD, role=member_role)
@@ -400,6 +406,7 @@ def test_a_member_sees_a_403_page_for_admin_pages(
 
     response = page.goto("/admin/users")
 
+    assert response is not None
     assert response.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "Administrators only"
     shot(page, "forbidden")
@@ -446,7 +453,7 @@ def evil_server(site: Server) -> Iterator[int]:
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"], ids=["cross-site", "same-site"])
 def test_a_forged_cross_site_form_post_is_refused(
-    page: Any, site: Server, member_role: str, evil_server: int, host: str
+    page: Page, site: Server, member_role: str, evil_server: int, host: str
 ) -> None:
     """The victim is signed in; another site's page posts a profile change in their browser.
     From ``localhost`` (another site) the Lax cookies stay home; from another port of

@@ -3,6 +3,7 @@ A link's token is taken from the address once and never shown in an address agai
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -205,7 +206,7 @@ class TestRegistration:
         assert 'action="/admin/register"' not in response.text
 
     @pytest.fixture
-    def open_registration(self, harness: Harness):  # type: ignore[no-untyped-def]
+    def open_registration(self, harness: Harness) -> Iterator[None]:
         harness.client.patch(
             "/settings",
             json={"public_registration": True, "public_registration_verify_email": True},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from http.cookies import SimpleCookie
 
+import httpx2 as httpx
 import pytest
 
 from authgate.pages import messages
@@ -19,9 +20,9 @@ from tests.pages.conftest import (
 )
 
 
-def _cookies(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _cookies(response: httpx.Response) -> dict[str, str]:
     """Set-Cookie headers by cookie name (the whole header text)."""
-    found = {}
+    found: dict[str, str] = {}
     for header in response.headers.get_list("set-cookie"):
         jar: SimpleCookie = SimpleCookie()
         jar.load(header)

@@ -27,17 +27,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx2 as httpx
 import pytest
+from sqlalchemy import Connection, RowMapping
 from starlette.testclient import TestClient
 
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
+from authgate.config import Settings
 from authgate.mail.outbox import MemoryOutbox
 from authgate.storage.db import Database
+from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_TOKEN, settings_for_tests
 from tests.sso.peers.saml_idp.peer import SamlIdp, installed
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
@@ -189,14 +192,13 @@ def closed_port() -> str:
 @dataclass
 class SsoApp:
     client: TestClient
-    app: Any
-    settings: Any
+    app: Pipeline
+    settings: Settings
     backend: str
 
     @property
     def db(self) -> Database:
-        db: Database = self.app.services.db
-        return db
+        return self.app.services.db
 
     @property
     def admin(self) -> dict[str, str]:
@@ -206,7 +208,7 @@ class SsoApp:
         """A role; with ``enforce_tfa``, a policy of its own that enforces two-factor."""
         from authgate.storage.tables import access, policies, roles
 
-        def work(conn: Any) -> None:
+        def work(conn: Connection) -> None:
             conn.execute(roles.insert().values(id=role_id, name=name))
             if enforce_tfa:
                 policy = str(uuid.uuid4())
@@ -224,7 +226,7 @@ class SsoApp:
 
         from authgate.storage.tables import users
 
-        def read(conn: Any) -> Any:
+        def read(conn: Connection) -> RowMapping | None:
             statement = select(users).where(
                 func.lower(users.c.external_identifier) == identifier.lower()
             )
@@ -424,8 +426,14 @@ class Browser:
         return parser.forms[0] if parser.forms else None
 
 
+class BrowserFactory(Protocol):
+    """Makes a ``Browser`` in front of ``app`` (closed when the test ends)."""
+
+    def __call__(self, app: httpx.Client, origin: str = APP_ORIGIN) -> Browser: ...
+
+
 @pytest.fixture
-def browser_factory() -> Iterator[Any]:
+def browser_factory() -> Iterator[BrowserFactory]:
     made: list[Browser] = []
 
     def make(app: httpx.Client, origin: str = APP_ORIGIN) -> Browser:

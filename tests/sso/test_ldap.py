@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 
 from authgate import totp
@@ -152,14 +153,14 @@ def person(slapd: Slapd, **fields: Any) -> tuple[str, str]:
 
 def login(
     app: SsoApp, provider: str, identifier: str, password: str = PASSWORD, **body: Any
-) -> Any:
+) -> httpx.Response:
     app.client.cookies.clear()
     return app.client.post(
         f"/auth/login/{provider}", json={"identifier": identifier, "password": password, **body}
     )
 
 
-def error_code(response: Any) -> str:
+def error_code(response: httpx.Response) -> str:
     code: str = response.json()["errors"][0]["extensions"]["code"]
     return code
 

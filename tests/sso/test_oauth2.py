@@ -10,7 +10,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.sso.conftest import Browser, OidcPeer, SsoApp, callbacks, new_login, sso_app
+from tests.sso.conftest import (
+    Browser,
+    BrowserFactory,
+    OidcPeer,
+    SsoApp,
+    callbacks,
+    new_login,
+    sso_app,
+)
 
 STAFF_ROLE = "6a0c1e55-8f0b-4c11-a2b3-5d6e7f809101"
 PASSWORD = "peer-Passw0rd"
@@ -67,7 +75,7 @@ def app(
 
 
 @pytest.fixture
-def browser(app: SsoApp, browser_factory: Any) -> Browser:
+def browser(app: SsoApp, browser_factory: BrowserFactory) -> Browser:
     app.client.cookies.clear()
     made: Browser = browser_factory(app.client)
     return made

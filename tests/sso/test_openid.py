@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import httpx2 as httpx
 import pytest
 
 from authgate import totp
@@ -17,6 +18,7 @@ from authgate.providers.accounts import open_auth_data
 from tests.sso.conftest import (
     APP_ORIGIN,
     Browser,
+    BrowserFactory,
     OidcPeer,
     SsoApp,
     callbacks,
@@ -79,7 +81,7 @@ def app(
 
 
 @pytest.fixture
-def browser(app: SsoApp, browser_factory: Any) -> Browser:
+def browser(app: SsoApp, browser_factory: BrowserFactory) -> Browser:
     app.client.cookies.clear()
     made: Browser = browser_factory(app.client)
     return made
@@ -219,7 +221,7 @@ def test_without_a_mapped_group_the_default_role_applies(
 
 
 def test_a_returning_user_is_the_same_user_and_the_mapping_follows_the_groups(
-    app: SsoApp, oidc_peer: OidcPeer, browser_factory: Any
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: BrowserFactory
 ) -> None:
     login = account(oidc_peer, groups=["staff"])
     first = browser_factory(app.client).login("/auth/login/op", login=login, password=PASSWORD)
@@ -239,7 +241,7 @@ def test_a_returning_user_is_the_same_user_and_the_mapping_follows_the_groups(
 
 
 def test_sync_user_info_updates_names_and_email(
-    app: SsoApp, oidc_peer: OidcPeer, browser_factory: Any
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: BrowserFactory
 ) -> None:
     login = account(oidc_peer)
     browser_factory(app.client).login("/auth/login/synced", login=login, password=PASSWORD)
@@ -340,7 +342,7 @@ def test_mode_cookie_gives_a_refresh_cookie(
 # --------------------------------------------------------------------------- what is refused
 
 
-def _state_cookie(flow_start: Any) -> tuple[str, str]:
+def _state_cookie(flow_start: httpx.Response) -> tuple[str, str]:
     name, _, rest = flow_start.headers["set-cookie"].partition("=")
     return name, rest.split(";", 1)[0]
 
@@ -480,7 +482,7 @@ def test_an_error_answer_of_the_provider_is_invalid_credentials(
 
 
 def test_two_factor_needs_the_code_given_at_the_start(
-    app: SsoApp, oidc_peer: OidcPeer, browser_factory: Any
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: BrowserFactory
 ) -> None:
     login = account(oidc_peer)
     browser_factory(app.client).login("/auth/login/op", login=login, password=PASSWORD)

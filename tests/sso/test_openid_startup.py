@@ -10,14 +10,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
 import pytest
 
 from authgate.config import ConfigError
-from tests.sso.conftest import APP_ORIGIN, OidcPeer, callbacks, free_port, sso_app
+from authgate.providers.openid import OpenIDProvider
+from tests.sso.conftest import APP_ORIGIN, BrowserFactory, OidcPeer, callbacks, free_port, sso_app
 from tests.sso.test_openid import PASSWORD, account
 
 # ------------------------------------------------------------------------- configuration
@@ -50,7 +51,7 @@ def _settings_env(peer: OidcPeer, **extra: str) -> dict[str, str]:
     ],
 )
 def test_a_misconfigured_provider_stops_the_start_naming_the_variable(
-    oidc_peer: OidcPeer, tmp_path: Any, extra: dict[str, str], variable: str
+    oidc_peer: OidcPeer, tmp_path: Path, extra: dict[str, str], variable: str
 ) -> None:
     with (
         pytest.raises(ConfigError) as raised,
@@ -62,7 +63,7 @@ def test_a_misconfigured_provider_stops_the_start_naming_the_variable(
 
 
 def test_a_failed_discovery_stops_the_start(
-    oidc_peer: OidcPeer, tmp_path: Any, closed_port: str, blackhole: str
+    oidc_peer: OidcPeer, tmp_path: Path, closed_port: str, blackhole: str
 ) -> None:
     for issuer in (closed_port, blackhole, oidc_peer.url("/jwks")):
         env = _settings_env(oidc_peer, AUTH_CORP_ISSUER_URL=issuer)
@@ -73,7 +74,7 @@ def test_a_failed_discovery_stops_the_start(
 
 
 def test_the_discovery_document_url_is_accepted_as_issuer(
-    oidc_peer: OidcPeer, tmp_path: Any
+    oidc_peer: OidcPeer, tmp_path: Path
 ) -> None:
     issuer = oidc_peer.url("/.well-known/openid-configuration")
     with sso_app(_settings_env(oidc_peer, AUTH_CORP_ISSUER_URL=issuer), "sqlite", tmp_path) as app:
@@ -125,7 +126,7 @@ def forwarder(port: int, target: str) -> Iterator[None]:
 
 
 def test_a_provider_allowed_to_fail_discovery_is_retried_in_the_background(
-    oidc_peer: OidcPeer, tmp_path: Any
+    oidc_peer: OidcPeer, tmp_path: Path
 ) -> None:
     port = free_port()
     env = _settings_env(
@@ -136,6 +137,7 @@ def test_a_provider_allowed_to_fail_discovery_is_retried_in_the_background(
     with sso_app(env, "sqlite", tmp_path) as app:
         unavailable = app.client.get("/auth/login/corp?redirect=/app")
         provider = app.app.services.providers.get("corp")
+        assert isinstance(provider, OpenIDProvider)
         with forwarder(port, oidc_peer.issuer):
             deadline = time.monotonic() + 15
             while provider.metadata is None and time.monotonic() < deadline:
@@ -157,7 +159,7 @@ def test_a_provider_allowed_to_fail_discovery_is_retried_in_the_background(
 
 @pytest.mark.e2e
 def test_a_login_through_a_real_server_process(
-    oidc_peer: OidcPeer, tmp_path: Any, browser_factory: Any
+    oidc_peer: OidcPeer, tmp_path: Path, browser_factory: BrowserFactory
 ) -> None:
     from tests.e2e.conftest import Mailbox, Server, server_env
 

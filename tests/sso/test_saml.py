@@ -10,7 +10,7 @@ import base64
 import dataclasses
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2 as httpx
 import pytest
 from lxml import etree
-from signxml import XMLSigner
+from signxml.signer import XMLSigner
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -26,6 +26,7 @@ from authgate import totp
 from authgate.app import create_app
 from authgate.config.env import read_environment
 from authgate.mail.outbox import MemoryOutbox
+from authgate.providers.saml import SamlProvider
 from authgate.storage.tables import users
 from tests.sso.conftest import APP_ORIGIN, SsoApp, sso_app
 from tests.sso.peers.saml_idp.browser import (
@@ -158,8 +159,12 @@ def app(
         yield running
 
 
+# makes a person at the IdP (their attributes by name), removed when the test ends
+People = Callable[..., Person]
+
+
 @pytest.fixture
-def people(idp: SamlIdp, app: SsoApp) -> Iterator[Any]:
+def people(idp: SamlIdp, app: SsoApp) -> Iterator[People]:
     made: list[Person] = []
 
     def make(**attributes: Any) -> Person:
@@ -253,7 +258,7 @@ def test_a_disallowed_redirect_is_refused_at_the_start(app: SsoApp, redirect: st
 # ------------------------------------------------------------------------------- login
 
 
-def test_a_new_user_signs_in_and_is_created(app: SsoApp, people: Any) -> None:
+def test_a_new_user_signs_in_and_is_created(app: SsoApp, people: People) -> None:
     person = people(identifier="Mixed-Case-ID", given_name="Ada", surname="Lovelace")
 
     response = person.post(person.start("saml", redirect="/app"))
@@ -270,7 +275,7 @@ def test_a_new_user_signs_in_and_is_created(app: SsoApp, people: Any) -> None:
 
 
 def test_a_returning_user_is_the_same_user_and_is_not_updated(
-    app: SsoApp, idp: SamlIdp, people: Any
+    app: SsoApp, idp: SamlIdp, people: People
 ) -> None:
     person = people(given_name="First")
     cookie = app.settings.session_cookie.name
@@ -286,7 +291,7 @@ def test_a_returning_user_is_the_same_user_and_is_not_updated(
     assert after["first_name"] == "First"  # SAML never updates a known user
 
 
-def test_an_absolute_relay_state_on_the_allow_list_is_followed(app: SsoApp, people: Any) -> None:
+def test_an_absolute_relay_state_on_the_allow_list_is_followed(app: SsoApp, people: People) -> None:
     person = people()
 
     response = person.post(person.start("saml", redirect=ALLOWED + "?x=1"))
@@ -295,7 +300,7 @@ def test_an_absolute_relay_state_on_the_allow_list_is_followed(app: SsoApp, peop
     assert response.headers["location"] == ALLOWED + "?x=1"
 
 
-def test_without_relay_state_the_tokens_are_answered_as_json(app: SsoApp, people: Any) -> None:
+def test_without_relay_state_the_tokens_are_answered_as_json(app: SsoApp, people: People) -> None:
     person = people()
 
     response = person.post(person.start("saml"))
@@ -307,7 +312,7 @@ def test_without_relay_state_the_tokens_are_answered_as_json(app: SsoApp, people
     assert refreshed.status_code == 200, refreshed.text
 
 
-def test_cookie_mode_sets_the_refresh_cookie(app: SsoApp, people: Any) -> None:
+def test_cookie_mode_sets_the_refresh_cookie(app: SsoApp, people: People) -> None:
     person = people()
 
     response = person.post(person.start("cookies", redirect="/app"))
@@ -317,7 +322,7 @@ def test_cookie_mode_sets_the_refresh_cookie(app: SsoApp, people: Any) -> None:
     assert app.settings.session_cookie.name not in response.cookies
 
 
-def test_unknown_users_are_refused_without_public_registration(app: SsoApp, people: Any) -> None:
+def test_unknown_users_are_refused_without_public_registration(app: SsoApp, people: People) -> None:
     person = people()
 
     response = person.post(person.start("closed", redirect="/app"))
@@ -327,7 +332,7 @@ def test_unknown_users_are_refused_without_public_registration(app: SsoApp, peop
     assert app.user_by_identifier(f"id-{person.login}") is None
 
 
-def test_an_email_of_another_account_is_invalid_provider(app: SsoApp, people: Any) -> None:
+def test_an_email_of_another_account_is_invalid_provider(app: SsoApp, people: People) -> None:
     email = f"taken-{uuid.uuid4().hex[:8]}@example.com"
     created = app.client.post(
         "/users", json={"email": email, "password": "Local-pw-1"}, headers=app.admin
@@ -340,7 +345,7 @@ def test_an_email_of_another_account_is_invalid_provider(app: SsoApp, people: An
     assert reason(response) == "INVALID_PROVIDER"
 
 
-def test_a_response_signed_as_a_whole_is_accepted(app: SsoApp, people: Any) -> None:
+def test_a_response_signed_as_a_whole_is_accepted(app: SsoApp, people: People) -> None:
     person = people()
     posted = person.start("respsigned", redirect="/app")
     root = etree.fromstring(posted.xml)
@@ -354,7 +359,7 @@ def test_a_response_signed_as_a_whole_is_accepted(app: SsoApp, people: Any) -> N
 
 
 def test_want_assertions_signed_refuses_an_unsignedassertion_of(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = people()
 
@@ -364,7 +369,7 @@ def test_want_assertions_signed_refuses_an_unsignedassertion_of(
     assert refusal_logged(caplog, "WantAssertionsSigned")
 
 
-def test_signed_authn_requests_are_accepted_by_the_idp(app: SsoApp, people: Any) -> None:
+def test_signed_authn_requests_are_accepted_by_the_idp(app: SsoApp, people: People) -> None:
     person = people()
     start = app.client.get("/auth/login/signing", params={"redirect": "/app"})
     query = parse_qs(urlsplit(start.headers["location"]).query)
@@ -384,7 +389,7 @@ def test_signed_authn_requests_are_accepted_by_the_idp(app: SsoApp, people: Any)
 
 
 def test_a_tampered_assertion_fails_its_signature(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = people()
     posted = person.start("saml", redirect="/app")
@@ -399,7 +404,7 @@ def test_a_tampered_assertion_fails_its_signature(
 
 
 def test_an_assertion_signed_by_another_key_is_refused(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = people()
     posted = person.start("saml", redirect="/app")
@@ -427,7 +432,7 @@ def test_an_assertion_signed_by_another_key_is_refused(
 
 
 def test_a_second_unsigned_assertion_wrapped_in_is_refused(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = people()
     posted = person.start("saml", redirect="/app")
@@ -445,13 +450,14 @@ def test_a_second_unsigned_assertion_wrapped_in_is_refused(
 
 
 def test_an_expired_assertion_is_refused(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     person = people()
     posted = person.start("saml", redirect="/app")
     conditions = assertion_of(posted.xml)[1].find("saml:Conditions", NS)
     assert conditions is not None
     provider = app.app.services.providers.get("saml")
+    assert isinstance(provider, SamlProvider)
     # Past the assertion's NotOnOrAfter (+ the allowed skew), within the request's lifetime.
     monkeypatch.setattr(
         provider,
@@ -466,7 +472,7 @@ def test_an_expired_assertion_is_refused(
 
 
 def test_a_replayed_response_is_refused(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = people()
     posted = person.start("saml", redirect="/app")
@@ -481,7 +487,7 @@ def test_a_replayed_response_is_refused(
 
 
 def test_another_instance_finishes_a_login_but_refuses_its_replay(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = people()
     posted = person.start("saml", redirect="/app")  # started on the first instance
@@ -499,7 +505,7 @@ def test_another_instance_finishes_a_login_but_refuses_its_replay(
 
 
 def test_a_response_for_another_audience_is_refused(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = people()
     # "other" is another SP whose ACS is this provider's: the IdP sends its response here.
@@ -513,7 +519,7 @@ def test_a_response_for_another_audience_is_refused(
 
 
 def test_an_unsolicited_response_is_refused(
-    app: SsoApp, idp: SamlIdp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, idp: SamlIdp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = people()
     initiated = f"{idp.sso_url}?spentityid={entity('saml')}&RelayState=/app"
@@ -552,7 +558,7 @@ def test_the_start_binds_the_request_to_the_browser_with_a_sealed_cookie(
 
 
 def test_a_response_posted_from_another_browser_is_refused(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Login CSRF: someone signs in at the IdP as themselves and has the victim's browser
     # post the response, to sign the victim in to the attacker's account.
@@ -573,7 +579,7 @@ def test_a_response_posted_from_another_browser_is_refused(
 
 
 def test_a_response_to_another_request_than_the_browsers_is_refused(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     victim, attacker = people(), people()
     started = victim.start("saml", redirect="/app")  # the victim's browser has its own cookie
@@ -595,7 +601,7 @@ def test_a_response_to_another_request_than_the_browsers_is_refused(
     assert app.user_by_identifier(f"id-{attacker.login}") is None
 
 
-def test_the_acs_clears_the_binding_cookie(app: SsoApp, people: Any) -> None:
+def test_the_acs_clears_the_binding_cookie(app: SsoApp, people: People) -> None:
     person = people()
 
     response = person.post(person.start("saml", redirect="/app"))
@@ -605,7 +611,7 @@ def test_the_acs_clears_the_binding_cookie(app: SsoApp, people: Any) -> None:
     assert any(h.startswith("saml.saml=;") for h in response.headers.get_list("set-cookie"))
 
 
-def test_a_relay_state_changed_to_a_foreign_site_is_refused(app: SsoApp, people: Any) -> None:
+def test_a_relay_state_changed_to_a_foreign_site_is_refused(app: SsoApp, people: People) -> None:
     person = people()
     posted = person.start("saml", redirect="/app")
 
@@ -640,7 +646,7 @@ def test_garbage_is_refused_without_a_trace(app: SsoApp, document: bytes) -> Non
     assert "root:" not in response.text
 
 
-def test_two_factor_users_cannot_sign_in_through_saml(app: SsoApp, people: Any) -> None:
+def test_two_factor_users_cannot_sign_in_through_saml(app: SsoApp, people: People) -> None:
     person = people()
     token = person.post(person.start("saml")).json()["data"]["access_token"]
     me = app.client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
@@ -673,7 +679,7 @@ def signed_in(app: SsoApp, person: Person, provider: str = "saml") -> dict[str, 
 
 
 def text(element: etree._Element, path: str) -> str:
-    found = element.findtext(path, namespaces=NS)
+    found: str | None = element.findtext(path, namespaces=NS)
     assert found is not None, path
     return found
 
@@ -690,7 +696,7 @@ def works(app: SsoApp, cookies: dict[str, str]) -> bool:
 
 
 def test_logout_ends_the_session_and_signs_out_at_the_idp(
-    app: SsoApp, idp: SamlIdp, people: Any
+    app: SsoApp, idp: SamlIdp, people: People
 ) -> None:
     person = people()
     cookies = signed_in(app, person)
@@ -723,7 +729,7 @@ def test_logout_ends_the_session_and_signs_out_at_the_idp(
 
 
 def test_logout_without_a_session_still_sends_a_logout_request(
-    app: SsoApp, idp: SamlIdp, people: Any
+    app: SsoApp, idp: SamlIdp, people: People
 ) -> None:
     app.client.cookies.clear()
     response = app.client.post("/auth/login/saml/logout", data={"redirect": "/bye"})
@@ -777,7 +783,9 @@ def idp_logout_request(idp: SamlIdp, person: Person) -> str:
     return request.removeprefix(APP_ORIGIN)
 
 
-def test_an_idp_initiated_logout_ends_the_session(app: SsoApp, idp: SamlIdp, people: Any) -> None:
+def test_an_idp_initiated_logout_ends_the_session(
+    app: SsoApp, idp: SamlIdp, people: People
+) -> None:
     person = people()
     cookies = signed_in(app, person)
 
@@ -799,7 +807,7 @@ def test_an_idp_initiated_logout_ends_the_session(app: SsoApp, idp: SamlIdp, peo
 
 
 def test_a_replayed_idp_logout_request_is_refused(
-    app: SsoApp, idp: SamlIdp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, idp: SamlIdp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = people()
     first_session = signed_in(app, person)
@@ -824,7 +832,7 @@ def test_a_replayed_idp_logout_request_is_refused(
 
 
 def test_an_idp_logout_request_for_another_user_is_refused(
-    app: SsoApp, idp: SamlIdp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, idp: SamlIdp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     someone, victim = people(), people()
     signed_in(app, someone)
@@ -842,7 +850,7 @@ def test_an_idp_logout_request_for_another_user_is_refused(
 def test_a_stale_idp_logout_request_is_refused(
     app: SsoApp,
     idp: SamlIdp,
-    people: Any,
+    people: People,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -851,6 +859,7 @@ def test_a_stale_idp_logout_request_is_refused(
     request = idp_logout_request(idp, person)
     issued = message_of(request, "SAMLRequest").get("IssueInstant")
     provider = app.app.services.providers.get("saml")
+    assert isinstance(provider, SamlProvider)
     # Delivered seven minutes after it was issued (the session JWT is still valid then).
     monkeypatch.setattr(
         provider,
@@ -869,7 +878,7 @@ def test_a_stale_idp_logout_request_is_refused(
 
 
 def test_a_response_without_the_identifier_attribute_is_refused(
-    app: SsoApp, people: Any, caplog: pytest.LogCaptureFixture
+    app: SsoApp, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The subject's NameID is the email, lasting; still, without the attribute named by
     # IDENTIFIER_KEY nobody is signed in (Directus reads attributes only).

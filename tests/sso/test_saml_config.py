@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx2 as httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from authgate.clock import Clock
 from authgate.config.env import ConfigError
-from authgate.config.settings import ProviderSettings
+from authgate.config.settings import ProviderSettings, Settings
 from authgate.crypto import Keys
+from authgate.providers.accounts import Accounts
 from authgate.providers.base import ProviderContext
 from authgate.providers.saml import SamlProvider
 from authgate.providers.saml_protocol import (
@@ -27,6 +31,8 @@ from authgate.providers.saml_protocol import (
     verify_redirect_signature,
 )
 from authgate.providers.saml_xml import XmlRefused, certificate, parse, parse_idp_metadata
+from authgate.ratelimit.store import MemoryStore
+from authgate.storage.db import Database, create_db_engine
 from tests.conftest import settings_for_tests
 from tests.sso.peers.saml_idp.peer import KeyPair, make_key_pair
 
@@ -63,16 +69,24 @@ def idp_metadata(keys: KeyPair, *, want_signed: bool = False) -> str:
     )
 
 
-def provider(tmp_path: Path, clock: Any = None, **options: Any) -> SamlProvider:
-    settings = settings_for_tests(tmp_path, {"PUBLIC_URL": "https://auth.example.com"})
-    context = ProviderContext(
+def _context(settings: Settings, clock: Clock) -> ProviderContext:
+    """The context the app builds; these tests never reach the database, the HTTP client or
+    the store (nothing connects until it is used)."""
+    keys = Keys.from_secret("unit-test-secret-unit-test-secret")
+    db = Database(create_db_engine(settings.database))
+    return ProviderContext(
         settings=settings,
-        clock=clock or _Fixed(NOW),
-        keys=Keys.from_secret("unit-test-secret-unit-test-secret"),
-        accounts=None,  # type: ignore[arg-type]  # not reached by these tests
-        http=None,  # type: ignore[arg-type]
-        store=None,  # type: ignore[arg-type]
+        clock=clock,
+        keys=keys,
+        accounts=Accounts(db=db, keys=keys),
+        http=httpx.AsyncClient(),
+        store=MemoryStore(),
     )
+
+
+def provider(tmp_path: Path, clock: Clock | None = None, **options: Any) -> SamlProvider:
+    settings = settings_for_tests(tmp_path, {"PUBLIC_URL": "https://auth.example.com"})
+    context = _context(settings, clock or _Fixed(NOW))
     values = {k: v for k, v in options.items() if v is not None}
     return SamlProvider(ProviderSettings("corp", "saml", options=values), context)
 
@@ -122,14 +136,7 @@ def test_sp_names_are_matched_without_case_or_underscores(
 
 def test_the_public_url_must_be_absolute(tmp_path: Path, idp_keys: KeyPair) -> None:
     settings = settings_for_tests(tmp_path, {"PUBLIC_URL": "/"})
-    context = ProviderContext(
-        settings=settings,
-        clock=_Fixed(NOW),
-        keys=Keys.from_secret("x" * 32),
-        accounts=None,  # type: ignore[arg-type]
-        http=None,  # type: ignore[arg-type]
-        store=None,  # type: ignore[arg-type]
-    )
+    context = _context(settings, _Fixed(NOW))
     options = {"IDP_metadata": idp_metadata(idp_keys)}
     with pytest.raises(ConfigError, match="PUBLIC_URL"):
         SamlProvider(ProviderSettings("corp", "saml", options=options), context)
@@ -170,7 +177,8 @@ def test_request_ids_are_ours_and_expire(tmp_path: Path, idp_keys: KeyPair) -> N
 def test_a_signed_redirect_verifies_and_a_changed_one_does_not() -> None:
     keys = make_key_pair("unit SP")
     key = load_pem_private_key(keys.key_pem.encode(), password=None)
-    signer = Signer(key)  # type: ignore[arg-type]
+    assert isinstance(key, rsa.RSAPrivateKey)
+    signer = Signer(key)
     url = redirect_url(
         "https://idp.example.com/sso?tenant=1",
         "SAMLRequest",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conformance.client import Response
 from conformance.diff import Difference, compare
 from conformance.documented import Documented, explain, load
@@ -169,3 +170,18 @@ def test_health_status_ok_or_warn_by_timing_is_not_a_difference_but_error_is() -
 
     assert health("ok", "ok") == health("warn", "warn")
     assert health("ok", "ok") != health("error", "error")
+
+
+def test_the_reference_processes_keep_the_machines_certificate_authorities(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """setup.sh's npm fails with SELF_SIGNED_CERT_IN_CHAIN behind a TLS-inspecting proxy when
+    the extra authorities are stripped from its environment (seen on a fresh machine)."""
+    from bench.process import base_env as bench_env
+    from conformance.servers import base_env
+
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.setenv("AUTHGATE_SECRET_OF_THE_CALLER", "not passed")
+    for env in (base_env(), bench_env()):
+        assert env["NODE_EXTRA_CA_CERTS"] == "/etc/ssl/certs/ca-certificates.crt"
+        assert "AUTHGATE_SECRET_OF_THE_CALLER" not in env

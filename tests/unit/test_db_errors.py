@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy import BindParameter, bindparam, create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from authgate.config.settings import DatabaseSettings
@@ -27,7 +27,7 @@ def _error_of(url: str, statement: str, **params: object) -> DBAPIError:
     raise AssertionError("the statement did not fail")
 
 
-def _expanding(params: dict[str, object]) -> list[object]:
+def _expanding(params: dict[str, object]) -> list[BindParameter[object]]:
     return [bindparam(name, expanding=True) for name, v in params.items() if isinstance(v, list)]
 
 

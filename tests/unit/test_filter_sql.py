@@ -207,7 +207,7 @@ def test_compiled_sql_selects_exactly_the_rows_the_evaluator_accepts(
     assert selected_ids(engine, rows, spec) == evaluated_ids(rows, spec)
 
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {"id": 1, "name": "a%b", "score": 1, "active": True},
     {"id": 2, "name": "axb", "score": None, "active": False},
     {"id": 3, "name": "a_b", "score": 3, "active": None},

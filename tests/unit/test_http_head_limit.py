@@ -8,15 +8,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from typing import Any
 
+from starlette.types import Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from authgate.http.protocol import HEAD_LIMIT, TOO_LARGE, NoDelayProtocol
 
 
-async def _app(scope: Any, receive: Any, send: Any) -> None:
+async def _app(scope: Scope, receive: Receive, send: Send) -> None:
     """Answers with the size of the body it read."""
     size = 0
     while True:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Any
 
+from starlette.types import Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
@@ -17,7 +17,7 @@ from uvicorn.server import ServerState
 from authgate.http.protocol import PROTOCOL, NoDelayProtocol
 
 
-async def _app(scope: Any, receive: Any, send: Any) -> None:  # never called: no request
+async def _app(scope: Scope, receive: Receive, send: Send) -> None:  # never called: no request
     raise AssertionError("no request is sent")
 
 

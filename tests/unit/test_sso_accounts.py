@@ -9,6 +9,7 @@ from authgate.crypto import Keys
 from authgate.errors import Code
 from authgate.providers.accounts import (
     AccountPolicy,
+    Decision,
     Identity,
     decide,
     flatten,
@@ -69,26 +70,32 @@ IDENTITY = Identity(
 )
 
 
-def run(existing: User | None, policy: AccountPolicy, **changes: object) -> object:
-    values: dict[str, object] = {
-        "provider": "google",
-        "role": "role-staff",
-        "role_decided": policy.role_mapping is not None,
-        "auth_data": {"refreshToken": "sealed"},
-        "new_id": "new-id",
-    }
-    values.update(changes)
-    identity = values.pop("identity", IDENTITY)
-    return decide(existing, identity, policy, **values)  # type: ignore[arg-type]
+def run(
+    existing: User | None,
+    policy: AccountPolicy,
+    *,
+    identity: Identity = IDENTITY,
+    role: str | None = "role-staff",
+) -> Decision:
+    return decide(
+        existing,
+        identity,
+        policy,
+        provider="google",
+        role=role,
+        role_decided=policy.role_mapping is not None,
+        auth_data={"refreshToken": "sealed"},
+        new_id="new-id",
+    )
 
 
 def test_an_unknown_identity_needs_public_registration() -> None:
     refused = run(None, AccountPolicy())
     created = run(None, AccountPolicy(allow_public_registration=True, role_mapping=MAPPING))
 
-    assert refused.refuse == Code.INVALID_CREDENTIALS  # type: ignore[attr-defined]
-    assert created.create  # type: ignore[attr-defined]
-    assert created.values == {  # type: ignore[attr-defined]
+    assert refused.refuse == Code.INVALID_CREDENTIALS
+    assert created.create
+    assert created.values == {
         "id": "new-id",
         "provider": "google",
         "first_name": "Ada",
@@ -106,11 +113,11 @@ def test_a_required_verified_email_must_be_verified() -> None:
     unverified = Identity(identifier="x", email="x@example.com", email_verified=False)
     unknown = Identity(identifier="x", email="x@example.com")
 
-    assert run(None, policy, identity=unverified).refuse == Code.INVALID_CREDENTIALS  # type: ignore[attr-defined]
-    assert run(None, policy, identity=unknown).refuse == Code.INVALID_CREDENTIALS  # type: ignore[attr-defined]
-    assert run(None, policy).create  # type: ignore[attr-defined]
+    assert run(None, policy, identity=unverified).refuse == Code.INVALID_CREDENTIALS
+    assert run(None, policy, identity=unknown).refuse == Code.INVALID_CREDENTIALS
+    assert run(None, policy).create
     # Only new users are held to it.
-    assert run(user(), policy, identity=unverified).refuse is None  # type: ignore[attr-defined]
+    assert run(user(), policy, identity=unverified).refuse is None
 
 
 def test_a_known_user_gets_auth_data_and_only_what_is_configured() -> None:
@@ -118,9 +125,9 @@ def test_a_known_user_gets_auth_data_and_only_what_is_configured() -> None:
     mapped = run(user(), AccountPolicy(role_mapping=MAPPING), role="role-default")
     synced = run(user(), AccountPolicy(sync_user_info=True))
 
-    assert plain.values == {"auth_data": {"refreshToken": "sealed"}}  # type: ignore[attr-defined]
-    assert mapped.values["role"] == "role-default"  # type: ignore[attr-defined]
-    assert synced.values == {  # type: ignore[attr-defined]
+    assert plain.values == {"auth_data": {"refreshToken": "sealed"}}
+    assert mapped.values["role"] == "role-default"
+    assert synced.values == {
         "auth_data": {"refreshToken": "sealed"},
         "first_name": "Ada",
         "last_name": "L" * 50,
@@ -131,8 +138,8 @@ def test_a_known_user_gets_auth_data_and_only_what_is_configured() -> None:
 def test_another_providers_user_is_refused_untouched() -> None:
     decision = run(user(provider="github"), AccountPolicy(sync_user_info=True))
 
-    assert decision.refuse == Code.INVALID_CREDENTIALS  # type: ignore[attr-defined]
-    assert decision.values == {}  # type: ignore[attr-defined]
+    assert decision.refuse == Code.INVALID_CREDENTIALS
+    assert decision.values == {}
 
 
 def test_saml_style_policies_never_update_and_lower_the_identifier() -> None:
@@ -146,9 +153,9 @@ def test_saml_style_policies_never_update_and_lower_the_identifier() -> None:
     created = run(None, policy)
     known = run(user(), policy)
 
-    assert created.values["external_identifier"] == "sub-1"  # type: ignore[attr-defined]
-    assert "auth_data" not in created.values  # type: ignore[attr-defined]
-    assert known.values == {}  # type: ignore[attr-defined]
+    assert created.values["external_identifier"] == "sub-1"
+    assert "auth_data" not in created.values
+    assert known.values == {}
 
 
 def test_upstream_refresh_tokens_are_sealed_per_user() -> None:

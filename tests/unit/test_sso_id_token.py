@@ -12,6 +12,7 @@ import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from authgate.clock import SystemClock
 from authgate.errors import AuthError, Code
 from authgate.providers.id_token import KeySet, verify_id_token
 
@@ -22,7 +23,10 @@ OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
 
-def public_jwk(key: Any, kid: str, alg: str) -> dict[str, Any]:
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+def public_jwk(key: PrivateKey, kid: str, alg: str) -> dict[str, Any]:
     algorithm = pyjwt.get_algorithm_by_name(alg)
     jwk: dict[str, Any] = json.loads(algorithm.to_jwk(key.public_key()))
     return {**jwk, "kid": kid, "use": "sig", "alg": alg}
@@ -35,13 +39,7 @@ class StaticKeys(KeySet):
         self.keys = keys
         self.fetched_at = time.monotonic()
         self.url = None
-
-        class _Clock:
-            @staticmethod
-            def monotonic() -> float:
-                return time.monotonic()
-
-        self.clock = _Clock()  # type: ignore[assignment]
+        self.clock = SystemClock()
 
     async def _fetch(self) -> None:
         return None
@@ -50,7 +48,9 @@ class StaticKeys(KeySet):
 KEYS = StaticKeys([public_jwk(RSA_KEY, "r1", "RS256"), public_jwk(EC_KEY, "e1", "ES256")])
 
 
-def token(key: Any = RSA_KEY, alg: str = "RS256", kid: str = "r1", **claims: Any) -> str:
+def token(
+    key: PrivateKey | str = RSA_KEY, alg: str = "RS256", kid: str = "r1", **claims: Any
+) -> str:
     body = {
         "iss": ISSUER,
         "sub": "user-1",
@@ -64,19 +64,20 @@ def token(key: Any = RSA_KEY, alg: str = "RS256", kid: str = "r1", **claims: Any
     return pyjwt.encode(body, key, algorithm=alg, headers={"kid": kid})
 
 
-def verify(raw: object, *, algorithms: tuple[str, ...] = ("RS256", "ES256"), **kw: Any) -> Any:
-    options: dict[str, Any] = {
-        "provider": "op",
-        "keys": KEYS,
-        "issuer": ISSUER,
-        "client_id": "client-1",
-        "client_secret": "shared-secret-of-the-client-0123456789",
-        "nonce": "the-nonce",
-        "algorithms": algorithms,
-        "now": NOW,
-    }
-    options.update(kw)
-    return asyncio.run(verify_id_token(raw, **options))
+def verify(raw: object, *, algorithms: tuple[str, ...] = ("RS256", "ES256")) -> dict[str, Any]:
+    return asyncio.run(
+        verify_id_token(
+            raw,
+            provider="op",
+            keys=KEYS,
+            issuer=ISSUER,
+            client_id="client-1",
+            client_secret="shared-secret-of-the-client-0123456789",
+            nonce="the-nonce",
+            algorithms=algorithms,
+            now=NOW,
+        )
+    )
 
 
 def test_a_valid_token_gives_its_claims() -> None:
@@ -107,7 +108,7 @@ def test_an_hmac_token_uses_the_client_secret() -> None:
         token(exp=int(NOW.timestamp()) - 120),
         token(iat=int(NOW.timestamp()) + 3600),
         token(sub=""),
-        pyjwt.encode({"iss": ISSUER, "sub": "x", "aud": "client-1"}, None, algorithm="none"),
+        pyjwt.encode({"iss": ISSUER, "sub": "x", "aud": "client-1"}, "", algorithm="none"),
         "not.a.jwt",
         None,
         "",

@@ -11,7 +11,18 @@ from typing import Any
 from starlette.routing import BaseRoute, Router
 
 from authgate.errors import route_not_found
-from authgate.http.routes import access, auth, items, metrics, schema, server, specs, sso, users
+from authgate.http.routes import (
+    access,
+    auth,
+    items,
+    metrics,
+    passkeys,
+    schema,
+    server,
+    specs,
+    sso,
+    users,
+)
 from authgate.web.pipeline import PageArea, Pipeline, raw_path
 from authgate.web.services import Services
 
@@ -71,6 +82,15 @@ def build_asgi(
                     sessions=services.sessions,
                     recovery=services.recovery,
                     providers=services.providers,
+                )
+            ),
+            # before users': /users/me/passkeys is not /users/{key}
+            *passkeys.routes(
+                passkeys.PasskeysDeps(
+                    settings=services.settings,
+                    clock=services.clock,
+                    sessions=services.sessions,
+                    passkeys=services.passkeys,
                 )
             ),
             *sso.routes(

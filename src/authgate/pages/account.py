@@ -15,6 +15,7 @@ from starlette.responses import Response
 from authgate import crypto
 from authgate.errors import AuthError, Code
 from authgate.pages import messages
+from authgate.pages.passkeys import passkeys_of
 from authgate.pages.qr import grouped, qr_svg
 from authgate.pages.web import Page, page_handler
 from authgate.query.params import Query
@@ -39,8 +40,12 @@ async def _account(page: Page, status: int = 200, **values: Any) -> Response:
         token_set=await _token_is_set(page),
         policy=messages.describe_policy(page.project.auth_password_policy),
         tfa_required=page.viewer.enforce_tfa,
+        passkeys=await passkeys_of(page),
         **values,
     )
+
+
+render_account = _account  # for the passkey forms (pages/passkeys.py)
 
 
 @page_handler("user")

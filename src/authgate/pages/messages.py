@@ -156,6 +156,8 @@ NOTICES: dict[str, str] = {
     "tfa-disabled": "Two-factor authentication is off.",
     "tfa-required": "Your role requires two-factor authentication: set it up to continue.",
     "token-removed": "Your static token is removed.",
+    "passkey-added": "The passkey is added. You can sign in with it.",
+    "passkey-removed": "The passkey is removed.",
     "user-created": "The user is created.",
     "user-invited": "The invitation is sent.",
     "user-updated": "The user is updated.",

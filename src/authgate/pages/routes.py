@@ -8,7 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.pages import account, admin_roles, admin_settings, admin_users, links, signin
+from authgate.pages import (
+    account,
+    admin_roles,
+    admin_settings,
+    admin_users,
+    links,
+    passkeys,
+    signin,
+)
 from authgate.pages.static import static_file
 from authgate.pages.web import PageServices, render_error
 from authgate.web.pipeline import PageArea
@@ -53,6 +61,7 @@ def routes(services: PageServices) -> list[Route]:
         _post("/admin/account/two-factor/disable", account.two_factor_disable.bind(services)),
         _post("/admin/account/token", account.new_token.bind(services)),
         _post("/admin/account/token/remove", account.remove_token.bind(services)),
+        _post("/admin/account/passkeys/remove", passkeys.remove_passkey.bind(services)),
         _get("/admin/users", admin_users.users.bind(services)),
         _post("/admin/users", admin_users.create_user.bind(services)),
         _post("/admin/users/invite", admin_users.invite_user.bind(services)),

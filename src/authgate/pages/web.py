@@ -29,6 +29,7 @@ from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
 from authgate.items.service import ItemsService
 from authgate.pages import messages, security
+from authgate.passkeys.service import Passkeys
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
 from authgate.project.service import ProjectService
@@ -97,6 +98,7 @@ class PageServices:
     registration: Registration
     project: ProjectService
     limits: RequestLimits
+    passkeys: Passkeys | None
 
 
 @dataclass

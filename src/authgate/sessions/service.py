@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection
 
@@ -38,17 +38,20 @@ from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
 from authgate.requester import Client
-from authgate.sessions import repo
+from authgate.sessions import repo, rotation
+from authgate.sessions.rotation import Rejected
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
-from authgate.users.model import Status, User
+from authgate.users.model import User
 from authgate.users.otp import OtpChecker
 
 log = logging.getLogger("authgate.sessions")
 
 Mode = Literal["json", "cookie", "session"]
 T = TypeVar("T")
+# A passkey assertion checked for a user (``passkeys/``): a second factor, or the only one.
+PasskeyCheck = Callable[[User, Any, datetime], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -60,20 +63,18 @@ class IssuedTokens:
 
 
 @dataclass(frozen=True)
-class _Rejected:
-    """A refresh refused inside its transaction (the rows it deleted must still be committed)."""
-
-    code: Code
-    stall: bool = False
-
-
-@dataclass(frozen=True)
 class _Candidate:
     user: User | None
     settings: ProjectSettings
     admin: bool = False
     app: bool = False
     enforce_tfa: bool = False
+
+
+def _facts(row: repo.SessionRow) -> rotation.SessionFacts:
+    return rotation.SessionFacts(
+        user=row.user, expires=row.expires, next_token=row.next_token, oauth_client=row.oauth_client
+    )
 
 
 class SessionService:
@@ -88,6 +89,7 @@ class SessionService:
         lockout: Lockout,
         otp: OtpChecker,
         provider_refresh: Callable[[User], Awaitable[None]] | None = None,
+        passkey_factor: PasskeyCheck | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -100,6 +102,13 @@ class SessionService:
         # re-check); raising refuses the refresh. Set by the SSO providers when configured.
         self.provider_refresh = provider_refresh
         self.secret = settings.secret.reveal()
+        self.rotation = rotation.RotationPolicy(
+            grace_period=settings.session_refresh_grace_period,
+            refresh_ttl=settings.refresh_token_ttl,
+            session_ttl=settings.session_cookie_ttl,
+        )
+        # A passkey assertion in place of the one-time code (``passkey`` beside ``otp``).
+        self.passkey_factor = passkey_factor
 
     # ---------------------------------------------------------------- login
 
@@ -112,11 +121,12 @@ class SessionService:
         mode: Mode,
         client: Client,
         provider: str = "default",
+        passkey: Any = None,
     ) -> IssuedTokens:
         return await stalled(
             self.clock,
             self.settings.login_stall_time,
-            lambda: self._login(email, password, otp, mode, client, provider),
+            lambda: self._login(email, password, otp, mode, client, provider, passkey),
         )
 
     def _load_candidate(
@@ -132,7 +142,14 @@ class SessionService:
         return _Candidate(user, settings, admin, app, enforce)
 
     async def _login(
-        self, email: str, password: str, otp: str | None, mode: Mode, client: Client, provider: str
+        self,
+        email: str,
+        password: str,
+        otp: str | None,
+        mode: Mode,
+        client: Client,
+        provider: str,
+        passkey: Any = None,
     ) -> IssuedTokens:
         candidate = await self.db.read(self._load_candidate, email, client.ip)
         user = candidate.user
@@ -147,7 +164,15 @@ class SessionService:
             await self.hasher.burn(password)
             raise AuthError(Code.INVALID_CREDENTIALS)
         return await self._checked(
-            ticket, candidate, password, otp, mode, client, now, check_password=True
+            ticket,
+            candidate,
+            password,
+            otp,
+            mode,
+            client,
+            now,
+            check_password=True,
+            passkey=passkey,
         )
 
     async def _checked(
@@ -161,6 +186,8 @@ class SessionService:
         now: datetime,
         *,
         check_password: bool,
+        passkey: Any = None,
+        factor: Callable[[User, datetime], Awaitable[bool]] | None = None,
     ) -> IssuedTokens:
         """Run the reserved checks and settle the reservation: a failure is counted; a
         success is stored with the session in one transaction; anything else (an outage, a
@@ -173,7 +200,15 @@ class SessionService:
                 settled = True
                 await self.lockout.failed(ticket, now)
                 raise AuthError(Code.INVALID_CREDENTIALS)
-            if user.tfa_secret and not (otp and await self.otp.accept(user, otp, now=now)):
+            if factor is not None and not await factor(user, now):
+                settled = True
+                await self.lockout.failed(ticket, now)
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            if (
+                factor is None
+                and user.tfa_secret
+                and not await self._second_factor(user, otp, passkey, now)
+            ):
                 settled = True
                 await self.lockout.failed(ticket, now)
                 raise AuthError(Code.INVALID_OTP)
@@ -190,6 +225,48 @@ class SessionService:
             if not settled:
                 with contextlib.suppress(Exception):
                     await self.lockout.release(ticket, now)
+
+    async def _second_factor(
+        self, user: User, otp: str | None, passkey: Any, now: datetime
+    ) -> bool:
+        if otp:
+            return await self.otp.accept(user, otp, now=now)
+        if passkey is not None and self.passkey_factor is not None:
+            return await self.passkey_factor(user, passkey, now)
+        return False
+
+    async def login_passwordless(
+        self,
+        owner: Callable[[], Awaitable[str | None]],
+        factor: Callable[[User, datetime], Awaitable[bool]],
+        *,
+        mode: Mode,
+        client: Client,
+    ) -> IssuedTokens:
+        """A sign-in with a passkey alone (``POST /auth/passkey/login``): ``owner`` names the
+        user the assertion claims to be, ``factor`` checks it. The rest is a login's: only
+        active users of the built-in provider, the same lockout (a refused assertion counts),
+        tokens, session row, ``login`` activity, and the stall. A passkey that verified its
+        user is two factors in one (held, and unlocked), so no one-time code is asked."""
+
+        async def work() -> IssuedTokens:
+            user_id = await owner()
+            if user_id is None:
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            candidate = await self.db.read(self._load_candidate, "", client.ip, user_id)
+            user = candidate.user
+            if user is None or not user.is_active or user.provider != "default":
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            now = self.clock.now()
+            limit = candidate.settings.auth_login_attempts
+            ticket = await self.lockout.reserve(user.id, client.ip, now, limit)
+            if ticket is None:
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            return await self._checked(
+                ticket, candidate, "", None, mode, client, now, check_password=False, factor=factor
+            )
+
+        return await stalled(self.clock, self.settings.login_stall_time, work)
 
     async def login_verified(
         self, user_id: str, *, otp: str | None, mode: Mode, client: Client, provider: str
@@ -317,7 +394,7 @@ class SessionService:
                 await self.provider_refresh(found[1])
         now = self.clock.now()
         outcome = await self.db.write(self._rotate, token, mode, client, now)
-        if isinstance(outcome, _Rejected):
+        if isinstance(outcome, Rejected):
             if outcome.stall:
                 await asyncio.sleep(self.settings.login_stall_time.total_seconds())
             raise AuthError(outcome.code)
@@ -325,63 +402,59 @@ class SessionService:
 
     def _rotate(
         self, conn: Connection, token: str, mode: Mode, client: Client, now: datetime
-    ) -> IssuedTokens | _Rejected:
-        """One transaction; refusals are returned, not raised, so that deletions commit."""
+    ) -> IssuedTokens | Rejected:
+        """One transaction; refusals are returned, not raised, so that deletions commit.
+        What to do is decided by ``rotation`` (pure); this reads and writes the rows."""
         token_hash = self.session_key(token, mode)
-        row = repo.lock_for_refresh(conn, token_hash)
-        if row is None or row.oauth_client is not None or row.user is None:
-            events.count("refresh", "refused")
-            return _Rejected(Code.INVALID_CREDENTIALS)
-        if row.expires < now:
-            events.count("refresh", "reuse_detected" if row.next_token is not None else "refused")
-            if row.next_token is not None:
+        found = repo.lock_for_refresh(conn, token_hash)
+        row = None if found is None else _facts(found)
+        verdict = rotation.judge(row, now)
+        if verdict is not rotation.Verdict.LIVE:
+            reused = verdict is rotation.Verdict.REUSED
+            events.count("refresh", "reuse_detected" if reused else "refused")
+            if verdict is not rotation.Verdict.UNKNOWN:
                 revoked = repo.delete_chain(conn, token_hash)
-                log.warning(
-                    "refresh token reused after rotation; session chain revoked",
-                    extra={"user": row.user, "revoked": revoked},
-                )
-            else:
-                repo.delete_chain(conn, token_hash)
-            return _Rejected(Code.INVALID_CREDENTIALS)
+                if reused:
+                    log.warning(
+                        "refresh token reused after rotation; session chain revoked",
+                        extra={"user": row.user if row else None, "revoked": revoked},
+                    )
+            return Rejected(Code.INVALID_CREDENTIALS)
+        assert row is not None and row.user is not None  # a live row names its user
         user = users_repo.get(conn, row.user)
-        if user is None:
-            return _Rejected(Code.INVALID_CREDENTIALS)
-        if not user.is_active:
-            repo.delete_chain(conn, token_hash)
-            suspended = user.status == Status.SUSPENDED
-            return _Rejected(
-                Code.USER_SUSPENDED if suspended else Code.INVALID_CREDENTIALS, stall=True
-            )
+        refused = rotation.refusal_for_user(user)
+        if refused is not None:
+            if refused.revoke_chain:
+                repo.delete_chain(conn, token_hash)
+            return refused
+        assert user is not None
         # (In session mode the successor derives from the session key the cookie names: the
         # same key gives the same successor within the grace period, as in the other modes.)
         successor = self.keys.successor_of(token)
-        successor_hash = self.keys.hash_token(successor)
-        if row.next_token is not None:
-            # A repeat within the grace period: the same successor, if it still exists.
-            if not crypto.equal(row.next_token, successor_hash) or not repo.exists(
-                conn, successor_hash
-            ):
-                events.count("refresh", "refused")
-                return _Rejected(Code.INVALID_CREDENTIALS)
+        step = rotation.next_step(
+            row,
+            self.keys.hash_token(successor),
+            policy=self.rotation,
+            session_mode=mode == "session",
+            now=now,
+        )
+        if isinstance(step, rotation.Repeat) and not repo.exists(conn, step.successor_hash):
+            step = Rejected(Code.INVALID_CREDENTIALS)  # revoked or rotated away since
+        if isinstance(step, Rejected):
+            events.count("refresh", "refused")
+            return step
+        if isinstance(step, rotation.Repeat):
             events.count("refresh", "grace")
         else:
             events.count("refresh", "rotated")
-            lifetime = (
-                self.settings.session_cookie_ttl
-                if mode == "session"
-                else self.settings.refresh_token_ttl
-            )
             repo.mark_rotated(
-                conn,
-                token_hash,
-                successor_hash=successor_hash,
-                grace_end=now + self.settings.session_refresh_grace_period,
+                conn, token_hash, successor_hash=step.successor_hash, grace_end=step.grace_end
             )
             repo.insert_session(
                 conn,
-                token_hash=successor_hash,
+                token_hash=step.successor_hash,
                 user=user.id,
-                expires=now + lifetime,
+                expires=step.successor_expires,
                 ip=client.ip,
                 user_agent=client.user_agent,
                 origin=client.origin,
@@ -416,7 +489,7 @@ class SessionService:
 
     def _revoke_if_reused(self, conn: Connection, key: str, now: datetime) -> None:
         row = repo.lock_for_refresh(conn, key)
-        if row is not None and row.next_token is not None and row.expires < now:
+        if row is not None and rotation.is_reused(_facts(row), now):
             revoked = repo.delete_chain(conn, key)
             log.warning(
                 "session cookie reused after rotation; session chain revoked",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -363,3 +364,25 @@ state = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Integer, nullable=False),
 )
+
+# authgate's own: passkeys (WebAuthn credentials), one row per credential. ``credential_id``,
+# ``public_key`` (the COSE key) and ``user_handle`` are base64url text; the user handle is
+# random (never the email or the user id) and the same for every passkey of a user.
+passkeys = Table(
+    "authgate_passkeys",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE"), nullable=False),
+    Column("credential_id", String(1400), nullable=False, unique=True),
+    Column("public_key", Text, nullable=False),
+    Column("user_handle", String(128), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("sign_count", BigInteger, nullable=False, server_default=text("0")),
+    Column("backup_eligible", Boolean, nullable=False, server_default=text("false")),
+    Column("backup_state", Boolean, nullable=False, server_default=text("false")),
+    Column("transports", JSON),
+    Column("aaguid", String(36)),
+    Column("created", UTCDateTime, nullable=False),
+    Column("last_used", UTCDateTime),
+)
+Index("ix_authgate_passkeys_user", passkeys.c.user)

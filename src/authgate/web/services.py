@@ -19,6 +19,7 @@ from authgate.items.service import ItemsService
 from authgate.mail.health import MailCheck
 from authgate.mail.outbox import Outbox
 from authgate.metrics.registry import Metrics
+from authgate.passkeys.service import Passkeys
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectService
 from authgate.providers.registry import Providers
@@ -64,3 +65,4 @@ class Services:
     graphql_sdl: GraphQLSdl | None = None  # /server/specs/graphql
     metrics: Metrics | None = None  # METRICS_ENABLED
     mail_check: MailCheck | None = None  # /server/health's email:connection
+    passkeys: Passkeys | None = None  # WebAuthn (/users/me/passkeys, /auth/passkey/*)

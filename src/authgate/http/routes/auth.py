@@ -39,6 +39,7 @@ _LOGIN = {
     "password": Rule(required=True),
     "mode": Rule(choices=_MODES),
     "otp": Rule(),
+    "passkey": Rule(kind="any"),  # a passkey assertion in place of ``otp`` (authgate's own)
 }
 _LDAP_LOGIN = {
     "identifier": Rule(required=True),
@@ -50,8 +51,8 @@ _MISSING_REFRESH = MISSING_REFRESH
 
 
 def tokens_response(
-    deps: AuthDeps,
-    request: Request,
+    settings: Settings,
+    clock: Clock,
     tokens: IssuedTokens,
     mode: Mode,
     *,
@@ -62,11 +63,10 @@ def tokens_response(
     delivery = deliver(tokens, mode, always_access=always_access)
     response = data(delivery.payload)
     if delivery.cookie is not None:
-        settings = deps.settings
         config = (
             settings.refresh_cookie if delivery.cookie == "refresh" else settings.session_cookie
         )
-        set_cookie(response, config, delivery.cookie_value, deps.clock.now())
+        set_cookie(response, config, delivery.cookie_value, clock.now())
     return response
 
 
@@ -99,8 +99,9 @@ async def login(deps: AuthDeps, request: Request) -> Response:
         mode=mode,
         client=context.client(request),
         provider=provider,
+        passkey=body.get("passkey"),
     )
-    return tokens_response(deps, request, tokens, mode)
+    return tokens_response(deps.settings, deps.clock, tokens, mode)
 
 
 async def _ldap_login(deps: AuthDeps, request: Request, name: str) -> Response:
@@ -130,7 +131,7 @@ async def _ldap_login(deps: AuthDeps, request: Request, name: str) -> Response:
 
     # A refused directory login is stalled like any failed login.
     tokens = await stalled(deps.clock, deps.settings.login_stall_time, work)
-    return tokens_response(deps, request, tokens, mode, always_access=True)
+    return tokens_response(deps.settings, deps.clock, tokens, mode, always_access=True)
 
 
 def _refresh_source(deps: AuthDeps, request: Request) -> tuple[Any, str | None]:
@@ -161,7 +162,7 @@ async def refresh(deps: AuthDeps, request: Request) -> Response:
     if mode not in _MODES:
         raise invalid_payload(_MISSING_REFRESH)
     tokens = await deps.sessions.refresh(token, mode=mode, client=context.client(request))
-    return tokens_response(deps, request, tokens, mode)
+    return tokens_response(deps.settings, deps.clock, tokens, mode)
 
 
 async def logout(deps: AuthDeps, request: Request) -> Response:
