@@ -58,8 +58,10 @@ from authgate.sessions.service import SessionService
 from authgate.storage.db import Database, create_db_engine
 from authgate.upkeep.scheduler import Purger
 from authgate.users.invites import Invitations
+from authgate.users.notices import SecurityNotices
 from authgate.users.otp import OtpChecker
 from authgate.users.recovery import PasswordRecovery
+from authgate.users.recovery_codes import RecoveryCodes
 from authgate.users.registration import Registration
 from authgate.users.rules import UsersRules
 from authgate.users.service import UserService
@@ -146,7 +148,8 @@ def create_app(
         )
     mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
     otp = OtpChecker(keys, shared_store)
-    lockout = Lockout(db=db, settings=settings)
+    notices = SecurityNotices(mailer=mailer, settings=settings, clock=clock, counters=shared_store)
+    lockout = Lockout(db=db, settings=settings, notices=notices)
     common: dict[str, Any] = {"db": db, "clock": clock}
     http, providers = sso_providers(settings, clock, keys, db, shared_store)
     items = ItemsService(
@@ -159,7 +162,7 @@ def create_app(
         schema=SchemaCache(),
         permissions=PermissionCache(),
         rules={
-            "directus_users": UsersRules(db=db, keys=keys, hasher=hasher),
+            "directus_users": UsersRules(db=db, keys=keys, hasher=hasher, notices=notices),
             "directus_settings": ProjectRules(),
             "directus_roles": RolesRules(),
             "directus_policies": PoliciesRules(),
@@ -168,6 +171,9 @@ def create_app(
         },
         hash_password=hasher.hash,
     )
+    tfa = TwoFactor(**common, hasher=hasher, otp=otp, items=items, lockout=lockout, notices=notices)
+    codes = RecoveryCodes(**common, secret=settings.secret.reveal(), tfa=tfa, notices=notices)
+    tfa.codes = codes
     services = Services(
         settings=settings,
         clock=clock,
@@ -194,6 +200,7 @@ def create_app(
             hasher=hasher,
             mailer=mailer,
             counters=shared_store,
+            notices=notices,
         ),
         registration=Registration(
             **common,
@@ -206,7 +213,8 @@ def create_app(
         invitations=Invitations(
             **common, settings=settings, hasher=hasher, mailer=mailer, items=items
         ),
-        tfa=TwoFactor(**common, hasher=hasher, otp=otp, items=items, lockout=lockout),
+        tfa=tfa,
+        recovery_codes=codes,
         project=ProjectService(items=items),
         limits=RequestLimits(limit_store, settings.rate_limit, clock),
         outbox=outbox,
@@ -218,6 +226,7 @@ def create_app(
         providers=providers,
     )
 
+    services.sessions.codes = codes
     purger = Purger(db, clock, settings.purge, tombstone_retention=settings.refresh_token_ttl)
 
     async def verify_mail_setup() -> None:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from sqlalchemy import Connection
 
@@ -43,6 +43,9 @@ from authgate.tokens import jwt
 from authgate.users import repo as users_repo
 from authgate.users.model import Status, User
 from authgate.users.otp import OtpChecker
+
+if TYPE_CHECKING:
+    from authgate.users.recovery_codes import RecoveryCodes
 
 log = logging.getLogger("authgate.sessions")
 
@@ -119,6 +122,8 @@ class SessionService:
         # re-check); raising refuses the refresh. Set by the SSO providers when configured.
         self.provider_refresh = provider_refresh
         self.secret = settings.secret.reveal()
+        # A recovery code stands in for a TOTP code (set by the composition root).
+        self.codes: RecoveryCodes | None = None
 
     # ---------------------------------------------------------------- login
 
@@ -192,17 +197,23 @@ class SessionService:
                 settled = True
                 await self.lockout.failed(ticket, now)
                 raise AuthError(Code.INVALID_CREDENTIALS)
+            code = None  # a recovery code typed as ``otp``, used with the session's write
             if user.tfa_secret and not (otp and await self.otp.accept(user, otp, now=now)):
-                settled = True
-                await self.lockout.failed(ticket, now)
-                raise AuthError(Code.INVALID_OTP)
+                if otp and self.codes is not None:
+                    code = await self.codes.match(user.id, otp)
+                if code is None:
+                    settled = True
+                    await self.lockout.failed(ticket, now)
+                    raise AuthError(Code.INVALID_OTP)
             rehash = None
             if check_password and user.password and self.hasher.needs_rehash(user.password):
                 rehash = await self.hasher.hash(password)
             tokens = self._issue(
                 user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now
             )
-            await self.db.write(self._store_login, user, tokens, mode, client, now, rehash, ticket)
+            await self.db.write(
+                self._store_login, user, tokens, mode, client, now, rehash, ticket, code
+            )
             settled = True
             return tokens
         finally:
@@ -290,10 +301,14 @@ class SessionService:
         now: datetime,
         rehash: str | None,
         ticket: Ticket,
+        code: str | None = None,
     ) -> None:
         """Everything a sign-in writes, in one transaction. The account is checked again
         here: a concurrent failure may have suspended it since it was read. (The lockout's
-        rows before the user's, in the order every transaction takes them.)"""
+        rows before the user's, in the order every transaction takes them.) A recovery
+        ``code`` is used here: a concurrent sign-in that used it first wins."""
+        if code is not None and (self.codes is None or not self.codes.use_in(conn, user.id, code)):
+            raise AuthError(Code.INVALID_OTP)
         self.lockout.succeeded_in(conn, ticket, now)
         values: dict[str, object] = {"last_access": now}
         if rehash is not None:

@@ -363,3 +363,15 @@ state = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Integer, nullable=False),
 )
+
+# authgate's own: a user's unused two-factor recovery codes, each kept only as a keyed hash
+# (HMAC-SHA-256 under a key derived from ``SECRET``, bound to the user). A code is used by
+# deleting its row: of two sign-ins racing with one code, one deletes it, the other finds
+# nothing (``users/recovery_codes.py``).
+recovery_codes = Table(
+    "authgate_recovery_codes",
+    metadata,
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("created", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,35 @@
+"""Two-factor recovery codes, kept as keyed hashes (``authgate_recovery_codes``).
+
+Revision ID: 0008
+Revises: 0006 (to be re-pointed at 0007 when that revision is merged)
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from authgate.storage.types import GUID, UTCDateTime
+
+revision = "0008"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "authgate_recovery_codes",
+        sa.Column("user", GUID(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("created", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user"],
+            ["directus_users.id"],
+            name=op.f("fk_authgate_recovery_codes_user_directus_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user", "digest", name=op.f("pk_authgate_recovery_codes")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("authgate_recovery_codes")
