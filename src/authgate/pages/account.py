@@ -39,8 +39,14 @@ async def _account(page: Page, status: int = 200, **values: Any) -> Response:
         token_set=await _token_is_set(page),
         policy=messages.describe_policy(page.project.auth_password_policy),
         tfa_required=page.viewer.enforce_tfa,
+        recovery_left=await _codes_left(page) if user.tfa_secret else None,
+        asks_password=_asks_password(page),
         **values,
     )
+
+
+async def _codes_left(page: Page) -> int:
+    return await page.services.recovery_codes.remaining(page.accountability)
 
 
 @page_handler("user")
@@ -173,6 +179,22 @@ async def two_factor_disable(page: Page) -> Response:
     except AuthError as error:
         return await _account(page, status=error.status, tfa_error=messages.describe(error, "tfa"))
     return page.redirect("/admin/account", "tfa-disabled")
+
+
+@page_handler("user")
+async def recovery_codes(page: Page) -> Response:
+    """``POST /users/me/tfa/recovery-codes``: a new set, shown this once."""
+    try:
+        codes = await page.services.recovery_codes.regenerate(
+            page.accountability,
+            page.raw("password") or None,
+            page.value("otp").replace(" ", ""),
+        )
+    except AuthError as error:
+        return await _account(
+            page, status=error.status, recovery_error=messages.describe(error, "tfa")
+        )
+    return page.render("recovery_codes.html", codes=codes)
 
 
 # ---------------------------------------------------------------------- static token

@@ -199,7 +199,8 @@ async def load_page(request: Request) -> Page:
     project, user = await services.db.read(_load, accountability.user if signed_in else None)
     viewer = None
     if signed_in and user is not None:
-        viewer = Viewer(accountability, user, _tfa_required(services, state.token, user))
+        enrol = accountability.tfa_setup_required or _tfa_required(services, state.token, user)
+        viewer = Viewer(accountability, user, enrol)
     cookie = state.cookies.get(security.CSRF_COOKIE)
     is_new = not cookie
     return Page(
@@ -221,6 +222,14 @@ def _tfa_required(services: Services, token: str | None, user: User) -> bool:
     except AuthError:
         return False
     return bool(claims.get("enforce_tfa"))
+
+
+def _open_before_enrolment(method: str, path: str) -> bool:
+    """What a person who must first set up two-factor may use: the account page (to read
+    why) and the two-factor pages; every other page leads to the enrolment."""
+    if path == "/admin/account":
+        return method in ("GET", "HEAD")
+    return path == "/admin/account/two-factor" or path.startswith("/admin/account/two-factor/")
 
 
 def read_form(page: Page) -> None:
@@ -282,7 +291,7 @@ def page_handler(who: Who = "anyone") -> Callable[[Handler], Endpoint]:
                 who != "anyone"
                 and page.viewer is not None
                 and page.viewer.enforce_tfa
-                and not request.url.path.startswith("/admin/account")
+                and not _open_before_enrolment(request.method, request.url.path)
             ):
                 return page.redirect("/admin/account/two-factor", "tfa-required")
             if who == "admin" and not (page.viewer and page.viewer.admin):
