@@ -108,9 +108,7 @@ def test_wrong_passwords_and_codes_count_toward_the_lockout(
         wrong = "000000" if now != "000000" else "111111"
         harness.client.post(url, json={"password": "Wrong-1!", "otp": now}, headers=headers)
         harness.client.post(url, json={"password": PASSWORD, "otp": wrong}, headers=headers)
-        locked = harness.client.post(
-            url, json={"password": PASSWORD, "otp": now}, headers=headers
-        )
+        locked = harness.client.post(url, json={"password": PASSWORD, "otp": now}, headers=headers)
         sign_in = harness.client.post(
             "/auth/login",
             json={"email": who.email, "password": PASSWORD, "otp": now},
@@ -182,9 +180,7 @@ def test_an_administrator_turning_two_factor_off_removes_the_codes(
 ) -> None:
     make_codes(harness, who)
 
-    response = harness.client.post(
-        f"/users/{who.user['id']}/tfa/disable", headers=harness.admin
-    )
+    response = harness.client.post(f"/users/{who.user['id']}/tfa/disable", headers=harness.admin)
 
     assert response.status_code == 204
     assert _stored(harness, who.user["id"]) == []

@@ -19,7 +19,9 @@ _CODES = re.compile(r'<code class="secret">([a-z2-9]{5}-[a-z2-9]{5})</code>')
 def _signed_in_with_tfa(pages: Pages, harness: Harness, role: str) -> tuple[dict[str, Any], str]:
     user = pages.user(role=role)
     secret = enable_tfa_by_api(harness, user["email"])
-    page = pages.post("/admin/login", {"email": user["email"], "password": PASSWORD, "redirect": ""})
+    page = pages.post(
+        "/admin/login", {"email": user["email"], "password": PASSWORD, "redirect": ""}
+    )
     assert page.status_code == 200  # the code page
     done = pages.post("/admin/login/code", {"otp": code_for(harness, secret)}, on=page)
     assert done.status_code == 303, problem_of(done.text)
@@ -78,7 +80,9 @@ def test_the_sign_in_code_page_takes_a_recovery_code(
     first = _CODES.findall(made.text)[0]
     harness.client.cookies.clear()
 
-    page = pages.post("/admin/login", {"email": user["email"], "password": PASSWORD, "redirect": ""})
+    page = pages.post(
+        "/admin/login", {"email": user["email"], "password": PASSWORD, "redirect": ""}
+    )
     assert 'maxlength="16"' in page.text
     done = pages.post("/admin/login/code", {"otp": first}, on=page)
 
@@ -91,7 +95,9 @@ def test_a_policy_of_the_user_that_enforces_two_factor_leads_to_the_enrolment(
 ) -> None:
     user = pages.user(role=member_role)
     policy = harness.client.post(
-        "/policies", json={"name": f"Strict {uuid.uuid4()}", "enforce_tfa": True}, headers=harness.admin
+        "/policies",
+        json={"name": f"Strict {uuid.uuid4()}", "enforce_tfa": True},
+        headers=harness.admin,
     ).json()["data"]["id"]
     harness.db.write_sync(
         lambda conn: conn.execute(

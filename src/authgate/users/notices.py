@@ -12,8 +12,9 @@ Decisions:
   email change: the old address, before the update).
 * They never hold a secret, a code or a link that signs in: only what happened, when, and the
   address of the account page (which asks for a sign-in).
-* A lock mails at most once per ``LOCK_MAIL_WINDOW`` and account (the shared counter store),
-  however many addresses are locked out: failed sign-ins cannot flood the owner's mailbox.
+* A lock mails at most once per account and hour (``LOCK_MAIL_WINDOW``, a fixed window, claimed
+  in the shared counter store), however many addresses are locked out: failed sign-ins cannot
+  flood the owner's mailbox.
 
 ``SecurityNotices`` is the public interface; passkey code calls ``passkey_added`` /
 ``passkey_removed`` with the connection of its own write.
@@ -103,10 +104,14 @@ class SecurityNotices:
 
         async def send() -> None:
             if limited:
-                hit = await self.counters.hit(
-                    f"lock-mails:{user}", window=LOCK_MAIL_WINDOW, now=self.clock.now()
+                # One claim per account and window of the (injected) clock, in the shared
+                # store: every instance agrees, and the first lock of a window mails.
+                now = self.clock.now()
+                window = int(now.timestamp() // LOCK_MAIL_WINDOW.total_seconds())
+                claimed = await self.counters.claim(
+                    f"lock-mail:{user}:{window}", ttl=LOCK_MAIL_WINDOW * 2, now=now
                 )
-                if hit.count > 1:
+                if not claimed:
                     return
             self.mailer.send(template, to=address, url=url, project=project, when=when, **data)
 
