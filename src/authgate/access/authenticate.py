@@ -124,7 +124,8 @@ class Authenticator:
         if state.user_role != claims.role:
             # Issued under another role: a refresh issues one with the current role.
             raise AuthError(Code.TOKEN_EXPIRED)
-        return facts, _setup_required(conn, claims.user, facts)
+        # A session whose SSO provider asserted multi-factor (and is trusted to) is exempt.
+        return facts, not state.session_mfa and _setup_required(conn, claims.user, facts)
 
     def _static_facts(
         self, conn: Connection, token_hash: str

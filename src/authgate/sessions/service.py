@@ -185,6 +185,7 @@ class SessionService:
         now: datetime,
         *,
         check_password: bool,
+        mfa: bool = False,
     ) -> IssuedTokens:
         """Run the reserved checks and settle the reservation: a failure is counted; a
         success is stored with the session in one transaction; anything else (an outage, a
@@ -212,7 +213,7 @@ class SessionService:
                 user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now
             )
             await self.db.write(
-                self._store_login, user, tokens, mode, client, now, rehash, ticket, code
+                self._store_login, user, tokens, mode, client, now, rehash, ticket, code, mfa
             )
             settled = True
             return tokens
@@ -222,7 +223,14 @@ class SessionService:
                     await self.lockout.release(ticket, now)
 
     async def login_verified(
-        self, user_id: str, *, otp: str | None, mode: Mode, client: Client, provider: str
+        self,
+        user_id: str,
+        *,
+        otp: str | None,
+        mode: Mode,
+        client: Client,
+        provider: str,
+        mfa: bool = False,
     ) -> IssuedTokens:
         """The rest of the login pipeline for a user an SSO provider has just authenticated:
         the account must be active and belong to ``provider``; two-factor still applies (and
@@ -243,7 +251,7 @@ class SessionService:
                     raise AuthError(Code.INVALID_OTP)
                 ticket = reserved
             return await self._checked(
-                ticket, candidate, "", otp, mode, client, now, check_password=False
+                ticket, candidate, "", otp, mode, client, now, check_password=False, mfa=mfa
             )
 
         return await stalled(self.clock, self.settings.login_stall_time, work)
@@ -302,6 +310,7 @@ class SessionService:
         rehash: str | None,
         ticket: Ticket,
         code: str | None = None,
+        mfa: bool = False,
     ) -> None:
         """Everything a sign-in writes, in one transaction. The account is checked again
         here: a concurrent failure may have suspended it since it was read. (The lockout's
@@ -323,6 +332,7 @@ class SessionService:
             ip=client.ip,
             user_agent=client.user_agent,
             origin=client.origin,
+            mfa=mfa,
         )
         repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl)
         activity.record(
@@ -419,6 +429,7 @@ class SessionService:
                 ip=client.ip,
                 user_agent=client.user_agent,
                 origin=client.origin,
+                mfa=row.mfa,
             )
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)

@@ -130,6 +130,9 @@ sessions = Table(
     Column("origin", String(255)),
     Column("next_token", String(64)),
     Column("oauth_client", String(255)),
+    # authgate's own: the SSO provider asserted multi-factor sign-in (``amr``/``acr``) and
+    # its ``TRUST_MFA`` says to trust it; kept along the refresh chain.
+    Column("authgate_mfa", Boolean),
 )
 Index("ix_directus_sessions_user", sessions.c.user)
 Index("ix_directus_sessions_next_token", sessions.c.next_token)

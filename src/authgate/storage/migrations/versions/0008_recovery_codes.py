@@ -1,4 +1,5 @@
-"""Two-factor recovery codes, kept as keyed hashes (``authgate_recovery_codes``).
+"""Two-factor recovery codes, kept as keyed hashes (``authgate_recovery_codes``), and
+``directus_sessions.authgate_mfa``: a session whose SSO provider asserted multi-factor.
 
 Revision ID: 0008
 Revises: 0006 (to be re-pointed at 0007 when that revision is merged)
@@ -29,7 +30,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user", "digest", name=op.f("pk_authgate_recovery_codes")),
     )
+    op.add_column("directus_sessions", sa.Column("authgate_mfa", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("directus_sessions") as batch:
+        batch.drop_column("authgate_mfa")
     op.drop_table("authgate_recovery_codes")
