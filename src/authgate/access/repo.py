@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, literal, or_, select, true, union_all
+from sqlalchemy import Connection, bindparam, case, func, literal, or_, select, true, union_all
 
 from authgate.access.model import AccessFacts, PolicyGrant
 from authgate.storage.tables import access, policies, roles, sessions, state, users
@@ -77,9 +77,14 @@ def _facts_statement(with_public: bool, with_token: bool = False):  # type: igno
         sessions.c.share.is_(None),
         sessions.c.expires >= bindparam("live_after"),
     )
-    session_stands = select(literal(1)).where(*stands).exists()
-    # ... and whether its SSO provider asserted multi-factor (two-factor enforcement)
-    session_mfa = select(literal(1)).where(*stands, sessions.c.authgate_mfa.is_(True)).exists()
+    # 0: no such session standing; 1: it stands; 2: it stands and its SSO provider asserted
+    # multi-factor (two-factor enforcement). One subquery: the token is the primary key.
+    session_state = func.coalesce(
+        select(case((sessions.c.authgate_mfa.is_(True), 2), else_=1))
+        .where(*stands)
+        .scalar_subquery(),
+        0,
+    )
     user_row = select(
         literal("user").label("kind"),
         users.c.role,
@@ -89,7 +94,7 @@ def _facts_statement(with_public: bool, with_token: bool = False):  # type: igno
         true(),
         true(),
         users.c.status,
-        case((session_mfa, 2), (session_stands, 1), else_=0),
+        session_state,
     ).where(users.c.id == bindparam("user"))
     return union_all(grants, tree_rows, epoch_row, user_row)
 
