@@ -211,3 +211,12 @@ def test_forty_concurrent_sign_ins_with_one_code_succeed_once(
     assert sorted(answers) == [200] + [401] * 39
     assert len(_stored(harness, who.user["id"])) == 9
     assert len(_mails(harness, "security-recovery-code-used", who.email)) == 1
+
+
+def test_the_openapi_document_lists_the_recovery_codes_route(harness: Harness) -> None:
+    spec = harness.client.get("/server/specs/oas", headers=harness.admin).json()
+
+    operations = spec["paths"]["/users/me/tfa/recovery-codes"]
+    assert set(operations) >= {"get", "post"}
+    body = operations["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["otp"]
