@@ -16,7 +16,6 @@ from authgate.http.responses import clear_cookie, set_cookie
 from authgate.pages import messages, security
 from authgate.pages.web import Page, page_handler
 from authgate.sessions.service import IssuedTokens
-from authgate.tokens import jwt
 from authgate.urls import public_link
 
 # Drivers whose sign-in is a redirect to another site (a link), not a form on this page.
@@ -179,14 +178,13 @@ async def _must_enrol(page: Page, tokens: IssuedTokens) -> bool:
 
 def signed_in(page: Page, tokens: IssuedTokens, target: str, *, enrol: bool = False) -> Response:
     """The session cookie exactly as ``POST /auth/login`` with ``mode=session`` sets it; on to
-    the two-factor set-up first when the user's role (or any policy of theirs, ``enrol``)
-    requires it."""
+    the two-factor set-up first when a policy of theirs requires it and they have no second
+    factor (``enrol``)."""
     services = page.services
     now = services.clock.now()
-    claims = jwt.verify(tokens.access_token, services.settings.secret.reveal(), now=now)
     context.state(page.request).stale_cookie = False
     page.drop_cookie(security.PENDING_COOKIE)
-    if enrol or claims.get("enforce_tfa"):
+    if enrol:
         response = page.redirect("/admin/account/two-factor", "tfa-required")
     else:
         response = page.redirect(target)

@@ -31,7 +31,6 @@ from authgate.pages import messages, security
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
 from authgate.sessions.service import Client
-from authgate.tokens import jwt
 from authgate.urls import resolve_login_redirect
 from authgate.users import repo as users_repo
 from authgate.users.model import User
@@ -61,7 +60,9 @@ class Viewer:
 
     accountability: Accountability
     user: User
-    enforce_tfa: bool  # their session was issued with "two-factor required" and it is off
+    # A policy of theirs enforces two-factor and they have none (the API's rule,
+    # access/enforcement.py): only the enrolment pages answer.
+    enforce_tfa: bool
 
     @property
     def admin(self) -> bool:
@@ -199,8 +200,7 @@ async def load_page(request: Request) -> Page:
     project, user = await services.db.read(_load, accountability.user if signed_in else None)
     viewer = None
     if signed_in and user is not None:
-        enrol = accountability.tfa_setup_required or _tfa_required(services, state.token, user)
-        viewer = Viewer(accountability, user, enrol)
+        viewer = Viewer(accountability, user, accountability.tfa_setup_required)
     cookie = state.cookies.get(security.CSRF_COOKIE)
     is_new = not cookie
     return Page(
@@ -211,17 +211,6 @@ async def load_page(request: Request) -> Page:
         csrf_cookie=cookie or security.new_csrf_value(),
         csrf_is_new=is_new,
     )
-
-
-def _tfa_required(services: Services, token: str | None, user: User) -> bool:
-    """The session was issued saying the user's role enforces two-factor, and it is still off."""
-    if not token or user.tfa_secret:
-        return False
-    try:
-        claims = jwt.verify(token, services.settings.secret.reveal(), now=services.clock.now())
-    except AuthError:
-        return False
-    return bool(claims.get("enforce_tfa"))
 
 
 def _open_before_enrolment(method: str, path: str) -> bool:
