@@ -59,8 +59,10 @@ from authgate.sessions.service import SessionService
 from authgate.storage.db import Database, create_db_engine
 from authgate.upkeep.scheduler import Purger
 from authgate.users.invites import Invitations
+from authgate.users.notices import SecurityNotices
 from authgate.users.otp import OtpChecker
 from authgate.users.recovery import PasswordRecovery
+from authgate.users.recovery_codes import RecoveryCodes
 from authgate.users.registration import Registration
 from authgate.users.rules import UsersRules
 from authgate.users.service import UserService
@@ -147,7 +149,8 @@ def create_app(
         )
     mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
     otp = OtpChecker(keys, shared_store)
-    lockout = Lockout(db=db, settings=settings)
+    notices = SecurityNotices(mailer=mailer, settings=settings, clock=clock, counters=shared_store)
+    lockout = Lockout(db=db, settings=settings, notices=notices)
     common: dict[str, Any] = {"db": db, "clock": clock}
     passkeys = Passkeys(
         **common,
@@ -157,6 +160,7 @@ def create_app(
         lockout=lockout,
         otp=otp,
         store=shared_store,
+        notices=notices,
     )
     http, providers = sso_providers(settings, clock, keys, db, shared_store)
     items = ItemsService(
@@ -169,7 +173,7 @@ def create_app(
         schema=SchemaCache(),
         permissions=PermissionCache(),
         rules={
-            "directus_users": UsersRules(db=db, keys=keys, hasher=hasher),
+            "directus_users": UsersRules(db=db, keys=keys, hasher=hasher, notices=notices),
             "directus_settings": ProjectRules(),
             "directus_roles": RolesRules(),
             "directus_policies": PoliciesRules(),
@@ -178,6 +182,9 @@ def create_app(
         },
         hash_password=hasher.hash,
     )
+    tfa = TwoFactor(**common, hasher=hasher, otp=otp, items=items, lockout=lockout, notices=notices)
+    codes = RecoveryCodes(**common, secret=settings.secret.reveal(), tfa=tfa, notices=notices)
+    tfa.codes = codes
     services = Services(
         settings=settings,
         clock=clock,
@@ -205,6 +212,7 @@ def create_app(
             hasher=hasher,
             mailer=mailer,
             counters=shared_store,
+            notices=notices,
         ),
         registration=Registration(
             **common,
@@ -217,7 +225,8 @@ def create_app(
         invitations=Invitations(
             **common, settings=settings, hasher=hasher, mailer=mailer, items=items
         ),
-        tfa=TwoFactor(**common, hasher=hasher, otp=otp, items=items, lockout=lockout),
+        tfa=tfa,
+        recovery_codes=codes,
         project=ProjectService(items=items),
         limits=RequestLimits(limit_store, settings.rate_limit, clock),
         outbox=outbox,
@@ -230,6 +239,7 @@ def create_app(
         passkeys=passkeys,
     )
 
+    services.sessions.codes = codes
     purger = Purger(db, clock, settings.purge, tombstone_retention=settings.refresh_token_ttl)
 
     async def verify_mail_setup() -> None:

@@ -14,6 +14,7 @@ from authgate.http.pipeline import Pipeline, raw_path
 from authgate.http.routes import (
     access,
     auth,
+    factors,
     graphql,
     items,
     passkeys,
@@ -50,6 +51,7 @@ def build_asgi(
             *auth.routes,
             *passkeys.routes,  # before users': /users/me/passkeys is not /users/{key}
             *sso.routes,
+            *factors.routes,
             *users.routes,
             *access.routes,
             *schema.routes,

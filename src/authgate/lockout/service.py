@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, select
 
@@ -32,6 +32,9 @@ from authgate.storage.db import Database
 from authgate.storage.tables import settings as settings_table
 from authgate.users import repo as users_repo
 from authgate.users.model import Status
+
+if TYPE_CHECKING:
+    from authgate.users.notices import SecurityNotices
 
 log = logging.getLogger("authgate.lockout")
 T = TypeVar("T")
@@ -48,8 +51,12 @@ class Ticket:
 
 
 class Lockout:
-    def __init__(self, *, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, *, db: Database, settings: Settings, notices: SecurityNotices | None = None
+    ) -> None:
         self.db = db
+        # The owner is mailed once per lock (and at most once an hour: users/notices.py).
+        self.notices = notices
         self.suspend = settings.auth_lockout == "suspend"
         self.base = settings.auth_lockout_duration
 
@@ -116,10 +123,12 @@ class Lockout:
 
     def _failed(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
         rows = repo.lock_rows(conn, ticket.user, list(ticket.thresholds))
+        locked = False
         for scope, threshold in ticket.thresholds.items():
             counter, reached = model.failed(
                 model.current(rows[scope], now), threshold, self.base, now
             )
+            locked = locked or reached
             if reached and self.suspend and self._suspended(conn, ticket, now):
                 repo.forget(conn, ticket.user, scope)
                 continue
@@ -129,6 +138,8 @@ class Lockout:
                     extra={"user": ticket.user, "account": scope == model.ACCOUNT},
                 )
             repo.store(conn, ticket.user, scope, counter)
+        if locked and self.notices is not None:
+            self.notices.account_locked(conn, ticket.user)
 
     def _suspended(self, conn: Connection, ticket: Ticket, now: datetime) -> bool:
         """Suspend the account (Directus's lockout), unless it is the last active

@@ -57,6 +57,7 @@ routes = [
     _post("/admin/account/two-factor/start", account.two_factor_start),
     _post("/admin/account/two-factor/enable", account.two_factor_enable),
     _post("/admin/account/two-factor/disable", account.two_factor_disable),
+    _post("/admin/account/recovery-codes", account.recovery_codes),
     _post("/admin/account/token", account.new_token),
     _post("/admin/account/token/remove", account.remove_token),
     _post("/admin/account/passkeys/remove", passkeys.remove_passkey),

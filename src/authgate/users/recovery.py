@@ -35,6 +35,7 @@ from authgate.urls import is_url_allowed, public_link, with_token
 from authgate.users import repo
 from authgate.users.mail_limit import may_mail
 from authgate.users.model import DEFAULT_PROVIDER, User
+from authgate.users.notices import SecurityNotices
 
 
 class PasswordRecovery:
@@ -48,7 +49,9 @@ class PasswordRecovery:
         hasher: PasswordHasher,
         mailer: Mailer,
         counters: CounterStore,
+        notices: SecurityNotices | None = None,
     ) -> None:
+        self.notices = notices
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -141,6 +144,8 @@ class PasswordRecovery:
         unlock(conn, user.id)
         repo.set_columns(conn, user.id, {"password": hashed, "status": "active"})
         sessions_repo.delete_for_user(conn, user.id)
+        if self.notices is not None:
+            self.notices.password_changed(conn, user.id)
         activity.record(
             conn,
             action="update",

@@ -113,6 +113,7 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
             mode=mode,
             client=context.client(request),
             provider=provider.name,
+            mfa=outcome.mfa,
         )
     except AuthError as error:
         if outcome.redirect is None:
@@ -132,7 +133,7 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
     now = services.clock.now()
     claims = jwt.verify(tokens.access_token, settings.secret.reveal(), now=now)
     location = outcome.redirect
-    if claims.get("enforce_tfa"):
+    if claims.get("enforce_tfa") and not outcome.mfa:
         location = redirects.tfa_setup(settings, outcome.redirect, provider.name)
     response = _redirect(location)
     _clear(response, outcome.clear_cookies)
