@@ -63,8 +63,10 @@ from authgate.system.access_rules import AccessRules, PermissionsRules, Policies
 from authgate.system.schema import SchemaService
 from authgate.upkeep.scheduler import Purger
 from authgate.users.invites import Invitations
+from authgate.users.notices import SecurityNotices
 from authgate.users.otp import OtpChecker
 from authgate.users.recovery import PasswordRecovery
+from authgate.users.recovery_codes import RecoveryCodes
 from authgate.users.registration import Registration
 from authgate.users.rules import UsersRules, suspend_after_failures
 from authgate.users.service import UserService
@@ -154,7 +156,10 @@ def create_app(
         )
     mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
     otp = OtpChecker(keys, shared_store)
-    lockout = Lockout(db=db, settings=settings, suspend_user=suspend_after_failures)
+    notices = SecurityNotices(mailer=mailer, settings=settings, clock=clock, counters=shared_store)
+    lockout = Lockout(
+        db=db, settings=settings, suspend_user=suspend_after_failures, notices=notices
+    )
     common: dict[str, Any] = {"db": db, "clock": clock}
     passkeys = Passkeys(
         **common,
@@ -164,6 +169,7 @@ def create_app(
         lockout=lockout,
         otp=otp,
         store=shared_store,
+        notices=notices,
     )
     http, providers = sso_providers(settings, clock, keys, db, shared_store)
     items = ItemsService(
@@ -177,7 +183,11 @@ def create_app(
         permissions=PermissionCache(),
         rules={
             "directus_users": UsersRules(
-                db=db, keys=keys, hasher=hasher, end_sessions=sessions_repo.delete_for_user
+                db=db,
+                keys=keys,
+                hasher=hasher,
+                end_sessions=sessions_repo.delete_for_user,
+                notices=notices,
             ),
             "directus_settings": ProjectRules(),
             "directus_roles": RolesRules(),
@@ -187,6 +197,9 @@ def create_app(
         },
         hash_password=hasher.hash,
     )
+    tfa = TwoFactor(**common, hasher=hasher, otp=otp, items=items, lockout=lockout, notices=notices)
+    codes = RecoveryCodes(**common, secret=settings.secret.reveal(), tfa=tfa, notices=notices)
+    tfa.codes = codes
     graphql = GraphQLEngine(settings.graphql)
     services = Services(
         settings=settings,
@@ -216,6 +229,7 @@ def create_app(
             mailer=mailer,
             counters=shared_store,
             end_sessions=sessions_repo.delete_for_user,
+            notices=notices,
         ),
         registration=Registration(
             **common,
@@ -228,7 +242,8 @@ def create_app(
         invitations=Invitations(
             **common, settings=settings, hasher=hasher, mailer=mailer, items=items
         ),
-        tfa=TwoFactor(**common, hasher=hasher, otp=otp, items=items, lockout=lockout),
+        tfa=tfa,
+        recovery_codes=codes,
         project=ProjectService(items=items),
         limits=RequestLimits(limit_store, settings.rate_limit, clock),
         outbox=outbox,
@@ -256,6 +271,7 @@ def create_app(
     )
     services = replace(services, graphql_sdl=partial(graphql.sdl, graphql_services))
 
+    services.sessions.codes = codes
     purger = Purger(db, clock, settings.purge, tombstone_retention=settings.refresh_token_ttl)
 
     async def verify_mail_setup() -> None:
@@ -315,6 +331,8 @@ def create_app(
                 project=services.project,
                 limits=services.limits,
                 passkeys=passkeys,
+                recovery_codes=services.recovery_codes,
+                authenticator=services.authenticator,
             )
         ),
         page_area=pages.area,

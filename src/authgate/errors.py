@@ -15,6 +15,9 @@ Catalogue (status, when it is raised):
 * ``INVALID_TOKEN`` 403: a JWT with a bad signature, malformed, or missing required claims.
 * ``FORBIDDEN`` 403: no permission, or a thing that does not exist (existence is hidden).
 * ``INVALID_PROVIDER`` 403: an SSO user that collides with an existing account.
+* ``TFA_SETUP_REQUIRED`` 403 (authgate's own): a policy of the caller enforces two-factor and
+  the caller has no second factor; only enrolment, ``/users/me``, ``/auth/*`` answer
+  (``access/enforcement.py``).
 * ``INVALID_PAYLOAD`` 400: a body that fails validation (``reason`` says why).
 * ``INVALID_QUERY`` 400: query parameters that fail validation.
 * ``INVALID_INVITE`` 400: an invitation whose user is no longer invited.
@@ -49,6 +52,7 @@ class Code(StrEnum):
     INVALID_TOKEN = "INVALID_TOKEN"
     FORBIDDEN = "FORBIDDEN"
     INVALID_PROVIDER = "INVALID_PROVIDER"
+    TFA_SETUP_REQUIRED = "TFA_SETUP_REQUIRED"
     INVALID_PAYLOAD = "INVALID_PAYLOAD"
     INVALID_QUERY = "INVALID_QUERY"
     INVALID_INVITE = "INVALID_INVITE"
@@ -76,6 +80,7 @@ STATUS: Final[Mapping[Code, int]] = {
     Code.INVALID_TOKEN: 403,
     Code.FORBIDDEN: 403,
     Code.INVALID_PROVIDER: 403,
+    Code.TFA_SETUP_REQUIRED: 403,
     Code.INVALID_PAYLOAD: 400,
     Code.INVALID_QUERY: 400,
     Code.INVALID_INVITE: 400,
@@ -104,6 +109,7 @@ MESSAGES: Final[Mapping[Code, str]] = {
     Code.INVALID_TOKEN: "Invalid token.",
     Code.FORBIDDEN: "You don't have permission to access this.",
     Code.INVALID_PROVIDER: "Invalid provider.",
+    Code.TFA_SETUP_REQUIRED: "Two-factor authentication must be set up first.",
     Code.INVALID_INVITE: "This invite is no longer valid.",
     Code.INVALID_PROVIDER_CONFIG: "Invalid config.",
     Code.GRAPHQL_VALIDATION: "GraphQL validation error.",

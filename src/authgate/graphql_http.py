@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from authgate import jsvalues
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
+from authgate.graphql import enforcement
 from authgate.graphql.context import CookieKind, ServiceBundle
 from authgate.graphql.engine import GraphQLEngine, GraphQLRequest
 from authgate.graphql.schema import Scope
@@ -82,11 +83,17 @@ async def _serve(
 ) -> Response:
     if engine is None:
         raise route_not_found(request.url.path)
+    received = _received(request)
+    accountability = context.accountability(request)
+    if accountability.tfa_setup_required and not enforcement.open_before_enrolment(
+        scope, received.query, received.operation_name
+    ):
+        raise AuthError(Code.TFA_SETUP_REQUIRED)
     outcome = await engine.run(
         services,
         scope,
-        _received(request),
-        context.accountability(request),
+        received,
+        accountability,
         context.client(request),
         context.state(request).cookies,
     )

@@ -72,7 +72,7 @@ def tab(browser: Chromium, site: Server) -> Iterator[tuple[Any, Any]]:
     context = browser.new_context(base_url=site.url, viewport={"width": 1100, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    cdp = context.new_cdp_session(page)
+    cdp: Any = context.new_cdp_session(page)  # carries the authenticator id (below)
     cdp.send("WebAuthn.enable", {"enableUI": False})
     added = cdp.send(
         "WebAuthn.addVirtualAuthenticator",

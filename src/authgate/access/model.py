@@ -47,6 +47,9 @@ class Accountability:
     share: str | None = None
     policies: tuple[str, ...] = field(default=())
     enforce_tfa: bool = False
+    # A policy enforces two-factor and the user has none: only enrolment answers
+    # (``access/enforcement.py``).
+    tfa_setup_required: bool = False
     epoch: int | None = None  # the cache epoch read with the facts (None: not read yet)
 
     @property

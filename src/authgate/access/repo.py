@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, literal, or_, select, true, union_all
+from sqlalchemy import Connection, bindparam, case, func, literal, or_, select, true, union_all
 
 from authgate.access.model import AccessFacts, PolicyGrant
 from authgate.storage.tables import access, policies, roles, sessions, state, users
@@ -71,15 +71,19 @@ def _facts_statement(with_public: bool, with_token: bool = False):  # type: igno
         return union_all(grants, tree_rows, epoch_row)
     # What revokes an access token, read with its facts at no extra round trip: the user's
     # current status and role, and whether the session the token names still stands.
-    session_stands = (
-        select(literal(1))
-        .where(
-            sessions.c.token == bindparam("session"),
-            sessions.c.user == users.c.id,
-            sessions.c.share.is_(None),
-            sessions.c.expires >= bindparam("live_after"),
-        )
-        .exists()
+    stands = (
+        sessions.c.token == bindparam("session"),
+        sessions.c.user == users.c.id,
+        sessions.c.share.is_(None),
+        sessions.c.expires >= bindparam("live_after"),
+    )
+    # 0: no such session standing; 1: it stands; 2: it stands and its SSO provider asserted
+    # multi-factor (two-factor enforcement). One subquery: the token is the primary key.
+    session_state = func.coalesce(
+        select(case((sessions.c.authgate_mfa.is_(True), 2), else_=1))
+        .where(*stands)
+        .scalar_subquery(),
+        0,
     )
     user_row = select(
         literal("user").label("kind"),
@@ -90,7 +94,7 @@ def _facts_statement(with_public: bool, with_token: bool = False):  # type: igno
         true(),
         true(),
         users.c.status,
-        case((session_stands, 1), else_=0),
+        session_state,
     ).where(users.c.id == bindparam("user"))
     return union_all(grants, tree_rows, epoch_row, user_row)
 
@@ -108,6 +112,7 @@ class TokenState:
     user_status: str | None  # None: no such user
     user_role: str | None
     session_stands: bool
+    session_mfa: bool = False  # its SSO provider asserted multi-factor, trusted
 
 
 def load_access_facts(conn: Connection, *, user: str | None, role: str | None) -> AccessFacts:
@@ -134,14 +139,14 @@ def load_token_facts(
         statement, {"role": role, "user": user, "session": session, "live_after": live_after}
     ).all()
     status = user_role = None
-    stands = False
+    stands = mfa = False
     rest = []
     for row in rows:
         if row[0] == "user":
-            user_role, status, stands = row[1], row[7], bool(row[8])
+            user_role, status, stands, mfa = row[1], row[7], bool(row[8]), row[8] == 2
         else:
             rest.append(row)
-    return _facts_from(rest), TokenState(status, user_role, stands)
+    return _facts_from(rest), TokenState(status, user_role, stands, mfa)
 
 
 def _facts_from(rows: Sequence[Sequence[Any]]) -> AccessFacts:

@@ -14,6 +14,7 @@ from authgate.errors import route_not_found
 from authgate.http.routes import (
     access,
     auth,
+    factors,
     items,
     metrics,
     passkeys,
@@ -101,6 +102,7 @@ def build_asgi(
                     providers=services.providers,
                 )
             ),
+            *factors.routes(factors.FactorsDeps(recovery_codes=services.recovery_codes)),
             *users.routes(
                 users.UsersDeps(
                     users=services.users,

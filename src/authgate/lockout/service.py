@@ -53,10 +53,26 @@ class SuspendUser(Protocol):
     def __call__(self, conn: Connection, user: str, address: str, now: datetime) -> bool: ...
 
 
+class LockNotices(Protocol):
+    """Mail the owner that their account is locked (``users.notices.SecurityNotices``, wired
+    in ``app.py``)."""
+
+    def account_locked(self, conn: Connection, user: str) -> None: ...
+
+
 class Lockout:
-    def __init__(self, *, db: Database, settings: Settings, suspend_user: SuspendUser) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        settings: Settings,
+        suspend_user: SuspendUser,
+        notices: LockNotices | None = None,
+    ) -> None:
         self.db = db
         self.suspend_user = suspend_user
+        # The owner is mailed once per lock (and at most once an hour: users/notices.py).
+        self.notices = notices
         self.suspend = settings.auth_lockout == "suspend"
         self.base = settings.auth_lockout_duration
 
@@ -123,10 +139,12 @@ class Lockout:
 
     def _failed(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
         rows = repo.lock_rows(conn, ticket.user, list(ticket.thresholds))
+        locked = False
         for scope, threshold in ticket.thresholds.items():
             counter, reached = model.failed(
                 model.current(rows[scope], now), threshold, self.base, now
             )
+            locked = locked or reached
             if (
                 reached
                 and self.suspend
@@ -140,6 +158,8 @@ class Lockout:
                     extra={"user": ticket.user, "account": scope == model.ACCOUNT},
                 )
             repo.store(conn, ticket.user, scope, counter)
+        if locked and self.notices is not None:
+            self.notices.account_locked(conn, ticket.user)
 
     def succeeded_in(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
         """A successful sign-in, in its own transaction: its address starts afresh (in

@@ -23,4 +23,14 @@ SUBJECTS = {
     "password-reset": "Password Reset Request",
     "user-invitation": "You've been invited",
     "user-registration": "Verify your email address",
+    # Security notices (users/notices.py)
+    "security-password-changed": "Your password was changed",
+    "security-email-changed": "Your email address was changed",
+    "security-tfa-enabled": "Two-factor authentication was turned on",
+    "security-tfa-disabled": "Two-factor authentication was turned off",
+    "security-recovery-codes": "New recovery codes were made",
+    "security-recovery-code-used": "A recovery code was used",
+    "security-account-locked": "Sign-in to your account was locked",
+    "security-passkey-added": "A passkey was added to your account",
+    "security-passkey-removed": "A passkey was removed from your account",
 }

@@ -41,11 +41,17 @@ async def _account(page: Page, status: int = 200, **values: Any) -> Response:
         policy=messages.describe_policy(page.project.auth_password_policy),
         tfa_required=page.viewer.enforce_tfa,
         passkeys=await passkeys_of(page),
+        recovery_left=await _codes_left(page) if user.tfa_secret else None,
+        asks_password=_asks_password(page),
         **values,
     )
 
 
 render_account = _account  # for the passkey forms (pages/passkeys.py)
+
+
+async def _codes_left(page: Page) -> int:
+    return await page.services.recovery_codes.remaining(page.accountability)
 
 
 @page_handler("user")
@@ -178,6 +184,22 @@ async def two_factor_disable(page: Page) -> Response:
     except AuthError as error:
         return await _account(page, status=error.status, tfa_error=messages.describe(error, "tfa"))
     return page.redirect("/admin/account", "tfa-disabled")
+
+
+@page_handler("user")
+async def recovery_codes(page: Page) -> Response:
+    """``POST /users/me/tfa/recovery-codes``: a new set, shown this once."""
+    try:
+        codes = await page.services.recovery_codes.regenerate(
+            page.accountability,
+            page.raw("password") or None,
+            page.value("otp").replace(" ", ""),
+        )
+    except AuthError as error:
+        return await _account(
+            page, status=error.status, recovery_error=messages.describe(error, "tfa")
+        )
+    return page.render("recovery_codes.html", codes=codes)
 
 
 # ---------------------------------------------------------------------- static token

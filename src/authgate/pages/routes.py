@@ -59,6 +59,7 @@ def routes(services: PageServices) -> list[Route]:
         _post("/admin/account/two-factor/start", account.two_factor_start.bind(services)),
         _post("/admin/account/two-factor/enable", account.two_factor_enable.bind(services)),
         _post("/admin/account/two-factor/disable", account.two_factor_disable.bind(services)),
+        _post("/admin/account/recovery-codes", account.recovery_codes.bind(services)),
         _post("/admin/account/token", account.new_token.bind(services)),
         _post("/admin/account/token/remove", account.remove_token.bind(services)),
         _post("/admin/account/passkeys/remove", passkeys.remove_passkey.bind(services)),

@@ -12,8 +12,8 @@ from starlette.responses import Response
 from authgate.errors import AuthError, Code
 from authgate.pages import messages, security
 from authgate.pages.web import Page, page_handler
+from authgate.requester import RequestOrigin
 from authgate.sessions.service import IssuedTokens
-from authgate.tokens import jwt
 from authgate.urls import public_link
 from authgate.web import context
 from authgate.web.responses import clear_cookie, set_cookie
@@ -113,7 +113,7 @@ async def login_submit(page: Page) -> Response:
         return render_login(
             page, target, error=messages.describe(error, "login"), email=email, status=error.status
         )
-    return signed_in(page, tokens, target)
+    return signed_in(page, tokens, target, enrol=await _must_enrol(page, tokens))
 
 
 def _ask_for_code(page: Page, email: str, password: str, provider: str, target: str) -> Response:
@@ -161,18 +161,30 @@ async def code_submit(page: Page) -> Response:
             email=pending.email,
             status=error.status,
         )
-    return signed_in(page, tokens, pending.redirect)
+    return signed_in(page, tokens, pending.redirect, enrol=await _must_enrol(page, tokens))
 
 
-def signed_in(page: Page, tokens: IssuedTokens, target: str) -> Response:
+async def _must_enrol(page: Page, tokens: IssuedTokens) -> bool:
+    """Whether the new session may only set up two-factor (``access/enforcement.py``): the
+    API's own rule, read as the next request will read it."""
+    client = page.client
+    origin = RequestOrigin(ip=client.ip, user_agent=client.user_agent, origin=client.origin)
+    try:
+        found = await page.services.authenticator.authenticate(tokens.access_token, origin)
+    except AuthError:
+        return False
+    return found.tfa_setup_required
+
+
+def signed_in(page: Page, tokens: IssuedTokens, target: str, *, enrol: bool = False) -> Response:
     """The session cookie exactly as ``POST /auth/login`` with ``mode=session`` sets it; on to
-    the two-factor set-up first when the user's role requires it."""
+    the two-factor set-up first when a policy of theirs requires it and they have no second
+    factor (``enrol``)."""
     services = page.services
     now = services.clock.now()
-    claims = jwt.verify(tokens.access_token, services.settings.secret.reveal(), now=now)
     context.state(page.request).stale_cookie = False
     page.drop_cookie(security.PENDING_COOKIE)
-    if claims.get("enforce_tfa"):
+    if enrol:
         response = page.redirect("/admin/account/two-factor", "tfa-required")
     else:
         response = page.redirect(target)

@@ -35,14 +35,15 @@ from authgate.project.model import ProjectSettings
 from authgate.project.service import ProjectService
 from authgate.ratelimit.requests import RequestLimits
 from authgate.requester import Client
+from authgate.sessions.authenticate import Authenticator
 from authgate.sessions.service import SessionService
 from authgate.storage.db import Database
-from authgate.tokens import jwt
 from authgate.urls import resolve_login_redirect
 from authgate.users import repo as users_repo
 from authgate.users.invites import Invitations
 from authgate.users.model import User
 from authgate.users.recovery import PasswordRecovery
+from authgate.users.recovery_codes import RecoveryCodes
 from authgate.users.registration import Registration
 from authgate.users.service import UserService
 from authgate.users.tfa import TwoFactor
@@ -74,7 +75,9 @@ class Viewer:
 
     accountability: Accountability
     user: User
-    enforce_tfa: bool  # their session was issued with "two-factor required" and it is off
+    # A policy of theirs enforces two-factor and they have none (the API's rule,
+    # access/enforcement.py): only the enrolment pages answer.
+    enforce_tfa: bool
 
     @property
     def admin(self) -> bool:
@@ -99,6 +102,8 @@ class PageServices:
     project: ProjectService
     limits: RequestLimits
     passkeys: Passkeys | None
+    recovery_codes: RecoveryCodes
+    authenticator: Authenticator
 
 
 @dataclass
@@ -231,7 +236,7 @@ async def load_page(request: Request, services: PageServices) -> Page:
     project, user = await services.db.read(_load, accountability.user if signed_in else None)
     viewer = None
     if signed_in and user is not None:
-        viewer = Viewer(accountability, user, _tfa_required(services, state.token, user))
+        viewer = Viewer(accountability, user, accountability.tfa_setup_required)
     cookie = state.cookies.get(security.CSRF_COOKIE)
     is_new = not cookie
     return Page(
@@ -244,15 +249,12 @@ async def load_page(request: Request, services: PageServices) -> Page:
     )
 
 
-def _tfa_required(services: PageServices, token: str | None, user: User) -> bool:
-    """The session was issued saying the user's role enforces two-factor, and it is still off."""
-    if not token or user.tfa_secret:
-        return False
-    try:
-        claims = jwt.verify(token, services.settings.secret.reveal(), now=services.clock.now())
-    except AuthError:
-        return False
-    return bool(claims.get("enforce_tfa"))
+def _open_before_enrolment(method: str, path: str) -> bool:
+    """What a person who must first set up two-factor may use: the account page (to read
+    why) and the two-factor pages; every other page leads to the enrolment."""
+    if path == "/admin/account":
+        return method in ("GET", "HEAD")
+    return path == "/admin/account/two-factor" or path.startswith("/admin/account/two-factor/")
 
 
 def read_form(page: Page) -> None:
@@ -323,7 +325,7 @@ class PageEndpoint:
                 who != "anyone"
                 and page.viewer is not None
                 and page.viewer.enforce_tfa
-                and not request.url.path.startswith("/admin/account")
+                and not _open_before_enrolment(request.method, request.url.path)
             ):
                 return page.redirect("/admin/account/two-factor", "tfa-required")
             if who == "admin" and not (page.viewer and page.viewer.admin):

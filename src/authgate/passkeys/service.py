@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
@@ -39,6 +40,7 @@ from authgate.ratelimit.store import CounterStore
 from authgate.storage.db import Database
 from authgate.users import repo as users_repo
 from authgate.users.model import DEFAULT_PROVIDER, User
+from authgate.users.notices import SecurityNotices
 from authgate.users.otp import OtpChecker
 
 NOT_VERIFIED = "The passkey could not be verified"
@@ -77,8 +79,10 @@ class Passkeys:
         lockout: Lockout,
         otp: OtpChecker,
         store: CounterStore,
+        notices: SecurityNotices | None = None,
     ) -> None:
         self.db = db
+        self.notices = notices  # mails the owner when a passkey is added or removed
         self.clock = clock
         self.settings = settings
         self.key = derive_key(secret, "webauthn-challenge")
@@ -209,15 +213,19 @@ class Passkeys:
             created=now,
             last_used=None,
         )
+
+        def store(conn: Connection) -> bool:
+            stored = repo.insert(conn, {**vars(passkey), "aaguid": registered.aaguid})
+            if stored and self.notices is not None:
+                self.notices.passkey_added(conn, user.id, passkey.name)
+            return stored
+
         try:
-            stored = await self.db.write(
-                repo.insert, {**vars(passkey), "aaguid": registered.aaguid}
-            )
+            stored = await self.db.write(store)
         except IntegrityError:
             stored = False
         if not stored:
             raise invalid_payload("This passkey is already registered")
-        # notify: passkey added
         return listed(passkey)
 
     async def read_all(self, accountability: Accountability) -> list[dict[str, Any]]:
@@ -257,9 +265,16 @@ class Passkeys:
                 raise AuthError(Code.INVALID_OTP)
         else:
             raise invalid_payload('"password", "otp" or "passkey" is required')
-        if not await self.db.write(repo.remove, user.id, passkey_id.lower()):
+        name = next(p.name for p in owned if p.id == passkey_id.lower())
+
+        def remove(conn: Connection) -> bool:
+            removed = repo.remove(conn, user.id, passkey_id.lower())
+            if removed and self.notices is not None:
+                self.notices.passkey_removed(conn, user.id, name)
+            return removed
+
+        if not await self.db.write(remove):
             raise forbidden()  # removed meanwhile by another request
-        # notify: passkey removed
 
     # ------------------------------------------------------------------ sign-in
 

@@ -58,6 +58,8 @@ class Identity:
     role_names: tuple[str, ...] | None = None
     email_verified: bool | None = None
     refresh_token: str | None = None  # the upstream's, kept (encrypted) for session refresh
+    # The provider asserted a multi-factor sign-in and is trusted to (``TRUST_MFA``).
+    mfa: bool = False
 
 
 @dataclass(frozen=True)

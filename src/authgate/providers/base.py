@@ -113,6 +113,7 @@ class SignIn:
     otp: str | None = None
     clear_cookies: tuple[Cookie, ...] = ()
     set_cookies: tuple[Cookie, ...] = ()  # set with the session cookie, only on success
+    mfa: bool = False  # a trusted multi-factor sign-in upstream (providers/mfa.py)
 
 
 @dataclass(frozen=True)

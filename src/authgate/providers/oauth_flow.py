@@ -210,7 +210,7 @@ class OAuthFlow(RedirectProvider):
             log.info("%s: callback without a valid state cookie", self.name)
             return self.bad_state(clear)
         try:
-            user_id = await self._complete(request.query, state)
+            user_id, mfa = await self._complete(request.query, state)
         except AuthError as error:
             if error.code == Code.INVALID_TOKEN and not state.prompt:
                 retry = f"./?redirect={quote(state.redirect, safe='/:')}&prompt=true"
@@ -223,9 +223,10 @@ class OAuthFlow(RedirectProvider):
             return Redirect(
                 redirects.with_reason(state.redirect, "UNKNOWN_EXCEPTION"), clear_cookies=clear
             )
-        return SignIn(user_id, redirect=state.redirect, otp=state.otp, clear_cookies=clear)
+        return SignIn(user_id, redirect=state.redirect, otp=state.otp, clear_cookies=clear, mfa=mfa)
 
-    async def _complete(self, query: Mapping[str, str], state: FlowState) -> str:
+    async def _complete(self, query: Mapping[str, str], state: FlowState) -> tuple[str, bool]:
+        """The signed-in user's id, and whether the upstream asserted (trusted) MFA."""
         context = self.context
         ttl = self.login_timeout + timedelta(minutes=1)
         if not await context.store.claim(replay_key(state), ttl=ttl, now=context.clock.now()):
@@ -257,7 +258,8 @@ class OAuthFlow(RedirectProvider):
             await self.token_endpoint(), *self.client_authentication(form)
         )
         identity = await self.identify(tokens, state, challenge)
-        return await context.accounts.sign_in(identity, self.policy, provider=self.name)
+        user_id = await context.accounts.sign_in(identity, self.policy, provider=self.name)
+        return user_id, identity.mfa
 
     def client_authentication(self, form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
         """The token request's form and headers with the client's credentials."""

@@ -28,6 +28,7 @@ from authgate.providers.accounts import Identity, groups_of, text_claim
 from authgate.providers.base import Cookie, Outcome, ProviderContext, Redirect
 from authgate.providers.discovery import Metadata, discovery_url, parse_metadata
 from authgate.providers.id_token import KeySet, verify_id_token
+from authgate.providers.mfa import DEFAULT_ACR, asserts_mfa
 from authgate.providers.oauth_flow import OAuthFlow
 from authgate.providers.state import FlowState
 from authgate.providers.upstream import fetch_json_sync
@@ -46,6 +47,9 @@ class OpenIDProvider(OAuthFlow):
         options = self.options
         self.issuer_url = options.required("ISSUER_URL")
         self.identifier_key = options.string("IDENTIFIER_KEY", "sub")
+        # authgate's own: trust the ID token's amr/acr as a second factor (providers/mfa.py)
+        self.trust_mfa = options.boolean("TRUST_MFA", False)
+        self.mfa_acr = options.words("TRUST_MFA_ACR", ",".join(DEFAULT_ACR))
         self.must_discover = options.boolean("ISSUER_DISCOVERY_MUST_SUCCEED", True)
         self.metadata: Metadata | None = None
         self.keys: KeySet | None = None
@@ -171,6 +175,7 @@ class OpenIDProvider(OAuthFlow):
             # Some providers send the boolean as text.
             email_verified=claims.get("email_verified") in (True, "true"),
             refresh_token=self.refresh_token_of(tokens),
+            mfa=self.trust_mfa and asserts_mfa(claims, self.mfa_acr),
         )
 
 

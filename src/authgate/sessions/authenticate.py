@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from authgate.access import policy
+from authgate.access import enforcement, policy
 from authgate.access.model import AccessFacts, Accountability
 from authgate.access.repo import load_access_facts, load_token_facts
 from authgate.clock import Clock
@@ -24,6 +24,7 @@ from authgate.requester import RequestOrigin
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
+from authgate.users.factors import has_second_factor
 from authgate.users.model import Status
 
 _ANY_TIME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,12 +69,12 @@ class Authenticator:
         now = self.clock.now()
         if jwt.is_directus_jwt(token):
             claims = jwt.read_access_claims(self._claims(token, now))
-            facts = await self.db.read(self._jwt_facts, claims, now)
+            facts, required = await self.db.read(self._jwt_facts, claims, now)
             user, role, session, share = claims.user, claims.role, claims.session, claims.share
             sid = claims.session or claims.sid
         else:
             found = await self.db.read(self._static_facts, self.keys.hash_token(token))
-            user, role, facts = found
+            user, role, facts, required = found
             session = share = sid = None
         admin, app = policy.global_flags(facts, source.ip)
         return replace(
@@ -88,9 +89,12 @@ class Authenticator:
             share=share,
             policies=policy.applicable_policies(facts, source.ip),
             epoch=facts.epoch,
+            tfa_setup_required=required,
         )
 
-    def _jwt_facts(self, conn: Connection, claims: jwt.AccessClaims, now: datetime) -> AccessFacts:
+    def _jwt_facts(
+        self, conn: Connection, claims: jwt.AccessClaims, now: datetime
+    ) -> tuple[AccessFacts, bool]:
         """The facts of a token, read with what may have revoked it since it was issued
         (decision 16): its user must still be active with the role it names, and the session
         it names must still stand. Nothing is cached per process, so a revocation counts on
@@ -98,7 +102,7 @@ class Authenticator:
         if claims.session is not None and (claims.user is None or claims.share is not None):
             raise AuthError(Code.INVALID_CREDENTIALS)  # share sessions are out of scope
         if claims.user is None:
-            return load_access_facts(conn, user=None, role=claims.role)
+            return load_access_facts(conn, user=None, role=claims.role), False
         # A session-mode token lives while its session does (Directus); a json or cookie
         # token while its session row exists, tombstone or not: a refresh does not end the
         # access token it replaces, a logout or a revocation of the chain does.
@@ -114,13 +118,21 @@ class Authenticator:
         if state.user_role != claims.role:
             # Issued under another role: a refresh issues one with the current role.
             raise AuthError(Code.TOKEN_EXPIRED)
-        return facts
+        # A session whose SSO provider asserted multi-factor (and is trusted to) is exempt.
+        return facts, not state.session_mfa and _setup_required(conn, claims.user, facts)
 
     def _static_facts(
         self, conn: Connection, token_hash: str
-    ) -> tuple[str, str | None, AccessFacts]:
+    ) -> tuple[str, str | None, AccessFacts, bool]:
         found = users_repo.find_active_by_token_hash(conn, token_hash)
         if found is None:
             raise AuthError(Code.INVALID_CREDENTIALS)
         user, role = found
-        return user, role, load_access_facts(conn, user=user, role=role)
+        facts = load_access_facts(conn, user=user, role=role)
+        return user, role, facts, _setup_required(conn, user, facts)
+
+
+def _setup_required(conn: Connection, user: str, facts: AccessFacts) -> bool:
+    """Two-factor enforced and not set up (``access/enforcement.py``); the factor is looked
+    up only for a user a policy enforces it on."""
+    return enforcement.enforced(facts) and not has_second_factor(conn, user)

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import Connection
 
@@ -45,6 +45,9 @@ from authgate.tokens import jwt
 from authgate.users import repo as users_repo
 from authgate.users.model import User
 from authgate.users.otp import OtpChecker
+
+if TYPE_CHECKING:
+    from authgate.users.recovery_codes import RecoveryCodes
 
 log = logging.getLogger("authgate.sessions")
 
@@ -109,6 +112,8 @@ class SessionService:
         )
         # A passkey assertion in place of the one-time code (``passkey`` beside ``otp``).
         self.passkey_factor = passkey_factor
+        # A recovery code stands in for a TOTP code (set by the composition root).
+        self.codes: RecoveryCodes | None = None
 
     # ---------------------------------------------------------------- login
 
@@ -188,6 +193,7 @@ class SessionService:
         check_password: bool,
         passkey: Any = None,
         factor: Callable[[User, datetime], Awaitable[bool]] | None = None,
+        mfa: bool = False,
     ) -> IssuedTokens:
         """Run the reserved checks and settle the reservation: a failure is counted; a
         success is stored with the session in one transaction; anything else (an outage, a
@@ -204,21 +210,27 @@ class SessionService:
                 settled = True
                 await self.lockout.failed(ticket, now)
                 raise AuthError(Code.INVALID_CREDENTIALS)
+            code = None  # a recovery code typed as ``otp``, used with the session's write
             if (
                 factor is None
                 and user.tfa_secret
                 and not await self._second_factor(user, otp, passkey, now)
             ):
-                settled = True
-                await self.lockout.failed(ticket, now)
-                raise AuthError(Code.INVALID_OTP)
+                if otp and self.codes is not None:
+                    code = await self.codes.match(user.id, otp)
+                if code is None:
+                    settled = True
+                    await self.lockout.failed(ticket, now)
+                    raise AuthError(Code.INVALID_OTP)
             rehash = None
             if check_password and user.password and self.hasher.needs_rehash(user.password):
                 rehash = await self.hasher.hash(password)
             tokens = self._issue(
                 user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now
             )
-            await self.db.write(self._store_login, user, tokens, mode, client, now, rehash, ticket)
+            await self.db.write(
+                self._store_login, user, tokens, mode, client, now, rehash, ticket, code, mfa
+            )
             settled = True
             return tokens
         finally:
@@ -269,7 +281,14 @@ class SessionService:
         return await stalled(self.clock, self.settings.login_stall_time, work)
 
     async def login_verified(
-        self, user_id: str, *, otp: str | None, mode: Mode, client: Client, provider: str
+        self,
+        user_id: str,
+        *,
+        otp: str | None,
+        mode: Mode,
+        client: Client,
+        provider: str,
+        mfa: bool = False,
     ) -> IssuedTokens:
         """The rest of the login pipeline for a user an SSO provider has just authenticated:
         the account must be active and belong to ``provider``; two-factor still applies (and
@@ -290,7 +309,7 @@ class SessionService:
                     raise AuthError(Code.INVALID_OTP)
                 ticket = reserved
             return await self._checked(
-                ticket, candidate, "", otp, mode, client, now, check_password=False
+                ticket, candidate, "", otp, mode, client, now, check_password=False, mfa=mfa
             )
 
         return await stalled(self.clock, self.settings.login_stall_time, work)
@@ -348,10 +367,15 @@ class SessionService:
         now: datetime,
         rehash: str | None,
         ticket: Ticket,
+        code: str | None = None,
+        mfa: bool = False,
     ) -> None:
         """Everything a sign-in writes, in one transaction. The account is checked again
         here: a concurrent failure may have suspended it since it was read. (The lockout's
-        rows before the user's, in the order every transaction takes them.)"""
+        rows before the user's, in the order every transaction takes them.) A recovery
+        ``code`` is used here: a concurrent sign-in that used it first wins."""
+        if code is not None and (self.codes is None or not self.codes.use_in(conn, user.id, code)):
+            raise AuthError(Code.INVALID_OTP)
         self.lockout.succeeded_in(conn, ticket, now)
         values: dict[str, object] = {"last_access": now}
         if rehash is not None:
@@ -366,6 +390,7 @@ class SessionService:
             ip=client.ip,
             user_agent=client.user_agent,
             origin=client.origin,
+            mfa=mfa,
         )
         repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl)
         activity.record(
@@ -420,7 +445,7 @@ class SessionService:
                         extra={"user": row.user if row else None, "revoked": revoked},
                     )
             return Rejected(Code.INVALID_CREDENTIALS)
-        assert row is not None and row.user is not None  # a live row names its user
+        assert found is not None and row is not None and row.user is not None  # live: named
         user = users_repo.get(conn, row.user)
         refused = rotation.refusal_for_user(user)
         if refused is not None:
@@ -458,6 +483,7 @@ class SessionService:
                 ip=client.ip,
                 user_agent=client.user_agent,
                 origin=client.origin,
+                mfa=found.mfa,  # an SSO provider's MFA assertion follows the session
             )
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)

@@ -163,6 +163,11 @@ _BODIES: dict[str, dict[str, Any]] = {
         "required": ["otp"],
         "properties": {"otp": _STRING},
     },
+    "/users/me/tfa/recovery-codes": {
+        "type": "object",
+        "required": ["otp"],
+        "properties": {"password": {"type": "string", "format": "password"}, "otp": _STRING},
+    },
 }
 _FIELD_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},

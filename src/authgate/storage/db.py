@@ -27,7 +27,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
@@ -176,6 +176,44 @@ def is_outage(exc: OperationalError) -> bool:
     return True  # a driver error without a state: the connection failed
 
 
+AfterCommit = Callable[[], Awaitable[None] | None]
+_AFTER_COMMIT = "authgate.after_commit"
+
+
+def after_commit(conn: Connection, callback: AfterCommit) -> bool:
+    """Run ``callback`` on the event loop once the transaction of ``conn`` has committed (a
+    mail about what it wrote); never when it rolls back. Only units of work run by
+    ``Database.write`` have such a list (not ``write_sync``, the command line's): False then,
+    and the callback is dropped."""
+    posted = conn.info.get(_AFTER_COMMIT)
+    if posted is None:
+        return False
+    posted.append(callback)
+    return True
+
+
+def _collecting(fn: Callable[..., T], posted: list[AfterCommit]) -> Callable[..., T]:
+    def work(conn: Connection, *args: Any) -> T:
+        posted.clear()  # a unit of work run again (busy, retried) starts afresh
+        conn.info[_AFTER_COMMIT] = posted
+        try:
+            return fn(conn, *args)
+        finally:
+            conn.info.pop(_AFTER_COMMIT, None)
+
+    return work
+
+
+async def _run_after_commit(posted: list[AfterCommit]) -> None:
+    for callback in posted:
+        try:
+            outcome = callback()
+            if outcome is not None:
+                await outcome
+        except Exception:  # what follows a commit never changes its answer
+            log.exception("a task after a commit failed")
+
+
 class Database:
     """Runs units of work on a bounded pool of threads, one connection each."""
 
@@ -224,7 +262,12 @@ class Database:
         return cast(T, result)
 
     async def write(self, fn: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        fn = _bind_keywords(fn, kwargs)
+        posted: list[AfterCommit] = []
+        result = await self._write(_collecting(_bind_keywords(fn, kwargs), posted), *args)
+        await _run_after_commit(posted)
+        return result
+
+    async def _write(self, fn: Work[P, T], *args: Any) -> T:
         # Inline only when no write waits in the writer thread: one that went there first
         # must not be overtaken again and again by newer inline writes (measured: a p99 of
         # seconds for refresh at c64).

@@ -131,6 +131,9 @@ sessions = Table(
     Column("origin", String(255)),
     Column("next_token", String(64)),
     Column("oauth_client", String(255)),
+    # authgate's own: the SSO provider asserted multi-factor sign-in (``amr``/``acr``) and
+    # its ``TRUST_MFA`` says to trust it; kept along the refresh chain.
+    Column("authgate_mfa", Boolean),
 )
 Index("ix_directus_sessions_user", sessions.c.user)
 Index("ix_directus_sessions_next_token", sessions.c.next_token)
@@ -386,3 +389,15 @@ passkeys = Table(
     Column("last_used", UTCDateTime),
 )
 Index("ix_authgate_passkeys_user", passkeys.c.user)
+
+# authgate's own: a user's unused two-factor recovery codes, each kept only as a keyed hash
+# (HMAC-SHA-256 under a key derived from ``SECRET``, bound to the user). A code is used by
+# deleting its row: of two sign-ins racing with one code, one deletes it, the other finds
+# nothing (``users/recovery_codes.py``).
+recovery_codes = Table(
+    "authgate_recovery_codes",
+    metadata,
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("created", UTCDateTime, nullable=False),
+)

@@ -34,6 +34,7 @@ from authgate.urls import is_url_allowed, public_link, with_token
 from authgate.users import repo
 from authgate.users.mail_limit import may_mail
 from authgate.users.model import DEFAULT_PROVIDER, User
+from authgate.users.notices import SecurityNotices
 from authgate.users.rules import EndSessions
 
 
@@ -49,7 +50,9 @@ class PasswordRecovery:
         mailer: Mailer,
         counters: CounterStore,
         end_sessions: EndSessions,
+        notices: SecurityNotices | None = None,
     ) -> None:
+        self.notices = notices
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -143,6 +146,8 @@ class PasswordRecovery:
         unlock(conn, user.id)
         repo.set_columns(conn, user.id, {"password": hashed, "status": "active"})
         self.end_sessions(conn, user.id)
+        if self.notices is not None:
+            self.notices.password_changed(conn, user.id)
         activity.record(
             conn,
             action="update",

@@ -35,9 +35,11 @@ from authgate.storage.db import Database
 from authgate.storage.tables import access, policies, roles, users
 from authgate.users import repo
 from authgate.users.model import Status
+from authgate.users.notices import SecurityNotices
 
 log = logging.getLogger("authgate.lockout")  # the lockout's decisions, logged as before
 _STATUSES = sorted(status.value for status in Status)
+_OLD_EMAILS = "authgate.old_emails"  # conn.info: from before_write to after_write
 
 
 class EndSessions(Protocol):
@@ -53,12 +55,19 @@ class UsersRules(CollectionRules):
     guards_admins = True
 
     def __init__(
-        self, *, db: Database, keys: Keys, hasher: PasswordHasher, end_sessions: EndSessions
+        self,
+        *,
+        db: Database,
+        keys: Keys,
+        hasher: PasswordHasher,
+        end_sessions: EndSessions,
+        notices: SecurityNotices | None = None,
     ) -> None:
         self.db = db
         self.keys = keys
         self.hasher = hasher
         self.end_sessions = end_sessions
+        self.notices = notices  # a password or email change mails the owner
 
     async def prepare(
         self, accountability: Accountability, payload: dict[str, Any], *, creating: bool
@@ -113,6 +122,10 @@ class UsersRules(CollectionRules):
         action: str,
         changes: Collection[str] = (),
     ) -> Any:
+        if action == "update" and "email" in changes:
+            # The addresses before the change: the notice goes to the old one.
+            found = conn.execute(select(users.c.id, users.c.email).where(users.c.id.in_(keys)))
+            conn.info[_OLD_EMAILS] = {str(row.id): row.email for row in found}
         if action == "delete" or (action == "update" and {"status", "role"} & set(changes)):
             return guard_admins(conn)
         return None
@@ -128,12 +141,25 @@ class UsersRules(CollectionRules):
         before: Any,
     ) -> None:
         if action == "update":
+            old_emails = conn.info.pop(_OLD_EMAILS, {})
             for key in keys:
                 self._end_sessions(conn, scope, key, values)
+                self._notify(conn, str(key), values, old_emails.get(str(key)))
         if action in ("update", "delete") and (
             {"status", "role"} & values.keys() or action == "delete"
         ):
             ensure_admin_remains(conn, before)
+
+    def _notify(
+        self, conn: Connection, key: str, values: Mapping[str, Any], old_email: str | None
+    ) -> None:
+        if self.notices is None:
+            return
+        if values.get("password"):
+            self.notices.password_changed(conn, key)
+        new_email = values.get("email")
+        if "email" in values and old_email and old_email.lower() != str(new_email or "").lower():
+            self.notices.email_changed(conn, key, old_email)
 
     def _end_sessions(
         self, conn: Connection, scope: Scope, key: Any, values: Mapping[str, Any]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -22,8 +22,13 @@ from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.storage.db import Database
 from authgate.users import repo
+from authgate.users.codes_repo import remove_in
 from authgate.users.model import DEFAULT_PROVIDER, User
+from authgate.users.notices import SecurityNotices
 from authgate.users.otp import OtpChecker
+
+if TYPE_CHECKING:
+    from authgate.users.recovery_codes import RecoveryCodes
 
 
 class TwoFactor:
@@ -36,13 +41,26 @@ class TwoFactor:
         otp: OtpChecker,
         items: ItemsService,
         lockout: Lockout,
+        notices: SecurityNotices | None = None,
     ) -> None:
+        self.notices = notices
+        # Recovery codes also turn two-factor off (set by the composition root).
+        self.codes: RecoveryCodes | None = None
         self.items = items
         self.lockout = lockout
         self.db = db
         self.clock = clock
         self.hasher = hasher
         self.otp = otp
+
+    async def me(self, accountability: Accountability) -> User:
+        return await self._me(accountability)
+
+    async def counted(
+        self, accountability: Accountability, user: User, check: Callable[[], Awaitable[bool]]
+    ) -> bool:
+        """A check counted by the lockout (``_counted``), for the recovery codes."""
+        return await self._counted(accountability, user, check)
 
     async def _me(self, accountability: Accountability) -> User:
         if accountability.user is None:
@@ -135,6 +153,8 @@ class TwoFactor:
             if not grant.allows_field("tfa_secret"):
                 raise forbidden()
         repo.set_columns(conn, user_id, {"tfa_secret": sealed})
+        if self.notices is not None:
+            self.notices.tfa_enabled(conn, user_id)
 
     async def disable(self, accountability: Accountability, code: Any) -> None:
         user = await self._me(accountability)
@@ -145,15 +165,33 @@ class TwoFactor:
         if not isinstance(code, str):
             raise invalid_payload('"otp" is invalid')
         now = self.clock.now()
-        if not await self._counted(
-            accountability, user, lambda: self.otp.accept(user, code, now=now)
-        ):
+        used: list[str] = []
+
+        async def check() -> bool:
+            if await self.otp.accept(user, code, now=now):
+                return True
+            digest = None if self.codes is None else await self.codes.match(user.id, code)
+            used.extend([digest] if digest else [])
+            return digest is not None
+
+        if not await self._counted(accountability, user, check):
             raise invalid_payload('"otp" is invalid')
-        await self.db.write(lambda conn: repo.set_columns(conn, user.id, {"tfa_secret": None}))
+        await self.db.write(self._turn_off, user.id, used[0] if used else None, False)
+
+    def _turn_off(self, conn: Connection, user_id: str, code: str | None, by_admin: bool) -> None:
+        """Two-factor off, its recovery codes gone; ``code``: the recovery code that was
+        typed, used here (a concurrent use of it wins: the wrong-code answer)."""
+        if code is not None and (self.codes is None or not self.codes.use_in(conn, user_id, code)):
+            raise invalid_payload('"otp" is invalid')
+        had = repo.get(conn, user_id)
+        repo.set_columns(conn, user_id, {"tfa_secret": None})
+        remove_in(conn, user_id)
+        if self.notices is not None and had is not None and had.tfa_secret:
+            self.notices.tfa_disabled(conn, user_id, by_admin=by_admin)
 
     async def disable_for(self, accountability: Accountability, user_id: str) -> None:
         if accountability.user is None:
             raise AuthError(Code.INVALID_CREDENTIALS)
         if not accountability.admin:
             raise forbidden()
-        await self.db.write(lambda conn: repo.set_columns(conn, user_id, {"tfa_secret": None}))
+        await self.db.write(self._turn_off, user_id, None, True)

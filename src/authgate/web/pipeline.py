@@ -28,6 +28,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from authgate.access import enforcement
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
 from authgate.netaddr import client_ip
 from authgate.requester import RequestOrigin
@@ -254,7 +255,20 @@ class Pipeline:
             await self._respond(response, scope, receive, send)
             return
         scope["state"]["accountability"] = accountability
+        if accountability.tfa_setup_required and not self._open_before_enrolment(scope):
+            raise AuthError(Code.TFA_SETUP_REQUIRED)
         await self._route(scope, _replay(raw_body), send)
+
+    def _open_before_enrolment(self, scope: Scope) -> bool:
+        """Two-factor enforced and not set up (``access/enforcement.py``): the enrolment
+        routes stay open; GraphQL judges its operations itself (``graphql/enforcement.py``),
+        the pages lead to enrolment themselves."""
+        path = scope["path"]
+        if path.lower() in ("/graphql", "/graphql/system"):
+            return True
+        if self.pages is not None and self.pages.owns(path):
+            return True
+        return enforcement.rest_is_open(scope["method"], raw_path(scope))
 
     async def _refresh_judges(self, cookie: str, error: AuthError) -> bool:
         """A session cookie that no longer authenticates, sent to ``/auth/refresh``. Answered

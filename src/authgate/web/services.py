@@ -30,6 +30,7 @@ from authgate.storage.db import Database
 from authgate.system.schema import SchemaService
 from authgate.users.invites import Invitations
 from authgate.users.recovery import PasswordRecovery
+from authgate.users.recovery_codes import RecoveryCodes
 from authgate.users.registration import Registration
 from authgate.users.service import UserService
 from authgate.users.tfa import TwoFactor
@@ -56,6 +57,7 @@ class Services:
     registration: Registration
     invitations: Invitations
     tfa: TwoFactor
+    recovery_codes: RecoveryCodes
     project: ProjectService
     limits: RequestLimits
     outbox: Outbox

@@ -129,6 +129,7 @@ async def _sign_in(
             mode=mode,
             client=context.client(request),
             provider=provider.name,
+            mfa=outcome.mfa,
         )
     except AuthError as error:
         if outcome.redirect is None:
@@ -148,7 +149,7 @@ async def _sign_in(
     now = deps.clock.now()
     claims = jwt.verify(tokens.access_token, settings.secret.reveal(), now=now)
     location = outcome.redirect
-    if claims.get("enforce_tfa"):
+    if claims.get("enforce_tfa") and not outcome.mfa:
         location = redirects.tfa_setup(settings, outcome.redirect, provider.name)
     response = _redirect(location)
     _clear(response, outcome.clear_cookies)

@@ -7,8 +7,9 @@
 //   POST /reg                 RFC 7591 dynamic client registration (each test registers its
 //                             own client with the redirect URIs it needs)
 //   GET  /interaction/<uid>   the login form (fields `login`, `password`) or the consent form
-//   POST /_test/accounts      {login, password, claims} adds an account (a test fixture's way
-//                             to seed users; the provider itself knows nothing of it)
+//   POST /_test/accounts      {login, password, claims, login_result?} adds an account (a test
+//                             fixture's way to seed users; the provider itself knows nothing of
+//                             it); login_result ({amr, acr}) is what each sign-in asserts
 // It prints "oidc peer listening on <issuer>" once it accepts connections.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -37,7 +38,10 @@ const provider = new Provider(issuer, {
     revocation: { enabled: true },
   },
   claims: {
-    openid: ['sub'],
+    // what a sign-in asserts (an account's login_result), in the ID token when set
+    acr: null,
+    amr: null,
+    openid: ['sub', 'acr', 'amr'],
     email: ['email', 'email_verified'],
     profile: ['given_name', 'family_name', 'name', 'groups', 'org'],
   },
@@ -112,7 +116,9 @@ async function interaction(req, res, uid, action) {
     if (!account || account.password !== form.get('password')) {
       return loginForm(res, uid, 'Wrong login or password');
     }
-    return provider.interactionFinished(req, res, { login: { accountId: form.get('login') } }, {
+    // An account may carry what its sign-in asserts (amr, acr), as a provider with MFA would.
+    const login = { accountId: form.get('login'), ...(account.loginResult || {}) };
+    return provider.interactionFinished(req, res, { login }, {
       mergeWithLastSubmission: false,
     });
   }
@@ -140,13 +146,13 @@ async function interaction(req, res, uid, action) {
 async function addAccount(req, res) {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
-  const { login, password, claims } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const { login, password, claims, login_result: loginResult } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   if (typeof login !== 'string' || typeof password !== 'string') {
     res.statusCode = 400;
     res.end('login and password are required');
     return;
   }
-  accounts.set(login, { password, claims: claims || {} });
+  accounts.set(login, { password, claims: claims || {}, loginResult: loginResult || {} });
   res.statusCode = 201;
   res.end();
 }

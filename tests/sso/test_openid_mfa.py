@@ -1,0 +1,119 @@
+"""Two-factor enforced by the API and SSO: a user whose OpenID provider asserts a multi-factor
+sign-in (``amr``/``acr`` in the ID token) is exempt, only where ``AUTH_<NAME>_TRUST_MFA`` is
+true; the exemption is the session's (kept through refresh), not the user's. Against the real
+``oidc-provider`` peer, whose sign-in asserts what the account says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.sso.conftest import OidcPeer, SsoApp, callbacks, new_login, sso_app
+from tests.support.backends import BACKENDS
+
+ENFORCED_ROLE = "0b1f3f2e-6f55-4a3e-9d0e-2c7f1a1d0101"
+PASSWORD = "peer-Passw0rd"
+PROVIDERS = ("trusting", "wary")
+PAPE_MULTI_FACTOR = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(
+    request: pytest.FixtureRequest, oidc_peer: OidcPeer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SsoApp]:
+    client = oidc_peer.register_client(callbacks(*PROVIDERS))
+    env = {"AUTH_PROVIDERS": ",".join(PROVIDERS)}
+    for name in PROVIDERS:
+        prefix = f"AUTH_{name.upper()}_"
+        env |= {
+            prefix + "DRIVER": "openid",
+            prefix + "ISSUER_URL": oidc_peer.issuer,
+            prefix + "CLIENT_ID": client["client_id"],
+            prefix + "CLIENT_SECRET": client["client_secret"],
+            prefix + "ALLOW_PUBLIC_REGISTRATION": "true",
+            prefix + "DEFAULT_ROLE_ID": ENFORCED_ROLE,
+            prefix + "MODE": "session",
+        }
+    env["AUTH_TRUSTING_TRUST_MFA"] = "true"
+    tmp = tmp_path_factory.mktemp(f"openid-mfa-{request.param}")
+    with sso_app(env, request.param, tmp) as running:
+        running.create_role(ENFORCED_ROLE, "Enforced", enforce_tfa=True)
+        yield running
+
+
+def _account(peer: OidcPeer, **login_result: Any) -> str:
+    login = new_login("mfa")
+    response = httpx.post(
+        peer.url("/_test/accounts"),
+        json={
+            "login": login,
+            "password": PASSWORD,
+            "claims": {"email": f"{login}@example.com", "email_verified": True},
+            "login_result": login_result,
+        },
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return login
+
+
+def _roles_me(app: SsoApp, session: str) -> Any:
+    name = app.settings.session_cookie.name
+    return app.client.get("/roles/me", headers={"Cookie": f"{name}={session}"})
+
+
+def _signed_in(app: SsoApp, browser_factory: Any, provider: str, login: str) -> str:
+    app.client.cookies.clear()
+    flow = browser_factory(app.client).login(
+        f"/auth/login/{provider}", login=login, password=PASSWORD
+    )
+    session: str = flow.cookies()[app.settings.session_cookie.name]
+    return session
+
+
+@pytest.mark.parametrize(
+    "asserted", [{"amr": ["mfa"]}, {"amr": ["pwd", "otp"]}, {"acr": PAPE_MULTI_FACTOR}]
+)
+def test_a_trusted_multi_factor_sign_in_is_exempt(
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: Any, asserted: dict[str, Any]
+) -> None:
+    login = _account(oidc_peer, **asserted)
+
+    session = _signed_in(app, browser_factory, "trusting", login)
+    answer = _roles_me(app, session)
+
+    assert answer.status_code == 200, answer.text
+    app.client.cookies.clear()
+    refreshed = app.client.post(
+        "/auth/refresh",
+        json={"mode": "session"},
+        headers={"Cookie": f"{app.settings.session_cookie.name}={session}"},
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    successor = refreshed.cookies[app.settings.session_cookie.name]
+    assert _roles_me(app, successor).status_code == 200
+
+
+def test_a_single_factor_sign_in_is_held_back(
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: Any
+) -> None:
+    login = _account(oidc_peer, amr=["pwd"])
+
+    answer = _roles_me(app, _signed_in(app, browser_factory, "trusting", login))
+
+    assert answer.status_code == 403
+    assert answer.json()["errors"][0]["extensions"]["code"] == "TFA_SETUP_REQUIRED"
+
+
+def test_a_provider_not_trusted_for_mfa_is_held_back_whatever_it_asserts(
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: Any
+) -> None:
+    login = _account(oidc_peer, amr=["mfa"])
+
+    answer = _roles_me(app, _signed_in(app, browser_factory, "wary", login))
+
+    assert answer.status_code == 403
+    assert answer.json()["errors"][0]["extensions"]["code"] == "TFA_SETUP_REQUIRED"
