@@ -1,8 +1,9 @@
 """From the token of a request to its accountability (Directus ``getAccountabilityForToken``).
 
-A token whose unverified issuer is ``directus`` is a JWT and must verify; anything else is a
-static token, looked up by its keyed hash. One unit of work reads what the database knows
-(the session row of a session-mode token, the static token's user, the role tree and grants).
+A token whose unverified issuer is ``directus`` is a JWT and must verify; anything else is an
+API key (``agk_…``, ``apikeys/``) or a static token, looked up by its keyed hash. One unit
+of work reads what the database knows (the session row a JWT names, the key's or static
+token's user, the role tree and grants).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from sqlalchemy import Connection
 from authgate.access import policy
 from authgate.access.model import AccessFacts, Accountability
 from authgate.access.repo import load_access_facts, load_token_facts
+from authgate.apikeys import model as api_keys
+from authgate.apikeys.service import key_access
+from authgate.apikeys.service import touch as touch_key
 from authgate.clock import Clock
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
@@ -72,14 +76,23 @@ class Authenticator:
         if not token:
             return base
         now = self.clock.now()
+        api_key = None
         if jwt.is_directus_jwt(token):
             claims = jwt.read_access_claims(self._claims(token, now))
             facts = await self.db.read(self._jwt_facts, claims, now)
             user, role, session, share = claims.user, claims.role, claims.session, claims.share
             sid = claims.session or claims.sid
         else:
-            found = await self.db.read(self._static_facts, self.keys.hash_token(token))
-            user, role, facts = found
+            token_hash = self.keys.hash_token(token)
+            key = None
+            if api_keys.is_key(token):  # an API key, else (not found) a static token
+                key = await self.db.read(key_access, token_hash, now)
+            if key is not None:
+                user, role, facts, api_key = key.user, key.role, key.facts, key.key
+                if key.stale:
+                    await self.db.write(touch_key, key.key, now)
+            else:
+                user, role, facts = await self.db.read(self._static_facts, token_hash)
             session = share = sid = None
         admin, app = policy.global_flags(facts, source.ip)
         return replace(
@@ -94,6 +107,7 @@ class Authenticator:
             share=share,
             policies=policy.applicable_policies(facts, source.ip),
             epoch=facts.epoch,
+            api_key=api_key,
         )
 
     def _jwt_facts(self, conn: Connection, claims: jwt.AccessClaims, now: datetime) -> AccessFacts:

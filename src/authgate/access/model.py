@@ -48,6 +48,7 @@ class Accountability:
     policies: tuple[str, ...] = field(default=())
     enforce_tfa: bool = False
     epoch: int | None = None  # the cache epoch read with the facts (None: not read yet)
+    api_key: str | None = None  # the id of the API key the request authenticated with
 
     @property
     def is_anonymous(self) -> bool:

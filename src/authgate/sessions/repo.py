@@ -33,6 +33,7 @@ class SessionRow:
     next_token: str | None
     share: str | None
     oauth_client: str | None
+    public_id: str | None = None  # the session's identity across rotations (sessions/own.py)
 
 
 # Statements built once (building one costs more than running it on SQLite).
@@ -59,6 +60,7 @@ def insert_session(
     ip: str | None,
     user_agent: str | None,
     origin: str | None,
+    public_id: str | None = None,
 ) -> None:
     conn.execute(
         _INSERT,
@@ -69,6 +71,7 @@ def insert_session(
             "ip": ip,
             "user_agent": user_agent,
             "origin": origin,
+            "authgate_session": public_id,
         },
     )
 
@@ -87,6 +90,7 @@ _SESSION_ROW = select(
     sessions.c.next_token,
     sessions.c.share,
     sessions.c.oauth_client,
+    sessions.c.authgate_session,
 ).where(sessions.c.token == bindparam("token"))
 _SESSION_ROW_LOCKED = _SESSION_ROW.with_for_update()
 

@@ -37,7 +37,7 @@ from authgate.metrics import events
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
-from authgate.sessions import repo
+from authgate.sessions import own, repo
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
@@ -300,6 +300,9 @@ class SessionService:
             values["password"] = rehash
         if not users_repo.touch_if_unchanged(conn, user, values):
             raise AuthError(Code.INVALID_CREDENTIALS)
+        public_id = own.start(
+            conn, user=user.id, mode=mode, ip=client.ip, user_agent=client.user_agent, now=now
+        )
         repo.insert_session(
             conn,
             token_hash=self.keys.hash_token(tokens.refresh_token),
@@ -308,6 +311,7 @@ class SessionService:
             ip=client.ip,
             user_agent=client.user_agent,
             origin=client.origin,
+            public_id=public_id,
         )
         repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl)
         activity.record(
@@ -396,6 +400,19 @@ class SessionService:
                 successor_hash=successor_hash,
                 grace_end=now + self.settings.session_refresh_grace_period,
             )
+            # The successor keeps the session's public identity (sessions/own.py).
+            public_id = row.public_id
+            if public_id is None:
+                public_id = own.start(
+                    conn,
+                    user=user.id,
+                    mode=mode,
+                    ip=client.ip,
+                    user_agent=client.user_agent,
+                    now=now,
+                )
+            else:
+                own.used(conn, public_id, mode=mode, now=now)
             repo.insert_session(
                 conn,
                 token_hash=successor_hash,
@@ -404,6 +421,7 @@ class SessionService:
                 ip=client.ip,
                 user_agent=client.user_agent,
                 origin=client.origin,
+                public_id=public_id,
             )
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)
