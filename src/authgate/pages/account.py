@@ -1,5 +1,6 @@
 """``/admin/account``: the signed-in person's profile, email and password, two-factor
-enrolment (QR code drawn on the server, the secret as text), the static token, signing out.
+enrolment (QR code drawn on the server, the secret as text), the static token, signing out;
+the sessions and API keys (``account_access.py``).
 
 Every change is the API's own call for ``/users/me`` or ``/users/me/tfa/*``, made with the
 viewer's accountability, so permissions, the password policy and session endings all apply.
@@ -14,7 +15,7 @@ from starlette.responses import Response
 
 from authgate import crypto
 from authgate.errors import AuthError, Code
-from authgate.pages import messages
+from authgate.pages import account_access, messages
 from authgate.pages.qr import grouped, qr_svg
 from authgate.pages.web import Page, page_handler
 from authgate.query.params import Query
@@ -32,6 +33,7 @@ async def _account(page: Page, status: int = 200, **values: Any) -> Response:
     user = page.viewer.user
     values.setdefault("profile", {"first_name": user.first_name, "last_name": user.last_name})
     values.setdefault("email", user.email or "")
+    values.update(await account_access.listing(page))
     return page.render(
         "account.html",
         status=status,
@@ -41,6 +43,9 @@ async def _account(page: Page, status: int = 200, **values: Any) -> Response:
         tfa_required=page.viewer.enforce_tfa,
         **values,
     )
+
+
+render_account = _account  # (account_access.py's forms render the page with their error)
 
 
 @page_handler("user")

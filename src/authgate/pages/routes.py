@@ -9,7 +9,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate.http.pipeline import PageArea
-from authgate.pages import account, admin_roles, admin_settings, admin_users, links, signin
+from authgate.pages import (
+    account,
+    account_access,
+    admin_roles,
+    admin_settings,
+    admin_users,
+    links,
+    signin,
+)
 from authgate.pages.static import static_file
 from authgate.pages.web import render_error
 
@@ -51,6 +59,10 @@ routes = [
     _post("/admin/account/two-factor/disable", account.two_factor_disable),
     _post("/admin/account/token", account.new_token),
     _post("/admin/account/token/remove", account.remove_token),
+    _post("/admin/account/sessions/end", account_access.end_session),
+    _post("/admin/account/sessions/end-others", account_access.end_other_sessions),
+    _post("/admin/account/keys", account_access.create_key),
+    _post("/admin/account/keys/revoke", account_access.revoke_key),
     _get("/admin/users", admin_users.users),
     _post("/admin/users", admin_users.create_user),
     _post("/admin/users/invite", admin_users.invite_user),
