@@ -384,3 +384,18 @@ def test_the_static_token_keeps_working_beside_keys(harness: Harness, world: Wor
     for token in (static, key):
         response = _as_key(harness, token, "/users/me?fields=id")
         assert response.json() == {"data": {"id": user["id"]}}
+
+
+def test_the_globals_of_a_limited_key_are_those_of_its_policies(
+    harness: Harness, world: World
+) -> None:
+    user = _user(harness, world, "admin")
+    headers = _bearer(harness, user)
+    limited = _create(harness, headers, name="narrow", policies=[])["token"]
+    whole = _create(harness, headers, name="whole")["token"]
+
+    narrow = _as_key(harness, limited, "/policies/me/globals").json()["data"]
+    wide = _as_key(harness, whole, "/policies/me/globals").json()["data"]
+
+    assert (narrow["admin_access"], narrow["app_access"]) == (False, False)
+    assert (wide["admin_access"], wide["app_access"]) == (True, True)
