@@ -64,7 +64,7 @@ def test_existing_chains_get_one_public_id_each(engine: Engine) -> None:
     _upgrade(engine, "0009")
 
     with engine.connect() as conn:
-        ids = dict(
+        ids: dict[str, object] = dict(
             conn.execute(text("SELECT token, authgate_session FROM directus_sessions")).all()
         )
         infos = conn.execute(text('SELECT id, "user", ip, user_agent FROM authgate_sessions')).all()

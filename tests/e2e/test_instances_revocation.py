@@ -115,6 +115,14 @@ def test_a_removed_permission_stops_serving_on_the_other_instances_within_a_seco
         assert delay < BOUND
 
 
+def _me_status(client: httpx.Client, headers: dict[str, str]) -> Callable[[], int]:
+    def check() -> int:
+        status: int = client.get("/users/me", headers=headers).status_code
+        return status
+
+    return check
+
+
 @pytest.mark.parametrize("mode", ["json", "session"])
 def test_a_session_ended_on_one_instance_stops_its_token_on_the_others_within_a_second(
     instances: list[Server], mode: str
@@ -143,7 +151,7 @@ def test_a_session_ended_on_one_instance_stops_its_token_on_the_others_within_a_
     assert ended.status_code == 204, ended.text
 
     for other, client in zip(others, clients, strict=True):
-        delay = _until_refused(lambda c=client: c.get("/users/me", headers=token).status_code, 401)
+        delay = _until_refused(_me_status(client, token), 401)
         print(f"ended {mode} session refused on {other.url} after {delay * 1000:.1f} ms")
         assert delay < BOUND
     assert clients[0].get("/users/me", headers=own).status_code == 200
@@ -166,6 +174,6 @@ def test_a_revoked_api_key_is_refused_on_the_other_instances_within_a_second(
     assert revoked.status_code == 204, revoked.text
 
     for other, client in zip(others, clients, strict=True):
-        delay = _until_refused(lambda c=client: c.get("/users/me", headers=key).status_code, 401)
+        delay = _until_refused(_me_status(client, key), 401)
         print(f"revoked key refused on {other.url} after {delay * 1000:.1f} ms")
         assert delay < BOUND

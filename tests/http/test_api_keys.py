@@ -128,7 +128,8 @@ def test_a_key_is_shown_once_stored_hashed_and_used_like_a_static_token(
     listed = _ok(harness.client.get("/users/me/keys", headers=headers))
     me = _as_key(harness, created["token"], "/users/me?fields=id", transport)
 
-    assert created["token"].startswith("agk_") and len(created["token"]) == 68
+    assert created["token"].startswith("agk_")
+    assert len(created["token"]) == 68
     assert set(created) == {"id", "name", "created", "expires", "last_used", "policies", "token"}
     assert [{**k, "last_used": None} for k in listed] == [
         {k: v for k, v in created.items() if k != "token"}
