@@ -400,3 +400,18 @@ def test_the_globals_of_a_limited_key_are_those_of_its_policies(
 
     assert (narrow["admin_access"], narrow["app_access"]) == (False, False)
     assert (wide["admin_access"], wide["app_access"]) == (True, True)
+
+
+def test_deleting_a_user_deletes_its_keys_and_sessions(harness: Harness, world: World) -> None:
+    user = _with_both_policies(harness, world)
+    headers = _bearer(harness, user)
+    key = _create(harness, headers, policies=[world.policy_a])
+
+    deleted = harness.client.delete(f"/users/{user['id']}", headers=harness.admin)
+
+    assert deleted.status_code == 204, deleted.text
+    assert _as_key(harness, key["token"]).status_code == 401
+    for table in ("authgate_api_keys", "authgate_sessions"):
+        assert harness.sql(f'SELECT count(*) FROM {table} WHERE "user" = :u', u=user["id"]) == [
+            (0,)
+        ]
