@@ -415,3 +415,31 @@ def test_deleting_a_user_deletes_its_keys_and_sessions(harness: Harness, world: 
         assert harness.sql(f'SELECT count(*) FROM {table} WHERE "user" = :u', u=user["id"]) == [
             (0,)
         ]
+
+
+@pytest.mark.parametrize(
+    ("where", "other"),
+    [("header", "query"), ("header", "cookie"), ("query", "cookie"), ("cookie", "query")],
+)
+def test_a_key_has_the_precedence_of_a_static_token(
+    harness: Harness, world: World, where: str, other: str
+) -> None:
+    static = f"static-{secrets.token_hex(12)}"
+    user = _user(harness, world, token=static)
+    key = _create(harness, _bearer(harness, user))["token"]
+
+    def call(token: str) -> tuple[int, Any]:
+        harness.client.cookies.clear()
+        sent = {where: token, other: "not-a-token"}
+        headers: dict[str, str] = {}
+        params: dict[str, str] = {"fields": "id"}
+        if "header" in sent:
+            headers["Authorization"] = f"Bearer {sent['header']}"
+        if "cookie" in sent:
+            headers["Cookie"] = f"directus_session_token={sent['cookie']}"
+        if "query" in sent:
+            params["access_token"] = sent["query"]
+        response = harness.client.get("/users/me", params=params, headers=headers)
+        return response.status_code, response.json()
+
+    assert call(key) == call(static)
