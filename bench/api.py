@@ -109,6 +109,9 @@ class UserFixtures:
     def static_token(self) -> str:
         return self.user_token
 
+    def api_key(self) -> str:
+        raise RuntimeError("this target has no API keys (see its lacks)")
+
     def custom_jwt(self) -> str:
         return self._jwt_of(self.custom_email)
 

@@ -37,6 +37,10 @@ class AuthgateFixtures(UserFixtures):
     def __init__(self, api: Api, password: str) -> None:
         super().__init__(api, password)
         self.pool: list[str] = []
+        self.key = ""  # the bench user's API key, made while seeding
+
+    def api_key(self) -> str:
+        return self.key
 
     def refresh_tokens(self, count: int) -> list[str]:
         if len(self.pool) < count:  # more than planned (never in the standard set): log in
@@ -127,9 +131,9 @@ class AuthgateTarget:
             fixtures.pool = admin.logins(
                 fixtures.user_email, fixtures.user_password, refresh_tokens
             )
-            self._user_id = str(
-                admin.with_token(fixtures.user_token).call("GET", "/users/me")["id"]
-            )
+            as_user = admin.with_token(fixtures.user_token)
+            self._user_id = str(as_user.call("GET", "/users/me")["id"])
+            fixtures.key = str(as_user.call("POST", "/users/me/keys", {"name": "bench"})["token"])
         finally:
             self.stop()
         if item_rows_wanted:

@@ -31,6 +31,10 @@ class Fixtures(Protocol):
         """The bench user's static token."""
         ...
 
+    def api_key(self) -> str:
+        """An API key of the bench user (``POST /users/me/keys``; authgate only)."""
+        ...
+
     def custom_jwt(self) -> str:
         """A fresh access token of the custom-policy user (read on directus_users with *,
         no app access, nothing on directus_access)."""
@@ -82,6 +86,10 @@ def _me_jwt(f: Fixtures, _c: int) -> Request:
 
 def _me_static(f: Fixtures, _c: int) -> Request:
     return Request("GET", "/users/me", _bearer(f.static_token()))
+
+
+def _me_key(f: Fixtures, _c: int) -> Request:
+    return Request("GET", "/users/me", _bearer(f.api_key()))
 
 
 def _me_custom_jwt(f: Fixtures, _c: int) -> Request:
@@ -168,6 +176,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("ping", "GET /server/ping", _ping),
     Scenario("users_me_jwt", "GET /users/me with an access JWT", _me_jwt),
     Scenario("users_me_static", "GET /users/me with a static token", _me_static),
+    Scenario(
+        "users_me_key",
+        "GET /users/me with an API key (authgate's own)",
+        _me_key,
+        needs=frozenset({"api_keys"}),
+    ),
     Scenario(
         "users_me_custom_jwt",
         "GET /users/me with an access JWT, custom-policy user (no app access)",

@@ -1,8 +1,9 @@
 """From the token of a request to its accountability (Directus ``getAccountabilityForToken``).
 
-A token whose unverified issuer is ``directus`` is a JWT and must verify; anything else is a
-static token, looked up by its keyed hash. One unit of work reads what the database knows
-(the session row of a session-mode token, the static token's user, the role tree and grants).
+A token whose unverified issuer is ``directus`` is a JWT and must verify; anything else is an
+API key (``agk_…``, ``apikeys/``) or a static token, looked up by its keyed hash. One unit
+of work reads what the database knows (the session row a JWT names, the key's or static
+token's user, the role tree and grants).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from sqlalchemy import Connection
 from authgate.access import enforcement, policy
 from authgate.access.model import AccessFacts, Accountability
 from authgate.access.repo import load_access_facts, load_token_facts
+from authgate.apikeys import model as api_keys
+from authgate.apikeys.service import KeyAccess, key_access
+from authgate.apikeys.service import touch as touch_key
 from authgate.clock import Clock
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
@@ -73,14 +77,25 @@ class Authenticator:
         if not token:
             return base
         now = self.clock.now()
+        api_key = None
         if jwt.is_directus_jwt(token):
             claims = jwt.read_access_claims(self._claims(token, now))
             facts, required = await self.db.read(self._jwt_facts, claims, now)
             user, role, session, share = claims.user, claims.role, claims.session, claims.share
             sid = claims.session or claims.sid
         else:
-            found = await self.db.read(self._static_facts, self.keys.hash_token(token))
-            user, role, facts, required = found
+            token_hash = self.keys.hash_token(token)
+            key = None
+            if api_keys.is_key(token):  # an API key, else (not found) a static token
+                key = await self.db.read(self._key_facts, token_hash, now)
+            if key is not None:
+                access, required = key
+                user, role, facts, api_key = access.user, access.role, access.facts, access.key
+                if access.stale:
+                    await self.db.write(touch_key, access.key, now)
+            else:
+                found = await self.db.read(self._static_facts, token_hash)
+                user, role, facts, required = found
             session = share = sid = None
         admin, app = policy.global_flags(facts, source.ip)
         return replace(
@@ -96,6 +111,7 @@ class Authenticator:
             policies=policy.applicable_policies(facts, source.ip),
             epoch=facts.epoch,
             tfa_setup_required=required,
+            api_key=api_key,
         )
 
     def _jwt_facts(
@@ -126,6 +142,17 @@ class Authenticator:
             raise AuthError(Code.TOKEN_EXPIRED)
         # A session whose SSO provider asserted multi-factor (and is trusted to) is exempt.
         return facts, not state.session_mfa and _setup_required(conn, claims.user, facts)
+
+    def _key_facts(
+        self, conn: Connection, token_hash: str, now: datetime
+    ) -> tuple[KeyAccess, bool] | None:
+        """An API key's access, and whether two-factor enforcement holds it back: decided
+        on the user's own policies, not the key's limit (a key limited to a policy that does
+        not enforce two-factor must not escape the one that does)."""
+        access = key_access(conn, token_hash, now)
+        if access is None:
+            return None
+        return access, _setup_required(conn, access.user, access.user_facts)
 
     def _static_facts(
         self, conn: Connection, token_hash: str

@@ -17,6 +17,7 @@ from authgate.http.routes import (
     factors,
     graphql,
     items,
+    own,
     passkeys,
     schema,
     server,
@@ -52,6 +53,7 @@ def build_asgi(
             *passkeys.routes,  # before users': /users/me/passkeys is not /users/{key}
             *sso.routes,
             *factors.routes,
+            *own.routes,  # before /users/{key}: /users/me/sessions is not a user id
             *users.routes,
             *access.routes,
             *schema.routes,

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from authgate.http.pipeline import PageArea
 from authgate.pages import (
     account,
+    account_access,
     admin_roles,
     admin_settings,
     admin_users,
@@ -61,6 +62,10 @@ routes = [
     _post("/admin/account/token", account.new_token),
     _post("/admin/account/token/remove", account.remove_token),
     _post("/admin/account/passkeys/remove", passkeys.remove_passkey),
+    _post("/admin/account/sessions/end", account_access.end_session),
+    _post("/admin/account/sessions/end-others", account_access.end_other_sessions),
+    _post("/admin/account/keys", account_access.create_key),
+    _post("/admin/account/keys/revoke", account_access.revoke_key),
     _get("/admin/users", admin_users.users),
     _post("/admin/users", admin_users.create_user),
     _post("/admin/users/invite", admin_users.invite_user),

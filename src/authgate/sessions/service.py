@@ -37,7 +37,7 @@ from authgate.metrics import events
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
-from authgate.sessions import repo, rotation
+from authgate.sessions import own, repo, rotation
 from authgate.sessions.rotation import Rejected
 from authgate.storage.db import Database
 from authgate.tokens import jwt
@@ -401,6 +401,9 @@ class SessionService:
             values["password"] = rehash
         if not users_repo.touch_if_unchanged(conn, user, values):
             raise AuthError(Code.INVALID_CREDENTIALS)
+        public_id = own.start(
+            conn, user=user.id, mode=mode, ip=client.ip, user_agent=client.user_agent, now=now
+        )
         repo.insert_session(
             conn,
             token_hash=self.keys.hash_token(tokens.refresh_token),
@@ -410,6 +413,7 @@ class SessionService:
             user_agent=client.user_agent,
             origin=client.origin,
             mfa=mfa,
+            public_id=public_id,
         )
         repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl)
         activity.record(
@@ -494,6 +498,19 @@ class SessionService:
             repo.mark_rotated(
                 conn, token_hash, successor_hash=step.successor_hash, grace_end=step.grace_end
             )
+            # The successor keeps the session's public identity (sessions/own.py).
+            public_id = found.public_id
+            if public_id is None:
+                public_id = own.start(
+                    conn,
+                    user=user.id,
+                    mode=mode,
+                    ip=client.ip,
+                    user_agent=client.user_agent,
+                    now=now,
+                )
+            else:
+                own.used(conn, public_id, mode=mode, now=now)
             repo.insert_session(
                 conn,
                 token_hash=step.successor_hash,
@@ -503,6 +520,7 @@ class SessionService:
                 user_agent=client.user_agent,
                 origin=client.origin,
                 mfa=found.mfa,  # an SSO provider's MFA assertion follows the session
+                public_id=public_id,
             )
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, select, text, update
 
-from authgate.storage.tables import activity, counters, revisions, sessions
+from authgate.storage.tables import activity, counters, revisions, session_info, sessions
 
 # The advisory lock's key: "authgate" read as a 63-bit number (any constant would do; this
 # one does not collide with a small number another application might pick).
@@ -78,6 +78,17 @@ def _purge_sessions(conn: Connection, *, now: datetime, retention: timedelta, ba
     for condition in (live, tombstone):  # two index range scans rather than one OR
         doomed = select(sessions.c.token).where(condition).limit(batch)
         total += conn.execute(delete(sessions).where(sessions.c.token.in_(doomed))).rowcount or 0
+    # A session's public identity once no row of its chain is left (logged out, purged).
+    orphans = (
+        select(session_info.c.id)
+        .where(
+            ~select(sessions.c.token)
+            .where(sessions.c.authgate_session == session_info.c.id)
+            .exists()
+        )
+        .limit(batch)
+    )
+    conn.execute(delete(session_info).where(session_info.c.id.in_(orphans)))
     return total
 
 
