@@ -72,6 +72,7 @@ def provider(tmp_path: Path, clock: Any = None, **options: Any) -> SamlProvider:
         accounts=None,  # type: ignore[arg-type]  # not reached by these tests
         http=None,  # type: ignore[arg-type]
         store=None,  # type: ignore[arg-type]
+        signing=None,  # type: ignore[arg-type]
     )
     values = {k: v for k, v in options.items() if v is not None}
     return SamlProvider(ProviderSettings("corp", "saml", options=values), context)
@@ -129,6 +130,7 @@ def test_the_public_url_must_be_absolute(tmp_path: Path, idp_keys: KeyPair) -> N
         accounts=None,  # type: ignore[arg-type]
         http=None,  # type: ignore[arg-type]
         store=None,  # type: ignore[arg-type]
+        signing=None,  # type: ignore[arg-type]
     )
     options = {"IDP_metadata": idp_metadata(idp_keys)}
     with pytest.raises(ConfigError, match="PUBLIC_URL"):

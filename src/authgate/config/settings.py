@@ -24,6 +24,7 @@ from authgate.config.operations import (
     metrics_settings,
     purge_settings,
 )
+from authgate.config.signing import SigningSettings, signing_settings
 
 SameSite = Literal["lax", "strict", "none"]
 
@@ -212,6 +213,7 @@ class Settings:
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
     purge: PurgeSettings = field(default_factory=PurgeSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    signing: SigningSettings = field(default_factory=SigningSettings)  # AUTH_JWT_*
 
 
 _PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -306,6 +308,7 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         graphql=graphql_settings(env),
         purge=purge_settings(env),
         metrics=metrics_settings(env),
+        signing=signing_settings(env),
     )
 
 

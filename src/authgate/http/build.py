@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Router
 
 from authgate.errors import route_not_found
 from authgate.http.pipeline import Pipeline, raw_path
-from authgate.http.routes import access, auth, graphql, items, schema, server, sso, users
+from authgate.http.routes import access, auth, graphql, items, jwks, schema, server, sso, users
 from authgate.http.services import Services
 from authgate.pages import routes as pages
 
@@ -36,6 +36,7 @@ def build_asgi(
     router = Router(
         routes=[
             *server.routes,
+            *jwks.routes,
             *graphql.routes,  # early: a hot path, two exact paths that overlap nothing
             *auth.routes,
             *sso.routes,

@@ -15,7 +15,6 @@ from authgate.http.responses import clear_cookie, set_cookie
 from authgate.pages import messages, security
 from authgate.pages.web import Page, page_handler
 from authgate.sessions.service import IssuedTokens
-from authgate.tokens import jwt
 from authgate.urls import public_link
 
 # Drivers whose sign-in is a redirect to another site (a link), not a form on this page.
@@ -169,7 +168,7 @@ def signed_in(page: Page, tokens: IssuedTokens, target: str) -> Response:
     the two-factor set-up first when the user's role requires it."""
     services = page.services
     now = services.clock.now()
-    claims = jwt.verify(tokens.access_token, services.settings.secret.reveal(), now=now)
+    claims = services.sessions.verify_access(tokens.access_token, now)
     context.state(page.request).stale_cookie = False
     page.drop_cookie(security.PENDING_COOKIE)
     if claims.get("enforce_tfa"):

@@ -31,7 +31,6 @@ from authgate.pages import messages, security
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
 from authgate.sessions.service import Client
-from authgate.tokens import jwt
 from authgate.urls import resolve_login_redirect
 from authgate.users import repo as users_repo
 from authgate.users.model import User
@@ -217,7 +216,7 @@ def _tfa_required(services: Services, token: str | None, user: User) -> bool:
     if not token or user.tfa_secret:
         return False
     try:
-        claims = jwt.verify(token, services.settings.secret.reveal(), now=services.clock.now())
+        claims = services.sessions.verify_access(token, services.clock.now())
     except AuthError:
         return False
     return bool(claims.get("enforce_tfa"))
