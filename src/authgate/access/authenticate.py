@@ -50,21 +50,23 @@ class Authenticator:
         self.clock = clock
         self.keys = keys
         self.signing = signing
-        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # token -> (claims, when the key that signed it retires)
+        self._verified: OrderedDict[str, tuple[dict[str, Any], datetime | None]] = OrderedDict()
         self._generation = signing.generation
 
     async def _claims(self, token: str, now: datetime) -> dict[str, Any]:
         if self._generation != self.signing.generation:
             self._verified.clear()
             self._generation = self.signing.generation
-        claims = self._verified.get(token)
-        if claims is None:
+        cached = self._verified.get(token)
+        if cached is None or (cached[1] is not None and now >= cached[1]):
             await self.signing.refresh_for(token, now)
-            claims = self.signing.keys.verify(token, now=now)
-            self._verified[token] = claims
+            verified = self.signing.keys.verified(token, now=now)
+            self._verified[token] = verified
             if len(self._verified) > self._VERIFIED_SIZE:
                 self._verified.popitem(last=False)
-            return claims
+            return verified[0]
+        claims = cached[0]
         if int(now.timestamp()) >= claims["exp"]:
             del self._verified[token]
             raise AuthError(Code.TOKEN_EXPIRED)

@@ -70,11 +70,11 @@ def add_commands(
 ) -> None:
     keys = commands.add_parser("keys", help="signing keys of access tokens (AUTH_JWT_ALGORITHM)")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
-    time = clock or SystemClock()
+    clock = clock or SystemClock()
 
     def run(lines: Callable[[Settings, datetime], list[str]]) -> Callable[[object], int]:
         def command(_args: object) -> int:
-            print("\n".join(lines(load(), time.now())))
+            print("\n".join(lines(load(), clock.now())))
             return 0
 
         return command

@@ -77,11 +77,15 @@ def _ensure(
     latest = rows[-1] if rows else None
     if latest is not None and latest.algorithm == algorithm:
         return
-    sequence = latest.sequence + 1 if latest is not None else 1
-    # Another algorithm before (AUTH_JWT_ALGORITHM changed): its keys stay published until
-    # what they signed has expired, and the new key signs at once.
-    repo.schedule_retirement(conn, before=sequence, retires_at=now + lifetime)
-    repo.insert_key(conn, _new_row(algorithm, secret, sequence=sequence, now=now, signs_from=now))
+    if latest is None:  # the first key: nothing signed before it, it signs from the start
+        sequence, signs_from = 1, _ALWAYS
+    else:
+        # Another algorithm before (AUTH_JWT_ALGORITHM changed): its keys stay published until
+        # what they signed has expired, and the new key signs at once.
+        sequence, signs_from = latest.sequence + 1, now
+        repo.schedule_retirement(conn, before=sequence, retires_at=now + lifetime)
+    row = _new_row(algorithm, secret, sequence=sequence, now=now, signs_from=signs_from)
+    repo.insert_key(conn, row)
 
 
 def ensure_key(db: Database, settings: Settings, now: datetime) -> None:

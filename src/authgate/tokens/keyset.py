@@ -185,8 +185,13 @@ class KeySet:
         Raises:
             AuthError: ``INVALID_TOKEN`` or ``TOKEN_EXPIRED`` (``jwt.verify_with``).
         """
+        return self.verified(token, now=now)[0]
+
+    def verified(self, token: str, *, now: datetime) -> tuple[dict[str, Any], datetime | None]:
+        """``verify``, and when the key that signed the token retires (``None``: not yet
+        scheduled), so that whoever keeps the answer knows how long it holds."""
         if self.is_hmac:
-            return jwt.verify(token, self.secret, now=now)
+            return jwt.verify(token, self.secret, now=now), None
         try:
             header = pyjwt.get_unverified_header(token)
         except pyjwt.PyJWTError:
@@ -195,7 +200,7 @@ class KeySet:
         key = self.find(kid, now) if isinstance(kid, str) else None
         if key is None or header.get("alg") != key.algorithm:
             raise AuthError(Code.INVALID_TOKEN)
-        return jwt.verify_with(token, key.public, [key.algorithm], now=now)
+        return jwt.verify_with(token, key.public, [key.algorithm], now=now), key.retires_at
 
     def jwks(self, now: datetime) -> dict[str, list[dict[str, str]]]:
         """The published keys as a JWK Set (RFC 7517 §5); empty for HS256."""
