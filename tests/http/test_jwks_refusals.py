@@ -54,7 +54,7 @@ def signer(
 @pytest.fixture
 def issued(signer: Harness) -> str:
     """A token authgate issued (it verifies: every refusal below is of a changed copy)."""
-    token = signer.tokens(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
+    token: str = signer.tokens(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
     assert me(signer.client, token).status_code == 200
     return token
 

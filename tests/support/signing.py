@@ -12,12 +12,15 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx2 as httpx
 from joserfc import jwt as jose_jwt
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import KeySet
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySetSerialization
 from starlette.testclient import TestClient
 
 from authgate.app import create_app
@@ -88,7 +91,9 @@ def verify_elsewhere(
         # verifiers understand today, and joserfc still verifies it.
         warnings.simplefilter("ignore", SecurityWarning)
         token_obj = jose_jwt.decode(
-            token, KeySet.import_key_set(dict(jwks)), algorithms=[algorithm]
+            token,
+            KeySet.import_key_set(cast("KeySetSerialization", dict(jwks))),
+            algorithms=[algorithm],
         )
     registry = jose_jwt.JWTClaimsRegistry(
         now=int(clock.now().timestamp()),
