@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,18 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from authgate.config import load_settings, read_environment
 from authgate.signing import SigningKeysError
-from authgate.signing.ring import rotate_keys
+from authgate.signing.ring import rotate_keys, token_lifetime
 from authgate.tokens.keyset import PrivateKey, generate_private_key, public_jwk, thumbprint
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, BASE_ENV
 from tests.support.backends import BACKENDS
 from tests.support.signing import (
     ASYMMETRIC,
     backend_env,
+    header_of,
+    me,
     published,
     signing_harness,
+    started,
     verify_elsewhere,
 )
 from tests.test_cli import run
@@ -278,3 +282,29 @@ def test_keys_rotate_and_list_on_the_command_line(tmp_path: Path) -> None:
     )
     assert hs256_list.stdout == "HS256: tokens are signed with SECRET (HS256); no stored keys\n"
     assert [result.stdout.startswith("usage: authgate keys") for result in helps] == [True, True]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_new_algorithm_signs_at_once_and_the_old_key_retires_later(
+    tmp_path: Path, backend: str
+) -> None:
+    with signing_harness(backend, tmp_path, {"AUTH_JWT_ALGORITHM": "EdDSA"}) as first:
+        old = first.tokens(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
+        signing = replace(first.settings.signing, algorithm="ES256")
+        with started(replace(first.settings, signing=signing), first.clock, backend) as second:
+            new = second.tokens(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
+            both = published(second.client)
+            old_answer = me(second.client, old)
+            old_claims = verify_elsewhere(old, both, "EdDSA", first.clock).claims
+            new_header = verify_elsewhere(new, both, "ES256", first.clock).header
+            first.clock.advance(token_lifetime(first.settings).total_seconds())
+            later = published(second.client)
+
+    assert [(key["alg"], key["kid"]) for key in both["keys"]] == [
+        ("EdDSA", header_of(old)["kid"]),
+        ("ES256", header_of(new)["kid"]),
+    ]
+    assert old_claims["iss"] == "directus"
+    assert new_header["alg"] == "ES256"
+    assert old_answer.status_code == 200
+    assert [key["alg"] for key in later["keys"]] == ["ES256"]
