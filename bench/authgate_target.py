@@ -253,6 +253,7 @@ class AuthgateTarget:
         """Phase 2: a server with production hashing, signing access tokens with ``signing``
         (the first EdDSA start generates its key); the login and flood users exist."""
         self.start(processes, signing=signing)
+        self.fixtures.forget_jwts()
         admin = Api(self.base_url, self.admin_token)
         fixtures = self.fixtures
         existing = self.store.password_hashes([fixtures.login_email, fixtures.flood_email])
