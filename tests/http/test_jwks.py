@@ -19,8 +19,8 @@ from joserfc.jwk import KeySet
 from authgate.signing.ring import (
     REFRESH_INTERVAL,
     UNKNOWN_KID_PAUSE,
+    retention,
     rotate_keys,
-    token_lifetime,
 )
 from authgate.signing.sealing import unseal
 from authgate.tokens.keyset import load_private_pem
@@ -214,7 +214,7 @@ def test_a_rotation_publishes_first_signs_later_and_retires_the_old_key_last(
         algorithm=alg,
         headers={"kid": old_kid},
     )
-    retires_at = new_key.signs_from + token_lifetime(fresh.settings)
+    retires_at = new_key.signs_from + retention(fresh.settings)
     clock.at = retires_at - timedelta(seconds=1)
     assert me(fresh.client, lasting).status_code == 200
     assert published_kids(fresh.client) == [old_kid, new_key.kid]

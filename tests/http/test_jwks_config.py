@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from authgate.config import load_settings, read_environment
 from authgate.signing import SigningKeysError
-from authgate.signing.ring import rotate_keys, token_lifetime
+from authgate.signing.ring import retention, rotate_keys
 from authgate.tokens.keyset import PrivateKey, generate_private_key, public_jwk, thumbprint
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, BASE_ENV
 from tests.support.backends import BACKENDS
@@ -297,7 +297,7 @@ def test_a_new_algorithm_signs_at_once_and_the_old_key_retires_later(
             old_answer = me(second.client, old)
             old_claims = verify_elsewhere(old, both, "EdDSA", first.clock).claims
             new_header = verify_elsewhere(new, both, "ES256", first.clock).header
-            first.clock.advance(token_lifetime(first.settings).total_seconds())
+            first.clock.advance(retention(first.settings).total_seconds())
             later = published(second.client)
 
     assert [(key["alg"], key["kid"]) for key in both["keys"]] == [

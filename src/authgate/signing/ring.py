@@ -5,7 +5,8 @@
   several instances starting at once exactly one insert succeeds; the others read its key.
 * Rotation (``authgate keys rotate``): a new key is published at once and signs from
   ``now + AUTH_JWT_KEY_PUBLISH_DELAY``; every older key retires when the last token it can
-  have signed has expired (the new key's start plus the longest token lifetime).
+  have signed has expired (the new key's start plus ``retention``: the longest token
+  lifetime, and one ``REFRESH_INTERVAL`` for an instance that switches that much late).
 * A process loads the keys once (``start``), then again every ``REFRESH_INTERVAL`` (so a
   rotation made elsewhere is known before it signs), and when a token names a ``kid`` it does
   not know, at most once per ``UNKNOWN_KID_PAUSE`` (a stream of made-up ``kid`` values costs
@@ -49,10 +50,11 @@ UNKNOWN_KID_PAUSE = timedelta(seconds=5)
 _ALWAYS = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def token_lifetime(settings: Settings) -> timedelta:
-    """The longest a token signed by a key can live: an access token, or the session-mode JWT
-    (``SESSION_COOKIE_TTL``)."""
-    return max(settings.access_token_ttl, settings.session_cookie_ttl)
+def retention(settings: Settings) -> timedelta:
+    """How long a key stays published after it stops signing: the longest a token it signed
+    can live (an access token, or the session-mode JWT, ``SESSION_COOKIE_TTL``), plus one
+    ``REFRESH_INTERVAL`` (an instance may go on signing with it until it reads the keys)."""
+    return max(settings.access_token_ttl, settings.session_cookie_ttl) + REFRESH_INTERVAL
 
 
 def uses_stored_keys(settings: Settings) -> bool:
@@ -98,7 +100,7 @@ def ensure_key(db: Database, settings: Settings, now: datetime) -> None:
             settings.signing.algorithm,
             settings.secret.reveal(),
             now,
-            token_lifetime(settings),
+            retention(settings),
         )
     except IntegrityError:
         log.debug("another instance created the signing key first; using its key")
@@ -121,7 +123,7 @@ def rotate_keys(db: Database, settings: Settings, now: datetime) -> KeyRow:
             "the signing key comes from AUTH_JWT_PRIVATE_KEY(_FILE): replace the key there"
             " to rotate it"
         )
-    secret, lifetime = settings.secret.reveal(), token_lifetime(settings)
+    secret, lifetime = settings.secret.reveal(), retention(settings)
 
     def work(conn: Connection) -> KeyRow:
         rows = repo.load_keys(conn)
