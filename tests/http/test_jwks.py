@@ -273,3 +273,20 @@ def test_another_instance_learns_a_rotation_made_elsewhere(fresh: Harness) -> No
 
         # one read of the keys, then none until the pause is over
         assert counts == [1, 0, 0, 1]
+
+
+def test_signing_in_on_the_pages_sets_a_session_cookie_signed_with_the_key(
+    signer: Harness, people: dict[str, tuple[str, str]]
+) -> None:
+    from tests.pages.conftest import Pages
+
+    pages = Pages(signer)
+    signed_in = pages.sign_in(*people["app"])
+    cookie = signer.client.cookies["directus_session_token"]
+    account = pages.get("/admin/account")
+
+    token = verify_elsewhere(cookie, published(signer.client), algorithm(signer), signer.clock)
+    assert signed_in.headers["location"] == "/admin/account"
+    assert token.header["kid"] in published_kids(signer.client)
+    assert "session" in token.claims
+    assert account.status_code == 200
