@@ -88,6 +88,7 @@ def _ensure(
         repo.schedule_retirement(conn, before=sequence, retires_at=now + lifetime)
     row = _new_row(algorithm, secret, sequence=sequence, now=now, signs_from=signs_from)
     repo.insert_key(conn, row)
+    log.info("signing key %s (%s) created; it signs access tokens from now on", row.kid, algorithm)
 
 
 def ensure_key(db: Database, settings: Settings, now: datetime) -> None:
@@ -132,6 +133,9 @@ def rotate_keys(db: Database, settings: Settings, now: datetime) -> KeyRow:
         repo.schedule_retirement(conn, before=sequence, retires_at=signs_from + lifetime)
         row = _new_row(signing.algorithm, secret, sequence=sequence, now=now, signs_from=signs_from)
         repo.insert_key(conn, row)
+        log.info(
+            "signing key %s (%s) published; it signs from %s", row.kid, row.algorithm, signs_from
+        )
         return row
 
     try:
