@@ -4,19 +4,21 @@ and ``authgate keys rotate`` / ``authgate keys list``."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from authgate.config import load_settings, read_environment
-from authgate.signing import SigningKeysError
-from authgate.signing.ring import retention, rotate_keys
+from authgate.config import ConfigError, Secret, load_settings, read_environment
+from authgate.signing import SigningKeysError, commands
+from authgate.signing.ring import REFRESH_INTERVAL, retention, rotate_keys
 from authgate.tokens.keyset import PrivateKey, generate_private_key, public_jwk, thumbprint
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, BASE_ENV
 from tests.support.backends import BACKENDS
@@ -308,3 +310,69 @@ def test_a_new_algorithm_signs_at_once_and_the_old_key_retires_later(
     assert new_header["alg"] == "ES256"
     assert old_answer.status_code == 200
     assert [key["alg"] for key in later["keys"]] == ["ES256"]
+
+
+@pytest.mark.parametrize(("env", "message"), BAD)
+def test_the_same_configuration_errors_come_from_the_settings(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    paths = {name: str(path) for name, path in _bad_keys(tmp_path).items()}
+    filled = {name: value.format(tmp=tmp_path, **paths) for name, value in env.items()}
+
+    environ = {"DATA_DIR": str(tmp_path / "data"), **BASE_ENV, **filled}
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings(read_environment(environ, cwd=tmp_path), cwd=tmp_path)
+
+    assert str(refused.value) == message.format(tmp=tmp_path)
+
+
+def test_the_keys_commands_describe_what_each_key_does(tmp_path: Path) -> None:
+    with signing_harness("sqlite", tmp_path, {"AUTH_JWT_ALGORITHM": "ES256"}) as harness:
+        now = harness.clock.now()
+        rotated = commands.rotate(harness.settings, now)
+        during = commands.listing(harness.settings, now)
+        retired = commands.listing(harness.settings, now + timedelta(days=2))
+
+    new_kid = rotated[0].split()[3].rstrip(":")
+    states = [line.split()[1:3] for line in during[1:]]
+    assert states == [["ES256", "signing"], ["ES256", "pending"]]
+    assert during[2].split()[0] == new_kid
+    assert [line.split()[2] for line in retired[1:]] == ["retired", "signing"]
+
+
+def test_a_stored_key_this_secret_cannot_open_leaves_the_known_keys_in_use(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row sealed under another SECRET (an instance misconfigured beside this one): the
+    reload that finds it is logged and dropped, and tokens go on verifying."""
+    with signing_harness("sqlite", tmp_path, {"AUTH_JWT_ALGORITHM": "EdDSA"}) as harness:
+        token = harness.tokens(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
+        other = replace(harness.settings, secret=Secret("another-secret-of-enough-length-0123456"))
+        foreign = rotate_keys(harness.db, other, harness.clock.now())
+        harness.clock.advance(REFRESH_INTERVAL.total_seconds() + 1)
+        with caplog.at_level(logging.WARNING, logger="authgate.signing"):
+            answer = me(harness.client, token)
+        kids = [key["kid"] for key in published(harness.client)["keys"]]
+
+    assert answer.status_code == 200
+    assert foreign.kid not in kids
+    assert "signing keys not reloaded" in caplog.text
+    assert foreign.private_key not in caplog.text
+
+
+def test_settings_built_without_the_environment_reader_read_the_file_themselves(
+    tmp_path: Path,
+) -> None:
+    """Embedding authgate (``load_settings`` on a plain mapping) names the file variable."""
+    env = {**BASE_ENV, "DATA_DIR": str(tmp_path), "AUTH_JWT_ALGORITHM": "EdDSA"}
+
+    with pytest.raises(ConfigError) as missing:
+        load_settings({**env, "AUTH_JWT_PRIVATE_KEY_FILE": str(tmp_path / "none.pem")})
+    with pytest.raises(ConfigError) as folder:
+        load_settings({**env, "AUTH_JWT_PRIVATE_KEY_FILE": str(tmp_path)})
+
+    assert str(missing.value) == (
+        f"AUTH_JWT_PRIVATE_KEY_FILE: cannot read {tmp_path}/none.pem: No such file or directory"
+    )
+    assert str(folder.value) == f"AUTH_JWT_PRIVATE_KEY_FILE: cannot read {tmp_path}: Is a directory"
