@@ -103,6 +103,10 @@ class UserFixtures:
             found = self._jwts[email] = (token, time.monotonic())
         return found[0]
 
+    def forget_jwts(self) -> None:
+        """A server restarted with another ``AUTH_JWT_ALGORITHM`` refuses the JWTs kept."""
+        self._jwts.clear()
+
     def jwt(self) -> str:
         return self._jwt_of(self.user_email)
 

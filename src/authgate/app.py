@@ -20,7 +20,7 @@ from authgate.access.authenticate import Authenticator
 from authgate.access.permissions import PermissionCache
 from authgate.access.rules import AccessRules, PermissionsRules, PoliciesRules, RolesRules
 from authgate.clock import Clock, SystemClock
-from authgate.config import Settings, load_settings, read_environment
+from authgate.config import ConfigError, Settings, load_settings, read_environment
 from authgate.crypto import Keys
 from authgate.graphql.engine import GraphQLEngine
 from authgate.http.build import build_asgi
@@ -56,6 +56,8 @@ from authgate.ratelimit.store import CounterStore, MemoryStore
 from authgate.schema.cache import SchemaCache
 from authgate.schema.service import SchemaService
 from authgate.sessions.service import SessionService
+from authgate.signing import SigningKeysError
+from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database, create_db_engine
 from authgate.upkeep.scheduler import Purger
 from authgate.users.invites import Invitations
@@ -88,7 +90,12 @@ def mail_transport(settings: Settings) -> Transport:
 
 
 def sso_providers(
-    settings: Settings, clock: Clock, keys: Keys, db: Database, store: CounterStore
+    settings: Settings,
+    clock: Clock,
+    keys: Keys,
+    db: Database,
+    store: CounterStore,
+    signing: KeyRing,
 ) -> tuple[httpx2.AsyncClient, Providers]:
     """The configured SSO providers (OpenID ones discovered now), and the HTTP client they
     share for outbound calls (every call passes its own timeout)."""
@@ -100,12 +107,29 @@ def sso_providers(
         accounts=Accounts(db=db, keys=keys),
         http=http,
         store=store,
+        signing=signing,
     )
     try:
         return http, build_providers(settings.providers, context)
     except BaseException:
         db.engine.dispose()
         raise
+
+
+def signing_keys(db: Database, settings: Settings, clock: Clock) -> KeyRing:
+    """The process's signing keys; the first one generated (by one instance only) when the
+    database has none of ``AUTH_JWT_ALGORITHM``.
+
+    Raises:
+        ConfigError: the stored keys cannot be opened with this ``SECRET``.
+    """
+    signing = KeyRing(db, settings)
+    try:
+        signing.start(clock.now())
+    except SigningKeysError as error:
+        db.engine.dispose()
+        raise ConfigError("SECRET", str(error)) from None
+    return signing
 
 
 def create_app(
@@ -128,6 +152,7 @@ def create_app(
     )
     events.install(metrics)
     db = Database(create_db_engine(settings.database))
+    signing = signing_keys(db, settings, clock)
     namespace = settings.redis.namespace if settings.redis else "authgate"
     redis = redis_client(settings.redis.url.reveal(), namespace) if settings.redis else None
     if shared_store is None:
@@ -162,7 +187,7 @@ def create_app(
         store=shared_store,
         notices=notices,
     )
-    http, providers = sso_providers(settings, clock, keys, db, shared_store)
+    http, providers = sso_providers(settings, clock, keys, db, shared_store, signing)
     items = ItemsService(
         **common,
         reader=Reader(
@@ -191,7 +216,7 @@ def create_app(
         db=db,
         keys=keys,
         hasher=hasher,
-        authenticator=Authenticator(db=db, clock=clock, keys=keys, secret=settings.secret.reveal()),
+        authenticator=Authenticator(db=db, clock=clock, keys=keys, signing=signing),
         sessions=SessionService(
             **common,
             settings=settings,
@@ -199,6 +224,7 @@ def create_app(
             hasher=hasher,
             lockout=lockout,
             otp=otp,
+            signing=signing,
             provider_refresh=providers.refresh_user if settings.providers else None,
             passkey_factor=passkeys.second_factor,
         ),

@@ -24,6 +24,7 @@ from authgate.apikeys.service import touch as touch_key
 from authgate.clock import Clock
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
+from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
@@ -45,24 +46,32 @@ class Authenticator:
     # until it expires, and checking an HMAC signature costs more than the rest of a request's
     # token work. Only tokens that verified are kept (one that is not valid yet, ``nbf``, or
     # has expired is verified again on every request), and expiry is still checked against the
-    # clock on every request, in whole seconds as ``jwt.verify`` does.
+    # clock on every request, in whole seconds as ``jwt.verify`` does. The cache is emptied
+    # whenever the signing keys change (a key retired or replaced verifies nothing more).
     _VERIFIED_SIZE = 8192
 
-    def __init__(self, *, db: Database, clock: Clock, keys: Keys, secret: str) -> None:
+    def __init__(self, *, db: Database, clock: Clock, keys: Keys, signing: KeyRing) -> None:
         self.db = db
         self.clock = clock
         self.keys = keys
-        self.secret = secret
-        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.signing = signing
+        # token -> (claims, when the key that signed it retires)
+        self._verified: OrderedDict[str, tuple[dict[str, Any], datetime | None]] = OrderedDict()
+        self._generation = signing.generation
 
-    def _claims(self, token: str, now: datetime) -> dict[str, Any]:
-        claims = self._verified.get(token)
-        if claims is None:
-            claims = jwt.verify(token, self.secret, now=now)
-            self._verified[token] = claims
+    async def _claims(self, token: str, now: datetime) -> dict[str, Any]:
+        if self._generation != self.signing.generation:
+            self._verified.clear()
+            self._generation = self.signing.generation
+        cached = self._verified.get(token)
+        if cached is None or (cached[1] is not None and now >= cached[1]):
+            await self.signing.refresh_for(token, now)
+            verified = self.signing.keys.verified(token, now=now)
+            self._verified[token] = verified
             if len(self._verified) > self._VERIFIED_SIZE:
                 self._verified.popitem(last=False)
-            return claims
+            return verified[0]
+        claims = cached[0]
         if int(now.timestamp()) >= claims["exp"]:
             del self._verified[token]
             raise AuthError(Code.TOKEN_EXPIRED)
@@ -74,12 +83,16 @@ class Authenticator:
     async def authenticate(self, token: str | None, source: RequestOrigin) -> Accountability:
         """Raises ``INVALID_TOKEN``, ``TOKEN_EXPIRED`` or ``INVALID_CREDENTIALS``."""
         base = self.anonymous(source)
+        if not self.signing.is_static:
+            # every request, with or without a token: whatever verifies a token later in the
+            # request (a session cookie, a refresh) sees keys at most REFRESH_INTERVAL old
+            await self.signing.refresh_if_due(self.clock.now())
         if not token:
             return base
         now = self.clock.now()
         api_key = None
         if jwt.is_directus_jwt(token):
-            claims = jwt.read_access_claims(self._claims(token, now))
+            claims = jwt.read_access_claims(await self._claims(token, now))
             facts, required = await self.db.read(self._jwt_facts, claims, now)
             user, role, session, share = claims.user, claims.role, claims.session, claims.share
             sid = claims.session or claims.sid

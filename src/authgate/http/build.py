@@ -17,6 +17,7 @@ from authgate.http.routes import (
     factors,
     graphql,
     items,
+    jwks,
     own,
     passkeys,
     schema,
@@ -48,6 +49,7 @@ def build_asgi(
     router = Router(
         routes=[
             *server.routes,
+            *jwks.routes,
             *graphql.routes,  # early: a hot path, two exact paths that overlap nothing
             *auth.routes,
             *passkeys.routes,  # before users': /users/me/passkeys is not /users/{key}

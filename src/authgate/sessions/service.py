@@ -39,6 +39,7 @@ from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
 from authgate.sessions import own, repo, rotation
 from authgate.sessions.rotation import Rejected
+from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
@@ -110,6 +111,7 @@ class SessionService:
         hasher: PasswordHasher,
         lockout: Lockout,
         otp: OtpChecker,
+        signing: KeyRing,
         provider_refresh: Callable[[User], Awaitable[None]] | None = None,
         passkey_factor: PasskeyCheck | None = None,
     ) -> None:
@@ -120,10 +122,10 @@ class SessionService:
         self.hasher = hasher
         self.lockout = lockout
         self.otp = otp
+        self.signing = signing
         # Called before an SSO user's session is refreshed (upstream token refresh, directory
         # re-check); raising refuses the refresh. Set by the SSO providers when configured.
         self.provider_refresh = provider_refresh
-        self.secret = settings.secret.reveal()
         self.rotation = rotation.RotationPolicy(
             grace_period=settings.session_refresh_grace_period,
             refresh_ttl=settings.refresh_token_ttl,
@@ -362,18 +364,16 @@ class SessionService:
         # ending the session ends its access tokens (authenticate.py). The session JWT carries
         # that key too, so that what a session cookie holds refreshes nothing in another mode.
         key = self.keys.hash_token(refresh_token)
-        access_token = jwt.issue_access_token(
-            self.secret,
+        payload = jwt.access_payload(
             user=user.id,
             role=user.role,
             app_access=app,
             admin_access=admin,
-            now=now,
-            ttl=ttl,
             session=key if mode == "session" else None,
             sid=None if mode == "session" else key,
             enforce_tfa=enforce_tfa,
         )
+        access_token = self.signing.keys.sign(payload, now=now, ttl=ttl)
         return IssuedTokens(access_token, refresh_token, int(ttl.total_seconds() * 1000), user.id)
 
     def _store_login(
@@ -529,9 +529,18 @@ class SessionService:
         users_repo.touch_last_access(conn, user.id, now)
         return self._tokens(user, successor, admin, app, mode, now)
 
+    def verify_access(self, token: str, now: datetime) -> dict[str, Any]:
+        """The claims of an access token or session JWT this server signed (HS256 with
+        ``SECRET``, or a published key of ``AUTH_JWT_ALGORITHM``).
+
+        Raises:
+            AuthError: ``INVALID_TOKEN`` or ``TOKEN_EXPIRED``.
+        """
+        return self.signing.keys.verify(token, now=now)
+
     def _signed_session_key(self, session_jwt: str, now: datetime) -> str | None:
         try:
-            claims = jwt.verify(session_jwt, self.secret, now=now)
+            claims = self.verify_access(session_jwt, now)
         except AuthError:
             return None
         key = claims.get("session")

@@ -454,3 +454,20 @@ api_key_policies = Table(
         primary_key=True,
     ),
 )
+
+# authgate's own: the keys access tokens are signed with when AUTH_JWT_ALGORITHM is asymmetric
+# (``signing/``). ``private_key`` is sealed under SECRET (AES-GCM, ``signing/sealing.py``);
+# ``sequence`` is unique, so two instances that both create "the next key" at once cannot
+# both succeed: the loser reads the winner's key back.
+signing_keys = Table(
+    "authgate_signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("sequence", Integer, nullable=False, unique=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("public_key", Text, nullable=False),  # the JWK, as JSON
+    Column("private_key", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("signs_from", UTCDateTime, nullable=False),
+    Column("retires_at", UTCDateTime),
+)

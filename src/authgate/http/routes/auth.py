@@ -135,6 +135,7 @@ def _refresh_source(request: Request) -> tuple[Any, str | None]:
         context.state(request).cookies,
         services.settings,
         services.clock.now(),
+        verify=services.sessions.verify_access,
     )
     return mode, token
 

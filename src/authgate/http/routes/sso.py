@@ -35,7 +35,6 @@ from authgate.providers.base import (
 )
 from authgate.sessions.delivery import presented_refresh_token
 from authgate.sessions.service import Mode
-from authgate.tokens import jwt
 
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -131,7 +130,7 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
         _clear(response, outcome.clear_cookies)
         return response
     now = services.clock.now()
-    claims = jwt.verify(tokens.access_token, settings.secret.reveal(), now=now)
+    claims = services.sessions.verify_access(tokens.access_token, now)
     location = outcome.redirect
     if claims.get("enforce_tfa") and not outcome.mfa:
         location = redirects.tfa_setup(settings, outcome.redirect, provider.name)
@@ -154,7 +153,14 @@ async def _end_session(request: Request) -> None:
     cookies = context.state(request).cookies
     for mode in ("session", "cookie"):
         try:
-            token = presented_refresh_token(mode, None, cookies, settings, services.clock.now())
+            token = presented_refresh_token(
+                mode,
+                None,
+                cookies,
+                settings,
+                services.clock.now(),
+                verify=services.sessions.verify_access,
+            )
         except AuthError:
             continue
         if token:
