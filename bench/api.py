@@ -103,11 +103,18 @@ class UserFixtures:
             found = self._jwts[email] = (token, time.monotonic())
         return found[0]
 
+    def forget_jwts(self) -> None:
+        """A server restarted with another ``AUTH_JWT_ALGORITHM`` refuses the JWTs kept."""
+        self._jwts.clear()
+
     def jwt(self) -> str:
         return self._jwt_of(self.user_email)
 
     def static_token(self) -> str:
         return self.user_token
+
+    def api_key(self) -> str:
+        raise RuntimeError("this target has no API keys (see its lacks)")
 
     def custom_jwt(self) -> str:
         return self._jwt_of(self.custom_email)

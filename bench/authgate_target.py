@@ -37,6 +37,10 @@ class AuthgateFixtures(UserFixtures):
     def __init__(self, api: Api, password: str) -> None:
         super().__init__(api, password)
         self.pool: list[str] = []
+        self.key = ""  # the bench user's API key, made while seeding
+
+    def api_key(self) -> str:
+        return self.key
 
     def refresh_tokens(self, count: int) -> list[str]:
         if len(self.pool) < count:  # more than planned (never in the standard set): log in
@@ -71,7 +75,7 @@ class AuthgateTarget:
 
     # -- processes -------------------------------------------------------------------------
 
-    def _env(self, processes: int, *, seeding: bool) -> dict[str, str]:
+    def _env(self, processes: int, *, seeding: bool, signing: str = "HS256") -> dict[str, str]:
         return {
             **base_env(),
             **self.store.server_env(),
@@ -90,13 +94,14 @@ class AuthgateTarget:
             "HASH_TYPE": "2",
             **(CHEAP_HASH if seeding else PRODUCTION_HASH),
             "LOGIN_STALL_TIME": "0" if seeding else "500",
+            "AUTH_JWT_ALGORITHM": signing,
         }
 
-    def start(self, processes: int, *, seeding: bool = False) -> None:
+    def start(self, processes: int, *, seeding: bool = False, signing: str = "HS256") -> None:
         self.processes = processes
         self._server = ServerProcess(
             [str(Path(sys.executable).with_name("authgate")), "serve"],
-            self._env(processes, seeding=seeding),
+            self._env(processes, seeding=seeding, signing=signing),
             self.workdir,
             self.workdir / "server.log",
         )
@@ -127,9 +132,9 @@ class AuthgateTarget:
             fixtures.pool = admin.logins(
                 fixtures.user_email, fixtures.user_password, refresh_tokens
             )
-            self._user_id = str(
-                admin.with_token(fixtures.user_token).call("GET", "/users/me")["id"]
-            )
+            as_user = admin.with_token(fixtures.user_token)
+            self._user_id = str(as_user.call("GET", "/users/me")["id"])
+            fixtures.key = str(as_user.call("POST", "/users/me/keys", {"name": "bench"})["token"])
         finally:
             self.stop()
         if item_rows_wanted:
@@ -248,9 +253,11 @@ class AuthgateTarget:
 
     # -- measuring -------------------------------------------------------------------------
 
-    def start_measured(self, processes: int) -> None:
-        """Phase 2: a server with production hashing; the login and flood users exist."""
-        self.start(processes)
+    def start_measured(self, processes: int, signing: str = "HS256") -> None:
+        """Phase 2: a server with production hashing, signing access tokens with ``signing``
+        (the first EdDSA start generates its key); the login and flood users exist."""
+        self.start(processes, signing=signing)
+        self.fixtures.forget_jwts()
         admin = Api(self.base_url, self.admin_token)
         fixtures = self.fixtures
         existing = self.store.password_hashes([fixtures.login_email, fixtures.flood_email])

@@ -21,7 +21,7 @@ from bench.directus_target import DirectusTarget
 from bench.memory import PeakSampler
 from bench.report import Row
 from bench.runner import Target, Timing, load1, run_scenario, say
-from bench.scenarios import SCENARIOS, Scenario, pool_size, select
+from bench.scenarios import SCENARIOS, Scenario, by_signing, pool_size, select
 from bench.storage import CleanupError, PostgresStore, SqliteStore, Store
 
 RESULTS = Path(__file__).with_name("results") / "latest.json"
@@ -122,13 +122,14 @@ def run_authgate(
     rows: list[Row] = []
     peaks: dict[tuple[str, int], int] = {}
     for processes in args.workers:
-        try:
-            target.start_measured(processes)
-            found, peak = measure(target, scenarios, args.concurrency, timing, workdir)
-        finally:
-            target.stop()
-        rows += found
-        peaks[("authgate", processes)] = peak
+        for signing, group in by_signing(scenarios):
+            try:
+                target.start_measured(processes, signing)
+                found, peak = measure(target, group, args.concurrency, timing, workdir)
+            finally:
+                target.stop()
+            rows += found
+            peaks[("authgate", processes)] = max(peak, peaks.get(("authgate", processes), 0))
     return rows, peaks
 
 

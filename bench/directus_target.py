@@ -47,6 +47,8 @@ class DirectusTarget:
     lacks = {  # noqa: RUF012 - read only
         "filtered_permissions": "Directus 12 without a license key refuses permission rows with "
         "filters (reference README)",
+        "api_keys": "Directus has one static token per user, no API keys",
+        "asymmetric_tokens": "Directus signs access tokens with SECRET only (HS256)",
     }
 
     def __init__(self, workdir: Path, reference: Path = REFERENCE) -> None:

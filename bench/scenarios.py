@@ -31,6 +31,10 @@ class Fixtures(Protocol):
         """The bench user's static token."""
         ...
 
+    def api_key(self) -> str:
+        """An API key of the bench user (``POST /users/me/keys``; authgate only)."""
+        ...
+
     def custom_jwt(self) -> str:
         """A fresh access token of the custom-policy user (read on directus_users with *,
         no app access, nothing on directus_access)."""
@@ -62,6 +66,9 @@ class Scenario:
     # Not for pools either: they are one-use.
     warm: bool = True
     pooled: bool = False  # takes one-use refresh tokens from the fixtures (seeded beforehand)
+    # The server's AUTH_JWT_ALGORITHM: authgate is restarted with it for the scenarios that ask
+    # for another one than Directus's HS256, on the same data, in the same run.
+    signing: str = "HS256"
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -82,6 +89,10 @@ def _me_jwt(f: Fixtures, _c: int) -> Request:
 
 def _me_static(f: Fixtures, _c: int) -> Request:
     return Request("GET", "/users/me", _bearer(f.static_token()))
+
+
+def _me_key(f: Fixtures, _c: int) -> Request:
+    return Request("GET", "/users/me", _bearer(f.api_key()))
 
 
 def _me_custom_jwt(f: Fixtures, _c: int) -> Request:
@@ -169,6 +180,19 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("users_me_jwt", "GET /users/me with an access JWT", _me_jwt),
     Scenario("users_me_static", "GET /users/me with a static token", _me_static),
     Scenario(
+        "users_me_key",
+        "GET /users/me with an API key (authgate's own)",
+        _me_key,
+        needs=frozenset({"api_keys"}),
+    ),
+    Scenario(
+        "users_me_eddsa_jwt",
+        "GET /users/me with an access JWT signed with Ed25519 (AUTH_JWT_ALGORITHM=EdDSA)",
+        _me_jwt,
+        needs=frozenset({"asymmetric_tokens"}),
+        signing="EdDSA",
+    ),
+    Scenario(
         "users_me_custom_jwt",
         "GET /users/me with an access JWT, custom-policy user (no app access)",
         _me_custom_jwt,
@@ -233,3 +257,10 @@ def select(names: list[str] | None) -> list[Scenario]:
     if unknown:
         raise ValueError(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(known)}")
     return [s for s in SCENARIOS if s.name in names]
+
+
+def by_signing(scenarios: list[Scenario]) -> list[tuple[str, list[Scenario]]]:
+    """The scenarios grouped by the server's ``AUTH_JWT_ALGORITHM``, HS256 first, each group in
+    table order: one server start per group."""
+    order = sorted({s.signing for s in scenarios}, key=lambda name: (name != "HS256", name))
+    return [(name, [s for s in scenarios if s.signing == name]) for name in order]

@@ -21,7 +21,7 @@ import httpx2
 from authgate import graphql_http
 from authgate.access.permissions import PermissionCache
 from authgate.clock import Clock, SystemClock
-from authgate.config import Settings, load_settings, read_environment
+from authgate.config import ConfigError, Settings, load_settings, read_environment
 from authgate.crypto import Keys
 from authgate.graphql.context import ServiceBundle
 from authgate.graphql.engine import GraphQLEngine
@@ -58,6 +58,8 @@ from authgate.schema.cache import SchemaCache
 from authgate.sessions import repo as sessions_repo
 from authgate.sessions.authenticate import Authenticator
 from authgate.sessions.service import SessionService
+from authgate.signing import SigningKeysError
+from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database, create_db_engine
 from authgate.system.access_rules import AccessRules, PermissionsRules, PoliciesRules, RolesRules
 from authgate.system.schema import SchemaService
@@ -95,7 +97,12 @@ def mail_transport(settings: Settings) -> Transport:
 
 
 def sso_providers(
-    settings: Settings, clock: Clock, keys: Keys, db: Database, store: CounterStore
+    settings: Settings,
+    clock: Clock,
+    keys: Keys,
+    db: Database,
+    store: CounterStore,
+    signing: KeyRing,
 ) -> tuple[httpx2.AsyncClient, Providers]:
     """The configured SSO providers (OpenID ones discovered now), and the HTTP client they
     share for outbound calls (every call passes its own timeout)."""
@@ -107,12 +114,29 @@ def sso_providers(
         accounts=Accounts(db=db, keys=keys),
         http=http,
         store=store,
+        signing=signing,
     )
     try:
         return http, build_providers(settings.providers, context)
     except BaseException:
         db.engine.dispose()
         raise
+
+
+def signing_keys(db: Database, settings: Settings, clock: Clock) -> KeyRing:
+    """The process's signing keys; the first one generated (by one instance only) when the
+    database has none of ``AUTH_JWT_ALGORITHM``.
+
+    Raises:
+        ConfigError: the stored keys cannot be opened with this ``SECRET``.
+    """
+    signing = KeyRing(db, settings)
+    try:
+        signing.start(clock.now())
+    except SigningKeysError as error:
+        db.engine.dispose()
+        raise ConfigError("SECRET", str(error)) from None
+    return signing
 
 
 def create_app(
@@ -135,6 +159,7 @@ def create_app(
     )
     events.install(metrics)
     db = Database(create_db_engine(settings.database))
+    signing = signing_keys(db, settings, clock)
     namespace = settings.redis.namespace if settings.redis else "authgate"
     redis = redis_client(settings.redis.url.reveal(), namespace) if settings.redis else None
     if shared_store is None:
@@ -171,7 +196,7 @@ def create_app(
         store=shared_store,
         notices=notices,
     )
-    http, providers = sso_providers(settings, clock, keys, db, shared_store)
+    http, providers = sso_providers(settings, clock, keys, db, shared_store, signing)
     items = ItemsService(
         **common,
         reader=Reader(
@@ -207,7 +232,7 @@ def create_app(
         db=db,
         keys=keys,
         hasher=hasher,
-        authenticator=Authenticator(db=db, clock=clock, keys=keys, secret=settings.secret.reveal()),
+        authenticator=Authenticator(db=db, clock=clock, keys=keys, signing=signing),
         sessions=SessionService(
             **common,
             settings=settings,
@@ -215,6 +240,7 @@ def create_app(
             hasher=hasher,
             lockout=lockout,
             otp=otp,
+            signing=signing,
             provider_refresh=providers.refresh_user if settings.providers else None,
             passkey_factor=passkeys.second_factor,
         ),

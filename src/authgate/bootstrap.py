@@ -17,10 +17,12 @@ from dataclasses import dataclass, replace
 import argon2
 from sqlalchemy import Connection, func, insert, select
 
+from authgate.clock import SystemClock
 from authgate.config.settings import Secret, Settings
 from authgate.crypto import Keys
 from authgate.passwords import _TYPES
-from authgate.storage.db import create_db_engine
+from authgate.signing.ring import ensure_key
+from authgate.storage.db import Database, create_db_engine
 from authgate.storage.migrate import exclusive, migrate
 from authgate.storage.private import private_folder
 from authgate.storage.tables import access, policies, roles, users
@@ -59,13 +61,15 @@ class FirstAdmin:
 
 
 def bootstrap(settings: Settings) -> FirstAdmin | None:
-    """Migrate, then create the first admin if there is no user. Safe to run concurrently."""
+    """Migrate, then create the first admin if there is no user, and the first signing key
+    (``AUTH_JWT_ALGORITHM`` other than HS256). Safe to run concurrently."""
     engine = create_db_engine(settings.database)
     try:
         migrate(engine)
         with exclusive(engine) as conn:
             created = _first_admin(conn, settings)
             conn.commit()
+        ensure_key(Database(engine, workers=1), settings, SystemClock().now())
         return created
     finally:
         engine.dispose()

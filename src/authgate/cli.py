@@ -1,4 +1,5 @@
-"""The ``authgate`` command: serve, bootstrap, db migrate, users create/passwd/unlock/activate.
+"""The ``authgate`` command: serve, bootstrap, db migrate, users create/passwd/unlock/activate,
+keys rotate/list.
 
 Every failure is one line on stderr and a non-zero exit status; no traceback.
 """
@@ -19,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from authgate import __version__
 from authgate.config import ConfigError, Settings, load_settings, read_environment
+from authgate.signing import SigningKeysError
 
 log = logging.getLogger("authgate.cli")
 
@@ -319,6 +321,9 @@ def parser() -> argparse.ArgumentParser:
     )
     activate.add_argument("email")
     activate.set_defaults(run=cmd_users_activate)
+    from authgate.signing.commands import add_commands
+
+    add_commands(commands, _settings)
     return top
 
 
@@ -326,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (CommandError, ConfigError) as error:
+    except (CommandError, ConfigError, SigningKeysError) as error:
         print(f"authgate: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:

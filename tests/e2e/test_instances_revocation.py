@@ -116,3 +116,67 @@ def test_a_removed_permission_stops_serving_on_the_other_instances_within_a_seco
         delay = _until_refused(_status_of(client, "/roles?fields=id", bearer), 403)
         print(f"permission removal refused on {other.url} after {delay * 1000:.1f} ms")
         assert delay < BOUND
+
+
+def _me_status(client: httpx.Client, headers: dict[str, str]) -> Callable[[], int]:
+    def check() -> int:
+        status: int = client.get("/users/me", headers=headers).status_code
+        return status
+
+    return check
+
+
+@pytest.mark.parametrize("mode", ["json", "session"])
+def test_a_session_ended_on_one_instance_stops_its_token_on_the_others_within_a_second(
+    instances: list[Server], mode: str
+) -> None:
+    first, *others = instances
+    user = first.create_user(f"sessions-multi-{secrets.token_hex(4)}@example.com", PASSWORD)
+    credentials = {"email": user["email"], "password": PASSWORD}
+    ending = first.client().post("/auth/login", json=credentials)
+    assert ending.status_code == 200, ending.text
+    own = {"Authorization": f"Bearer {ending.json()['data']['access_token']}"}
+    doomed_client = first.client()
+    doomed = doomed_client.post("/auth/login", json={**credentials, "mode": mode})
+    assert doomed.status_code == 200, doomed.text
+    if mode == "session":
+        cookie = doomed_client.cookies["directus_session_token"]
+        token = {"Cookie": f"directus_session_token={cookie}"}
+    else:
+        token = {"Authorization": f"Bearer {doomed.json()['data']['access_token']}"}
+    clients = [other.client() for other in others]
+    for client in clients:
+        assert client.get("/users/me", headers=token).status_code == 200
+    listed = first.client().get("/users/me/sessions", headers=own).json()["data"]
+    (target,) = [s["id"] for s in listed if not s["current"]]
+
+    ended = first.client().delete(f"/users/me/sessions/{target}", headers=own)
+    assert ended.status_code == 204, ended.text
+
+    for other, client in zip(others, clients, strict=True):
+        delay = _until_refused(_me_status(client, token), 401)
+        print(f"ended {mode} session refused on {other.url} after {delay * 1000:.1f} ms")
+        assert delay < BOUND
+    assert clients[0].get("/users/me", headers=own).status_code == 200
+
+
+def test_a_revoked_api_key_is_refused_on_the_other_instances_within_a_second(
+    instances: list[Server],
+) -> None:
+    first, *others = instances
+    admin = _admin(first)
+    user = first.create_user(f"keys-multi-{secrets.token_hex(4)}@example.com", PASSWORD)
+    created = admin.post(f"/users/{user['id']}/keys", json={"name": "ci"})
+    assert created.status_code == 200, created.text
+    key = {"Authorization": f"Bearer {created.json()['data']['token']}"}
+    clients = [other.client() for other in others]
+    for client in clients:
+        assert client.get("/users/me", headers=key).status_code == 200
+
+    revoked = admin.delete(f"/users/{user['id']}/keys/{created.json()['data']['id']}")
+    assert revoked.status_code == 204, revoked.text
+
+    for other, client in zip(others, clients, strict=True):
+        delay = _until_refused(_me_status(client, key), 401)
+        print(f"revoked key refused on {other.url} after {delay * 1000:.1f} ms")
+        assert delay < BOUND

@@ -54,8 +54,9 @@ def test_login(harness: Harness) -> None:
     # settings + user + grants; the lockout's reservation (its rows made sure of, read under
     # a lock, two written back: always in the database, Redis or not); then one transaction:
     # last_access (only while still active with that password), the address row cleared and
-    # the account row's reservation returned, session insert, two purges, activity.
-    assert count == 14
+    # the account row's reservation returned, the session's public identity and its first row
+    # (sessions/own.py), two purges, activity.
+    assert count == 15
 
 
 def test_refresh(harness: Harness) -> None:
@@ -66,8 +67,9 @@ def test_refresh(harness: Harness) -> None:
         harness, lambda: harness.client.post("/auth/refresh", json={"refresh_token": token})
     )
 
-    # lock row, user, rotate, insert successor, grants, last_access
-    assert count == 6
+    # lock row, user, rotate, the session's last use (sessions/own.py), insert successor,
+    # grants, last_access
+    assert count == 7
 
 
 @pytest.mark.parametrize("mode", ["session"])
@@ -113,3 +115,25 @@ def test_items_read_under_a_permission_filter(harness: Harness) -> None:
     # by the epoch, so even the first read after the create loads nothing else
     assert (first, steady) == (2, 2)
     assert read().json() == {"data": [{"body": "mine"}]}
+
+
+def test_users_me_with_an_api_key(harness: Harness) -> None:
+    user = harness.create_user()
+    headers = harness.bearer(user["email"])
+    key = harness.client.post("/users/me/keys", json={"name": "counted"}, headers=headers)
+    auth = {"Authorization": f"Bearer {key.json()['data']['token']}"}
+
+    def me():  # type: ignore[no-untyped-def]
+        harness.client.cookies.clear()
+        return harness.client.get("/users/me", headers=auth)
+
+    first = _statements(harness, me)
+    steady = _statements(harness, me)
+    harness.clock.advance(61)
+    a_minute_later = _statements(harness, me)
+
+    # the key with its user's status and role, the grants (a role-less user may not read its
+    # own record: /users/me answers {"id"} without reading it); the first request also loads
+    # the permission rows and writes last_used, and the first a minute later writes it again:
+    # no other request writes anything
+    assert (first, steady, a_minute_later) == (4, 2, 3)

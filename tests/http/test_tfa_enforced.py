@@ -220,3 +220,29 @@ def test_a_role_less_user_is_not_held_back_by_the_public_policy(harness: Harness
         )
 
     assert me.status_code == 200
+
+
+def test_an_api_key_is_held_back_even_when_limited_to_a_policy_that_does_not_enforce(
+    harness: Harness, enforcing: str
+) -> None:
+    """Two-factor enforcement reads the user's own policies, not the key's limit: a key limited
+    to a policy without ``enforce_tfa`` must not escape the one that has it."""
+    user = harness.create_user(role=enforcing)
+    loose = harness.client.post("/policies", json={"name": "Loose"}, headers=harness.admin)
+    loose_id = loose.json()["data"]["id"]
+    attached = harness.client.post(
+        "/access", json={"user": user["id"], "policy": loose_id}, headers=harness.admin
+    )
+    assert attached.status_code == 200, attached.text
+    made = harness.client.post(
+        f"/users/{user['id']}/keys",
+        json={"name": "script", "policies": [loose_id]},
+        headers=harness.admin,
+    )
+    assert made.status_code == 200, made.text
+    key = {"Authorization": f"Bearer {made.json()['data']['token']}"}
+
+    assert _refused(harness.client.get("/users", headers=key))
+    enrol(harness, harness.bearer(user["email"]))
+    assert harness.client.get("/users/me", headers=key).status_code == 200
+    assert not _refused(harness.client.get("/users", headers=key))

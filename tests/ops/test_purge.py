@@ -104,6 +104,8 @@ def test_expired_sessions_and_old_tombstones_are_purged(app: App) -> None:
     app.clock.advance(3 * 3600)  # sessions (1 h) expired, tombstones older than 1 h more
 
     assert app.wait_until("directus_sessions", 0) == 0
+    # and with their last row, the sessions' public identities (sessions/own.py)
+    assert app.wait_until("authgate_sessions", 0) == 0
 
 
 def test_activity_older_than_the_retention_is_purged(app: App) -> None:

@@ -82,6 +82,22 @@ def test_the_admin_document_is_valid_openapi_and_lists_every_rest_route(harness:
     ]
 
 
+def test_own_sessions_and_keys_are_described_without_the_user_item(harness: Harness) -> None:
+    anonymous = _oas(harness)["paths"]
+    admin = _oas(harness, harness.admin)["paths"]
+
+    assert set(anonymous["/users/me/sessions"]) == {"get", "delete"}
+    assert "/users/{key}/keys" not in anonymous
+    create = admin["/users/{key}/keys"]["post"]
+    body = create["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["name"]
+    assert set(body["properties"]) == {"name", "expires", "policies"}
+    assert admin["/users/me/keys/{id}"]["delete"]["responses"]["204"] == {
+        "$ref": "#/components/responses/NoContentResponse"
+    }
+    assert "$ref" not in str(admin["/users/{key}/sessions"]["get"]["responses"]["200"])
+
+
 def test_callers_see_only_what_they_may_read(harness: Harness) -> None:
     _collection(harness, "ops_public_notes")
     _collection(harness, "ops_hidden_notes")

@@ -25,8 +25,9 @@ def csrf_of(page: str) -> str:
 
 
 def problem_of(page: str) -> str:
-    found = _PROBLEM.search(page)
-    return html.unescape(found.group(1)).strip() if found else ""
+    """The first problem shown (a script's empty, hidden slot for its own errors is not one)."""
+    shown = (html.unescape(found.group(1)).strip() for found in _PROBLEM.finditer(page))
+    return next((text for text in shown if text), "")
 
 
 def notice_of(page: str) -> str:

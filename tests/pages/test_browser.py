@@ -471,3 +471,44 @@ def test_a_forged_cross_site_form_post_is_refused(
     shot(page, f"csrf-refused-{host}")
     headers = bearer(site, email, PASSWORD)
     assert api_me(site, headers, "first_name") == {"first_name": "Victim"}
+
+
+def test_sessions_and_api_keys_on_the_account_page(
+    page: Any, site: Server, member_role: str
+) -> None:
+    email = unique_email("access")
+    site.create_user(email, PASSWORD, role=member_role)
+    with httpx.Client(base_url=site.url, timeout=15.0) as api:
+        for agent in ("Phone/1.0 (Android 15)", "curl/8.5.0"):
+            other = api.post(
+                "/auth/login",
+                json={"email": email, "password": PASSWORD},
+                headers={"User-Agent": agent},
+            )
+            assert other.status_code == 200, other.text
+    curl = {"Authorization": f"Bearer {other.json()['data']['access_token']}"}
+    sign_in(page, email, PASSWORD)
+    page.wait_for_url("**/admin/account")
+    page.get_by_label("Key name").fill("Nightly export")
+    page.get_by_role("button", name="Make a key").click()
+    key = page.locator("#api-key").inner_text()
+    assert key.startswith("agk_")
+    shot(page, "account-key-created")
+    page.get_by_role("link", name="Done").click()
+    page.wait_for_url("**/admin/account")
+    assert page.get_by_role("cell", name="Nightly export").is_visible()
+    assert page.get_by_text("This session").is_visible()
+    shot(page, "account-sessions-and-keys")
+
+    page.get_by_role("row", name=re.compile("curl")).get_by_role("button", name="End").click()
+    page.wait_for_url("**/admin/account?notice=other-session-ended")
+    assert api_me(site, {"Authorization": f"Bearer {key}"}, "email") == {"email": email}
+    with httpx.Client(base_url=site.url, timeout=15.0) as api:
+        assert api.get("/users/me", headers=curl).status_code == 401
+    page.get_by_role("button", name="Sign out everywhere else").click()
+    page.wait_for_url("**/admin/account?notice=sessions-ended")
+    page.get_by_role("button", name="Revoke").click()
+    page.wait_for_url("**/admin/account?notice=key-revoked")
+    shot(page, "account-sessions-key-revoked")
+    with httpx.Client(base_url=site.url, timeout=15.0) as api:
+        assert api.get("/users/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401

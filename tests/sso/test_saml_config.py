@@ -32,6 +32,7 @@ from authgate.providers.saml_protocol import (
 )
 from authgate.providers.saml_xml import XmlRefused, certificate, parse, parse_idp_metadata
 from authgate.ratelimit.store import MemoryStore
+from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database, create_db_engine
 from tests.conftest import settings_for_tests
 from tests.sso.peers.saml_idp.peer import KeyPair, make_key_pair
@@ -81,6 +82,7 @@ def _context(settings: Settings, clock: Clock) -> ProviderContext:
         accounts=Accounts(db=db, keys=keys),
         http=httpx.AsyncClient(),
         store=MemoryStore(),
+        signing=KeyRing(db, settings),  # HS256 under SECRET; not started, never reached
     )
 
 

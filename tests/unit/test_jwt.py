@@ -208,16 +208,10 @@ class TestReadAccessClaims:
         assert caught.value.code == Code.INVALID_TOKEN
 
     def test_issued_access_tokens_read_back(self) -> None:
-        token = jwt.issue_access_token(
-            SECRET,
-            user="u",
-            role=None,
-            app_access=True,
-            admin_access=True,
-            now=NOW,
-            ttl=TTL,
-            session="s",
+        payload = jwt.access_payload(
+            user="u", role=None, app_access=True, admin_access=True, session="s"
         )
+        token = jwt.sign(payload, SECRET, now=NOW, ttl=TTL)
 
         read = jwt.read_access_claims(jwt.verify(token, SECRET, now=NOW))
 
@@ -225,16 +219,10 @@ class TestReadAccessClaims:
 
     def test_enforce_tfa_is_only_written_when_set(self) -> None:
         def issue(enforce: bool) -> dict[str, Any]:
-            token = jwt.issue_access_token(
-                SECRET,
-                user="u",
-                role=None,
-                app_access=False,
-                admin_access=False,
-                now=NOW,
-                ttl=TTL,
-                enforce_tfa=enforce,
+            payload = jwt.access_payload(
+                user="u", role=None, app_access=False, admin_access=False, enforce_tfa=enforce
             )
+            token = jwt.sign(payload, SECRET, now=NOW, ttl=TTL)
             return jwt.verify(token, SECRET, now=NOW)
 
         assert ("enforce_tfa" in issue(False), issue(True).get("enforce_tfa")) == (False, True)

@@ -51,6 +51,7 @@ class Accountability:
     # (``access/enforcement.py``).
     tfa_setup_required: bool = False
     epoch: int | None = None  # the cache epoch read with the facts (None: not read yet)
+    api_key: str | None = None  # the id of the API key the request authenticated with
 
     @property
     def is_anonymous(self) -> bool:

@@ -24,6 +24,7 @@ from authgate.config.operations import (
     metrics_settings,
     purge_settings,
 )
+from authgate.config.signing import SigningSettings, signing_settings
 from authgate.config.webauthn import WebAuthnSettings, webauthn_settings
 
 SameSite = Literal["lax", "strict", "none"]
@@ -214,6 +215,7 @@ class Settings:
     purge: PurgeSettings = field(default_factory=PurgeSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     webauthn: WebAuthnSettings = field(default_factory=WebAuthnSettings)  # passkeys
+    signing: SigningSettings = field(default_factory=SigningSettings)  # AUTH_JWT_*
 
 
 _PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -309,6 +311,7 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         purge=purge_settings(env),
         metrics=metrics_settings(env),
         webauthn=webauthn_settings(env, public_url, _url_list(env, "AUTH_ALLOWED_PUBLIC_URLS")),
+        signing=signing_settings(env),
     )
 
 

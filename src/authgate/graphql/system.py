@@ -116,7 +116,12 @@ def _delivered(context: RequestContext, tokens: Any, mode: str) -> dict[str, Any
 def _presented(context: RequestContext, mode: str, refresh_token: str | None) -> str:
     services = context.services
     token = presented_refresh_token(
-        mode, refresh_token, context.cookies, services.settings, services.clock.now()
+        mode,
+        refresh_token,
+        context.cookies,
+        services.settings,
+        services.clock.now(),
+        verify=services.sessions.verify_access,
     )
     if token is None:
         raise invalid_payload(MISSING_REFRESH)

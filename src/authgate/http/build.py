@@ -16,7 +16,9 @@ from authgate.http.routes import (
     auth,
     factors,
     items,
+    jwks,
     metrics,
+    own,
     passkeys,
     schema,
     server,
@@ -75,6 +77,7 @@ def build_asgi(
                     graphql_sdl=services.graphql_sdl,
                 )
             ),
+            *jwks.routes,
             *graphql,  # early: a hot path, two exact paths that overlap nothing
             *auth.routes(
                 auth.AuthDeps(
@@ -103,6 +106,7 @@ def build_asgi(
                 )
             ),
             *factors.routes(factors.FactorsDeps(recovery_codes=services.recovery_codes)),
+            *own.routes,  # before /users/{key}: /users/me/sessions is not a user id
             *users.routes(
                 users.UsersDeps(
                     users=services.users,

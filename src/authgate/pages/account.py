@@ -1,5 +1,6 @@
 """``/admin/account``: the signed-in person's profile, email and password, two-factor
-enrolment (QR code drawn on the server, the secret as text), the static token, signing out.
+enrolment (QR code drawn on the server, the secret as text), the static token, signing out;
+the sessions and API keys (``account_access.py``).
 
 Every change is the API's own call for ``/users/me`` or ``/users/me/tfa/*``, made with the
 viewer's accountability, so permissions, the password policy and session endings all apply.
@@ -14,7 +15,7 @@ from starlette.responses import Response
 
 from authgate import crypto
 from authgate.errors import AuthError, Code
-from authgate.pages import messages
+from authgate.pages import account_access, messages
 from authgate.pages.passkeys import passkeys_of
 from authgate.pages.qr import grouped, qr_svg
 from authgate.pages.web import Page, page_handler
@@ -33,6 +34,7 @@ async def _account(page: Page, status: int = 200, **values: Any) -> Response:
     user = page.viewer.user
     values.setdefault("profile", {"first_name": user.first_name, "last_name": user.last_name})
     values.setdefault("email", user.email or "")
+    values.update(await account_access.listing(page))
     return page.render(
         "account.html",
         status=status,
@@ -47,7 +49,7 @@ async def _account(page: Page, status: int = 200, **values: Any) -> Response:
     )
 
 
-render_account = _account  # for the passkey forms (pages/passkeys.py)
+render_account = _account  # for the forms of passkeys.py and account_access.py (errors)
 
 
 async def _codes_left(page: Page) -> int:

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from authgate.pages import (
     account,
+    account_access,
     admin_roles,
     admin_settings,
     admin_users,
@@ -63,6 +64,13 @@ def routes(services: PageServices) -> list[Route]:
         _post("/admin/account/token", account.new_token.bind(services)),
         _post("/admin/account/token/remove", account.remove_token.bind(services)),
         _post("/admin/account/passkeys/remove", passkeys.remove_passkey.bind(services)),
+        _post("/admin/account/sessions/end", account_access.end_session.bind(services)),
+        _post(
+            "/admin/account/sessions/end-others",
+            account_access.end_other_sessions.bind(services),
+        ),
+        _post("/admin/account/keys", account_access.create_key.bind(services)),
+        _post("/admin/account/keys/revoke", account_access.revoke_key.bind(services)),
         _get("/admin/users", admin_users.users.bind(services)),
         _post("/admin/users", admin_users.create_user.bind(services)),
         _post("/admin/users/invite", admin_users.invite_user.bind(services)),

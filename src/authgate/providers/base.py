@@ -38,6 +38,7 @@ from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
 from authgate.ratelimit.store import CounterStore
 from authgate.requester import Client
+from authgate.signing.ring import KeyRing
 from authgate.users.model import User
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class ProviderContext:
     accounts: Accounts
     http: httpx2.AsyncClient  # outbound calls; every call passes its own timeout
     store: CounterStore  # shared across instances: single-use state, replay detection
+    signing: KeyRing  # verifies the session cookie's JWT
 
 
 # ------------------------------------------------------------------------ requests / outcomes

@@ -90,7 +90,6 @@ from authgate.providers.saml_xml import (
     text_of,
 )
 from authgate.storage.tables import users
-from authgate.tokens import jwt
 
 log = logging.getLogger("authgate.providers")
 
@@ -388,7 +387,7 @@ class SamlProvider(RedirectProvider):
         if not token:
             return None
         try:
-            claims = jwt.verify(token, settings.secret.reveal(), now=self.context.clock.now())
+            claims = self.context.signing.keys.verify(token, now=self.context.clock.now())
         except AuthError:
             return None
         user_id = claims.get("id")

@@ -1,8 +1,9 @@
 """From the token of a request to its accountability (Directus ``getAccountabilityForToken``).
 
-A token whose unverified issuer is ``directus`` is a JWT and must verify; anything else is a
-static token, looked up by its keyed hash. One unit of work reads what the database knows
-(the session row of a session-mode token, the static token's user, the role tree and grants).
+A token whose unverified issuer is ``directus`` is a JWT and must verify; anything else is an
+API key (``agk_…``, ``apikeys/``) or a static token, looked up by its keyed hash. One unit
+of work reads what the database knows (the session row a JWT names, the key's or static
+token's user, the role tree and grants).
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from sqlalchemy import Connection
 from authgate.access import enforcement, policy
 from authgate.access.model import AccessFacts, Accountability
 from authgate.access.repo import load_access_facts, load_token_facts
+from authgate.apikeys import model as api_keys
+from authgate.apikeys.service import KeyAccess, key_access
+from authgate.apikeys.service import touch as touch_key
 from authgate.clock import Clock
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
 from authgate.requester import RequestOrigin
+from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
@@ -35,24 +40,32 @@ class Authenticator:
     # until it expires, and checking an HMAC signature costs more than the rest of a request's
     # token work. Only tokens that verified are kept (one that is not valid yet, ``nbf``, or
     # has expired is verified again on every request), and expiry is still checked against the
-    # clock on every request, in whole seconds as ``jwt.verify`` does.
+    # clock on every request, in whole seconds as ``jwt.verify`` does. The cache is emptied
+    # whenever the signing keys change (a key retired or replaced verifies nothing more).
     _VERIFIED_SIZE = 8192
 
-    def __init__(self, *, db: Database, clock: Clock, keys: Keys, secret: str) -> None:
+    def __init__(self, *, db: Database, clock: Clock, keys: Keys, signing: KeyRing) -> None:
         self.db = db
         self.clock = clock
         self.keys = keys
-        self.secret = secret
-        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.signing = signing
+        # token -> (claims, when the key that signed it retires)
+        self._verified: OrderedDict[str, tuple[dict[str, Any], datetime | None]] = OrderedDict()
+        self._generation = signing.generation
 
-    def _claims(self, token: str, now: datetime) -> dict[str, Any]:
-        claims = self._verified.get(token)
-        if claims is None:
-            claims = jwt.verify(token, self.secret, now=now)
-            self._verified[token] = claims
+    async def _claims(self, token: str, now: datetime) -> dict[str, Any]:
+        if self._generation != self.signing.generation:
+            self._verified.clear()
+            self._generation = self.signing.generation
+        cached = self._verified.get(token)
+        if cached is None or (cached[1] is not None and now >= cached[1]):
+            await self.signing.refresh_for(token, now)
+            verified = self.signing.keys.verified(token, now=now)
+            self._verified[token] = verified
             if len(self._verified) > self._VERIFIED_SIZE:
                 self._verified.popitem(last=False)
-            return claims
+            return verified[0]
+        claims = cached[0]
         if int(now.timestamp()) >= claims["exp"]:
             del self._verified[token]
             raise AuthError(Code.TOKEN_EXPIRED)
@@ -64,17 +77,32 @@ class Authenticator:
     async def authenticate(self, token: str | None, source: RequestOrigin) -> Accountability:
         """Raises ``INVALID_TOKEN``, ``TOKEN_EXPIRED`` or ``INVALID_CREDENTIALS``."""
         base = self.anonymous(source)
+        if not self.signing.is_static:
+            # every request, with or without a token: whatever verifies a token later in the
+            # request (a session cookie, a refresh) sees keys at most REFRESH_INTERVAL old
+            await self.signing.refresh_if_due(self.clock.now())
         if not token:
             return base
         now = self.clock.now()
+        api_key = None
         if jwt.is_directus_jwt(token):
-            claims = jwt.read_access_claims(self._claims(token, now))
+            claims = jwt.read_access_claims(await self._claims(token, now))
             facts, required = await self.db.read(self._jwt_facts, claims, now)
             user, role, session, share = claims.user, claims.role, claims.session, claims.share
             sid = claims.session or claims.sid
         else:
-            found = await self.db.read(self._static_facts, self.keys.hash_token(token))
-            user, role, facts, required = found
+            token_hash = self.keys.hash_token(token)
+            key = None
+            if api_keys.is_key(token):  # an API key, else (not found) a static token
+                key = await self.db.read(self._key_facts, token_hash, now)
+            if key is not None:
+                access, required = key
+                user, role, facts, api_key = access.user, access.role, access.facts, access.key
+                if access.stale:
+                    await self.db.write(touch_key, access.key, now)
+            else:
+                found = await self.db.read(self._static_facts, token_hash)
+                user, role, facts, required = found
             session = share = sid = None
         admin, app = policy.global_flags(facts, source.ip)
         return replace(
@@ -90,6 +118,7 @@ class Authenticator:
             policies=policy.applicable_policies(facts, source.ip),
             epoch=facts.epoch,
             tfa_setup_required=required,
+            api_key=api_key,
         )
 
     def _jwt_facts(
@@ -120,6 +149,17 @@ class Authenticator:
             raise AuthError(Code.TOKEN_EXPIRED)
         # A session whose SSO provider asserted multi-factor (and is trusted to) is exempt.
         return facts, not state.session_mfa and _setup_required(conn, claims.user, facts)
+
+    def _key_facts(
+        self, conn: Connection, token_hash: str, now: datetime
+    ) -> tuple[KeyAccess, bool] | None:
+        """An API key's access, and whether two-factor enforcement holds it back: decided
+        on the user's own policies, not the key's limit (a key limited to a policy that does
+        not enforce two-factor must not escape the one that does)."""
+        access = key_access(conn, token_hash, now)
+        if access is None:
+            return None
+        return access, _setup_required(conn, access.user, access.user_facts)
 
     def _static_facts(
         self, conn: Connection, token_hash: str

@@ -7,14 +7,13 @@ body has a token, else ``cookie``; GraphQL: always ``json``); the rest is here, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from authgate.config.settings import Settings
 from authgate.sessions.service import IssuedTokens, Mode
-from authgate.tokens import jwt
 
 MODES: tuple[Mode, ...] = ("cookie", "json", "session")
 MISSING_REFRESH = "The refresh token is required in either the payload or cookie"
@@ -26,10 +25,12 @@ def presented_refresh_token(
     cookies: Mapping[str, str],
     settings: Settings,
     now: datetime,
+    *,
+    verify: Callable[[str, datetime], dict[str, Any]],
 ) -> str | None:
     """json: the token given in the request; cookie: the refresh cookie; session: the
-    ``session`` claim of the session cookie's JWT (verified: ``TOKEN_EXPIRED`` /
-    ``INVALID_TOKEN``). Any other mode presents nothing."""
+    ``session`` claim of the session cookie's JWT (verified by ``verify``, the session
+    service's: ``TOKEN_EXPIRED`` / ``INVALID_TOKEN``). Any other mode presents nothing."""
     token: Any = None
     if mode == "json":
         token = given
@@ -38,7 +39,7 @@ def presented_refresh_token(
     elif mode == "session":
         session_cookie = cookies.get(settings.session_cookie.name)
         if session_cookie:
-            claims = jwt.verify(session_cookie, settings.secret.reveal(), now=now)
+            claims = verify(session_cookie, now)
             token = claims.get("session")
     if token is not None and not isinstance(token, str):
         token = str(token)

@@ -34,6 +34,7 @@ class SessionRow:
     share: str | None
     oauth_client: str | None
     mfa: bool | None = None  # the SSO provider asserted multi-factor (``authgate_mfa``)
+    public_id: str | None = None  # the session's identity across rotations (sessions/own.py)
 
 
 # Statements built once (building one costs more than running it on SQLite).
@@ -61,6 +62,7 @@ def insert_session(
     user_agent: str | None,
     origin: str | None,
     mfa: bool | None = None,
+    public_id: str | None = None,
 ) -> None:
     conn.execute(
         _INSERT,
@@ -72,6 +74,7 @@ def insert_session(
             "user_agent": user_agent,
             "origin": origin,
             "authgate_mfa": True if mfa else None,
+            "authgate_session": public_id,
         },
     )
 
@@ -91,6 +94,7 @@ _SESSION_ROW = select(
     sessions.c.share,
     sessions.c.oauth_client,
     sessions.c.authgate_mfa,
+    sessions.c.authgate_session,
 ).where(sessions.c.token == bindparam("token"))
 _SESSION_ROW_LOCKED = _SESSION_ROW.with_for_update()
 

@@ -38,8 +38,9 @@ from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
 from authgate.requester import Client
-from authgate.sessions import repo, rotation
+from authgate.sessions import own, repo, rotation
 from authgate.sessions.rotation import Rejected
+from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.users import repo as users_repo
@@ -91,6 +92,7 @@ class SessionService:
         hasher: PasswordHasher,
         lockout: Lockout,
         otp: OtpChecker,
+        signing: KeyRing,
         provider_refresh: Callable[[User], Awaitable[None]] | None = None,
         passkey_factor: PasskeyCheck | None = None,
     ) -> None:
@@ -101,10 +103,10 @@ class SessionService:
         self.hasher = hasher
         self.lockout = lockout
         self.otp = otp
+        self.signing = signing
         # Called before an SSO user's session is refreshed (upstream token refresh, directory
         # re-check); raising refuses the refresh. Set by the SSO providers when configured.
         self.provider_refresh = provider_refresh
-        self.secret = settings.secret.reveal()
         self.rotation = rotation.RotationPolicy(
             grace_period=settings.session_refresh_grace_period,
             refresh_ttl=settings.refresh_token_ttl,
@@ -343,18 +345,16 @@ class SessionService:
         # ending the session ends its access tokens (authenticate.py). The session JWT carries
         # that key too, so that what a session cookie holds refreshes nothing in another mode.
         key = self.keys.hash_token(refresh_token)
-        access_token = jwt.issue_access_token(
-            self.secret,
+        payload = jwt.access_payload(
             user=user.id,
             role=user.role,
             app_access=app,
             admin_access=admin,
-            now=now,
-            ttl=ttl,
             session=key if mode == "session" else None,
             sid=None if mode == "session" else key,
             enforce_tfa=enforce_tfa,
         )
+        access_token = self.signing.keys.sign(payload, now=now, ttl=ttl)
         return IssuedTokens(access_token, refresh_token, int(ttl.total_seconds() * 1000), user.id)
 
     def _store_login(
@@ -382,6 +382,9 @@ class SessionService:
             values["password"] = rehash
         if not users_repo.touch_if_unchanged(conn, user, values):
             raise AuthError(Code.INVALID_CREDENTIALS)
+        public_id = own.start(
+            conn, user=user.id, mode=mode, ip=client.ip, user_agent=client.user_agent, now=now
+        )
         repo.insert_session(
             conn,
             token_hash=self.keys.hash_token(tokens.refresh_token),
@@ -391,6 +394,7 @@ class SessionService:
             user_agent=client.user_agent,
             origin=client.origin,
             mfa=mfa,
+            public_id=public_id,
         )
         repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl)
         activity.record(
@@ -475,6 +479,19 @@ class SessionService:
             repo.mark_rotated(
                 conn, token_hash, successor_hash=step.successor_hash, grace_end=step.grace_end
             )
+            # The successor keeps the session's public identity (sessions/own.py).
+            public_id = found.public_id
+            if public_id is None:
+                public_id = own.start(
+                    conn,
+                    user=user.id,
+                    mode=mode,
+                    ip=client.ip,
+                    user_agent=client.user_agent,
+                    now=now,
+                )
+            else:
+                own.used(conn, public_id, mode=mode, now=now)
             repo.insert_session(
                 conn,
                 token_hash=step.successor_hash,
@@ -484,6 +501,7 @@ class SessionService:
                 user_agent=client.user_agent,
                 origin=client.origin,
                 mfa=found.mfa,  # an SSO provider's MFA assertion follows the session
+                public_id=public_id,
             )
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)
@@ -492,9 +510,18 @@ class SessionService:
         users_repo.touch_last_access(conn, user.id, now)
         return self._tokens(user, successor, admin, app, mode, now)
 
+    def verify_access(self, token: str, now: datetime) -> dict[str, Any]:
+        """The claims of an access token or session JWT this server signed (HS256 with
+        ``SECRET``, or a published key of ``AUTH_JWT_ALGORITHM``).
+
+        Raises:
+            AuthError: ``INVALID_TOKEN`` or ``TOKEN_EXPIRED``.
+        """
+        return self.signing.keys.verify(token, now=now)
+
     def _signed_session_key(self, session_jwt: str, now: datetime) -> str | None:
         try:
-            claims = jwt.verify(session_jwt, self.secret, now=now)
+            claims = self.verify_access(session_jwt, now)
         except AuthError:
             return None
         key = claims.get("session")

@@ -64,6 +64,17 @@ _NO_CONTENT = re.compile(
     r"^(/auth/(logout|password/request|password/reset)|/users/(register|invite|invite/accept"
     r"|me/tfa/enable|me/tfa/disable|\{key\}/tfa/disable)|/users/me/track/page)$"
 )
+# One's own sessions and API keys (http/routes/own.py): their bodies are not user items.
+_OWN = re.compile(r"^/users/(me|\{key\})/(sessions|keys)(/|$)")
+_NEW_KEY = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "expires": {"type": ["string", "null"], "format": "date-time"},
+        "policies": {"type": ["array", "null"], "items": {"type": "string", "format": "uuid"}},
+    },
+}
 _REDIRECTS = re.compile(r"^(/users/register/verify-email|/auth/login/\{provider\}(/\{action\})?)$")
 _ERRORS = {
     "400": "BadRequestError",
@@ -90,6 +101,8 @@ _LOGIN = {
 }
 _BODIES: dict[str, dict[str, Any]] = {
     "/auth/login": _LOGIN,
+    "/users/me/keys": _NEW_KEY,
+    "/users/{key}/keys": _NEW_KEY,
     "/auth/login/{provider}": _LOGIN,
     "/auth/refresh": {
         "type": "object",
@@ -354,6 +367,8 @@ def build_document(
     paths: dict[str, dict[str, Any]] = {}
 
     def add(path: str, method: str, tag: str, collection: str | None) -> None:
+        if _OWN.match(path):
+            collection = None  # shown as /users is, described without the user item
         schema_name = None
         if collection is not None and collection in by_name:
             schema_name = _schema_name(collection)

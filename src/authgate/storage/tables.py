@@ -401,3 +401,73 @@ recovery_codes = Table(
     Column("digest", String(64), primary_key=True),
     Column("created", UTCDateTime, nullable=False),
 )
+
+# authgate's own: a session's identity across refresh rotations. Every row of a rotation chain
+# in ``directus_sessions`` names the same ``authgate_sessions`` row, whose ``id`` is the
+# session's public id (never a token or a hash of one), with what was first seen of the client.
+# ``last_used`` moves at login and at each refresh only (no write per request).
+session_info = Table(
+    "authgate_sessions",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE"), nullable=False),
+    Column("created", UTCDateTime),
+    Column("last_used", UTCDateTime),
+    Column("mode", String(16)),
+    Column("ip", String(255)),
+    Column("user_agent", Text),
+)
+Index("ix_authgate_sessions_user", session_info.c.user)
+sessions.append_column(Column("authgate_session", GUID))
+Index("ix_directus_sessions_authgate_session", sessions.c.authgate_session)
+
+# authgate's own: API keys, several per user, used like a static token. ``token`` is the keyed
+# hash of the secret; ``limited`` keys reach only the policies listed for them in
+# ``authgate_api_key_policies`` that the user still has.
+api_keys = Table(
+    "authgate_api_keys",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("created", UTCDateTime, nullable=False),
+    Column("expires", UTCDateTime),
+    Column("last_used", UTCDateTime),
+    Column("limited", Boolean, nullable=False, server_default=text("false")),
+)
+Index("ix_authgate_api_keys_user", api_keys.c.user)
+
+api_key_policies = Table(
+    "authgate_api_key_policies",
+    metadata,
+    Column(
+        "key",
+        GUID,
+        ForeignKey("authgate_api_keys.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "policy",
+        GUID,
+        ForeignKey("directus_policies.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+# authgate's own: the keys access tokens are signed with when AUTH_JWT_ALGORITHM is asymmetric
+# (``signing/``). ``private_key`` is sealed under SECRET (AES-GCM, ``signing/sealing.py``);
+# ``sequence`` is unique, so two instances that both create "the next key" at once cannot
+# both succeed: the loser reads the winner's key back.
+signing_keys = Table(
+    "authgate_signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("sequence", Integer, nullable=False, unique=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("public_key", Text, nullable=False),  # the JWK, as JSON
+    Column("private_key", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("signs_from", UTCDateTime, nullable=False),
+    Column("retires_at", UTCDateTime),
+)

@@ -26,6 +26,9 @@ def policy_globals(conn: Connection, accountability: Accountability) -> dict[str
     """``app_access``, ``admin_access`` and ``enforce_tfa`` over every policy that applies
     (for a caller with a user or a role)."""
     facts = load_access_facts(conn, user=accountability.user, role=accountability.role)
+    if accountability.api_key is not None:  # a key limited to policies: only those count
+        reach = set(accountability.policies)
+        facts = replace(facts, grants=tuple(g for g in facts.grants if g.policy in reach))
     admin, app = policy.global_flags(facts, accountability.ip)
     return {
         "app_access": app,

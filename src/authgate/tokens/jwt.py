@@ -1,4 +1,5 @@
-"""Issuing and verifying Directus-compatible JWTs (HS256, issuer ``directus``).
+"""Issuing and verifying Directus-compatible JWTs (issuer ``directus``; HS256 with ``SECRET``, or
+the asymmetric keys of ``keyset.py`` for access tokens).
 
 Verification takes ``now``: the ``nbf`` and expiry checks are ours, not the library's wall
 clock. They follow Directus's ``jsonwebtoken`` in order and in kind: the signature first (an
@@ -50,9 +51,23 @@ def is_directus_jwt(token: str) -> bool:
 
 
 def sign(payload: Mapping[str, Any], secret: str, *, now: datetime, ttl: timedelta) -> str:
+    return sign_with(payload, secret, "HS256", now=now, ttl=ttl)
+
+
+def sign_with(
+    payload: Mapping[str, Any],
+    key: Any,
+    algorithm: str,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    headers: dict[str, Any] | None = None,
+) -> str:
+    """``payload`` with ``iat``, ``exp`` and ``iss``, signed with ``key`` (a secret or a private
+    key, see ``keyset.py``)."""
     issued = int(now.timestamp())
     claims = {**payload, "iat": issued, "exp": issued + int(ttl.total_seconds()), "iss": ISSUER}
-    return pyjwt.encode(claims, secret, algorithm="HS256")
+    return pyjwt.encode(claims, key, algorithm=algorithm, headers=headers)
 
 
 def verify(token: str, secret: str, *, now: datetime) -> dict[str, Any]:
@@ -62,11 +77,16 @@ def verify(token: str, secret: str, *, now: datetime) -> dict[str, Any]:
         AuthError: ``INVALID_TOKEN`` (bad signature, malformed, wrong issuer, no ``exp``, ``nbf``
             after ``now``) or ``TOKEN_EXPIRED``.
     """
+    return verify_with(token, secret, _ALGORITHMS, now=now)
+
+
+def verify_with(token: str, key: Any, algorithms: list[str], *, now: datetime) -> dict[str, Any]:
+    """``verify`` with ``key`` (a secret or a public key) for exactly ``algorithms``."""
     try:
         claims = pyjwt.decode(
             token,
-            secret,
-            algorithms=_ALGORITHMS,
+            key,
+            algorithms=algorithms,
             issuer=ISSUER,
             options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
         )
@@ -117,20 +137,18 @@ def read_access_claims(claims: Mapping[str, Any]) -> AccessClaims:
     return AccessClaims(user=user, role=role, session=session, share=share, sid=sid)
 
 
-def issue_access_token(
-    secret: str,
+def access_payload(
     *,
     user: str,
     role: str | None,
     app_access: bool,
     admin_access: bool,
-    now: datetime,
-    ttl: timedelta,
     session: str | None = None,
     sid: str | None = None,
     enforce_tfa: bool = False,
-) -> str:
-    """``session`` for a session-mode token, ``sid`` for the others: the session row's key."""
+) -> dict[str, Any]:
+    """What an access token says, before ``iat``/``exp``/``iss``; ``session`` for a
+    session-mode token, ``sid`` for the others: the session row's key."""
     payload: dict[str, Any] = {
         "id": user,
         "role": role,
@@ -143,7 +161,7 @@ def issue_access_token(
         payload["session"] = session
     elif sid is not None:
         payload["sid"] = sid
-    return sign(payload, secret, now=now, ttl=ttl)
+    return payload
 
 
 # One-shot tokens sent by mail carry a ``scope`` naming their purpose.

@@ -5,7 +5,8 @@ limits, used TOTP steps, OAuth states, SAML assertion ids, mail limits: whatever
 ``ratelimit/db_store.py`` holds when there is no Redis), ``directus_sessions`` (expired
 sessions, and rotated tombstones past the age where their reuse proves anything), and
 ``directus_activity`` with its revisions when ``RETENTION_ENABLED`` sets an
-``ACTIVITY_RETENTION``. Redis expires its own keys.
+``ACTIVITY_RETENTION``, and signing keys past their retirement (``signing/``). Redis expires
+its own keys.
 
 Each batch is one short transaction (a long delete would hold SQLite's write lock, or
 PostgreSQL row locks, against requests). On PostgreSQL each batch first takes a transaction
@@ -21,7 +22,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, select, text, update
 
-from authgate.storage.tables import activity, counters, revisions, sessions
+from authgate.signing.repo import delete_retired
+from authgate.storage.tables import activity, counters, revisions, session_info, sessions
 
 # The advisory lock's key: "authgate" read as a 63-bit number (any constant would do; this
 # one does not collide with a small number another application might pick).
@@ -65,6 +67,7 @@ def purge_batch(
     purged_activity = 0
     if activity_retention is not None:
         purged_activity = _purge_activity(conn, before=now - activity_retention, batch=batch)
+    delete_retired(conn, now)  # a handful of rows at most: not counted
     return Purged(purged_counters or 0, purged_sessions, purged_activity)
 
 
@@ -78,6 +81,17 @@ def _purge_sessions(conn: Connection, *, now: datetime, retention: timedelta, ba
     for condition in (live, tombstone):  # two index range scans rather than one OR
         doomed = select(sessions.c.token).where(condition).limit(batch)
         total += conn.execute(delete(sessions).where(sessions.c.token.in_(doomed))).rowcount or 0
+    # A session's public identity once no row of its chain is left (logged out, purged).
+    orphans = (
+        select(session_info.c.id)
+        .where(
+            ~select(sessions.c.token)
+            .where(sessions.c.authgate_session == session_info.c.id)
+            .exists()
+        )
+        .limit(batch)
+    )
+    conn.execute(delete(session_info).where(session_info.c.id.in_(orphans)))
     return total
 
 

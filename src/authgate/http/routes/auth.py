@@ -151,6 +151,7 @@ def _refresh_source(deps: AuthDeps, request: Request) -> tuple[Any, str | None]:
         context.state(request).cookies,
         deps.settings,
         deps.clock.now(),
+        verify=deps.sessions.verify_access,
     )
     return mode, token
 

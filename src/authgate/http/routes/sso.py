@@ -38,7 +38,6 @@ from authgate.providers.base import (
 from authgate.providers.registry import Providers
 from authgate.sessions.delivery import presented_refresh_token
 from authgate.sessions.service import Mode, SessionService
-from authgate.tokens import jwt
 from authgate.web import context
 from authgate.web.responses import cookie_header, data, set_cookie
 
@@ -147,7 +146,7 @@ async def _sign_in(
         _clear(response, outcome.clear_cookies)
         return response
     now = deps.clock.now()
-    claims = jwt.verify(tokens.access_token, settings.secret.reveal(), now=now)
+    claims = deps.sessions.verify_access(tokens.access_token, now)
     location = outcome.redirect
     if claims.get("enforce_tfa") and not outcome.mfa:
         location = redirects.tfa_setup(settings, outcome.redirect, provider.name)
@@ -169,7 +168,14 @@ async def _end_session(deps: SsoDeps, request: Request) -> None:
     cookies = context.state(request).cookies
     for mode in ("session", "cookie"):
         try:
-            token = presented_refresh_token(mode, None, cookies, settings, deps.clock.now())
+            token = presented_refresh_token(
+                mode,
+                None,
+                cookies,
+                settings,
+                deps.clock.now(),
+                verify=deps.sessions.verify_access,
+            )
         except AuthError:
             continue
         if token:
