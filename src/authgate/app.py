@@ -27,6 +27,7 @@ from authgate.http.build import build_asgi
 from authgate.http.cors import Cors
 from authgate.http.pipeline import Pipeline
 from authgate.http.services import Services
+from authgate.identities.service import Identities
 from authgate.items.service import ItemsService
 from authgate.lockout.service import Lockout
 from authgate.mail.health import MailCheck
@@ -94,7 +95,7 @@ def sso_providers(
         settings=settings,
         clock=clock,
         keys=keys,
-        accounts=Accounts(db=db, keys=keys),
+        accounts=Accounts(db=db, keys=keys, identities=Identities(db=db, keys=keys, clock=clock)),
         http=http,
         store=store,
     )

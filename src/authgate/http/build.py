@@ -11,7 +11,17 @@ from starlette.routing import BaseRoute, Router
 
 from authgate.errors import route_not_found
 from authgate.http.pipeline import Pipeline, raw_path
-from authgate.http.routes import access, auth, graphql, items, schema, server, sso, users
+from authgate.http.routes import (
+    access,
+    auth,
+    graphql,
+    items,
+    schema,
+    server,
+    sso,
+    sso_accounts,
+    users,
+)
 from authgate.http.services import Services
 from authgate.pages import routes as pages
 
@@ -38,6 +48,7 @@ def build_asgi(
             *server.routes,
             *graphql.routes,  # early: a hot path, two exact paths that overlap nothing
             *auth.routes,
+            *sso_accounts.routes,  # before sso: /auth/login/<p>/backchannel-logout
             *sso.routes,
             *users.routes,
             *access.routes,

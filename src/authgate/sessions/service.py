@@ -47,6 +47,8 @@ from authgate.users.otp import OtpChecker
 log = logging.getLogger("authgate.sessions")
 
 Mode = Literal["json", "cookie", "session"]
+# A write that goes with a new session row, in its transaction (``conn``, the session's key).
+SessionBinder = Callable[[Connection, str], None]
 T = TypeVar("T")
 
 
@@ -180,6 +182,7 @@ class SessionService:
         now: datetime,
         *,
         check_password: bool,
+        bind: SessionBinder | None = None,
     ) -> IssuedTokens:
         """Run the reserved checks and settle the reservation: a failure is counted; a
         success is stored with the session in one transaction; anything else (an outage, a
@@ -202,7 +205,9 @@ class SessionService:
             tokens = self._issue(
                 user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now
             )
-            await self.db.write(self._store_login, user, tokens, mode, client, now, rehash, ticket)
+            await self.db.write(
+                self._store_login, user, tokens, mode, client, now, rehash, ticket, bind
+            )
             settled = True
             return tokens
         finally:
@@ -211,17 +216,27 @@ class SessionService:
                     await self.lockout.release(ticket, now)
 
     async def login_verified(
-        self, user_id: str, *, otp: str | None, mode: Mode, client: Client, provider: str
+        self,
+        user_id: str,
+        *,
+        otp: str | None,
+        mode: Mode,
+        client: Client,
+        provider: str,
+        linked: bool = False,
+        bind: SessionBinder | None = None,
     ) -> IssuedTokens:
         """The rest of the login pipeline for a user an SSO provider has just authenticated:
-        the account must be active and belong to ``provider``; two-factor still applies (and
+        the account must be active and belong to ``provider`` (or, ``linked``, have that
+        provider's identity linked: checked by the caller); two-factor still applies (and
         a wrong code counts toward the lockout); then tokens, the session row and the
-        ``login`` activity. Stalled like every login."""
+        ``login`` activity, with ``bind(conn, session_key)`` in the same transaction. Stalled
+        like every login."""
 
         async def work() -> IssuedTokens:
             candidate = await self.db.read(self._load_candidate, "", client.ip, user_id)
             user = candidate.user
-            if user is None or not user.is_active or user.provider != provider:
+            if user is None or not user.is_active or (user.provider != provider and not linked):
                 raise AuthError(Code.INVALID_CREDENTIALS)
             now = self.clock.now()
             ticket = Ticket(user.id, "")  # nothing of ours is checked without two-factor
@@ -232,7 +247,7 @@ class SessionService:
                     raise AuthError(Code.INVALID_OTP)
                 ticket = reserved
             return await self._checked(
-                ticket, candidate, "", otp, mode, client, now, check_password=False
+                ticket, candidate, "", otp, mode, client, now, check_password=False, bind=bind
             )
 
         return await stalled(self.clock, self.settings.login_stall_time, work)
@@ -290,6 +305,7 @@ class SessionService:
         now: datetime,
         rehash: str | None,
         ticket: Ticket,
+        bind: SessionBinder | None = None,
     ) -> None:
         """Everything a sign-in writes, in one transaction. The account is checked again
         here: a concurrent failure may have suspended it since it was read. (The lockout's
@@ -309,6 +325,8 @@ class SessionService:
             user_agent=client.user_agent,
             origin=client.origin,
         )
+        if bind is not None:
+            bind(conn, self.keys.hash_token(tokens.refresh_token))
         repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl)
         activity.record(
             conn,
@@ -405,6 +423,7 @@ class SessionService:
                 user_agent=client.user_agent,
                 origin=client.origin,
             )
+            repo.move_sso_session(conn, token_hash, successor_hash)
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)
         # (Expired sessions are purged at login, as a whole, not here for one user: that
