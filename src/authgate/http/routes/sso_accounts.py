@@ -36,7 +36,6 @@ from authgate.providers.oauth_flow import OAuthFlow
 from authgate.providers.openid import OpenIDProvider
 from authgate.sessions.delivery import presented_refresh_token
 from authgate.sessions.service import Mode
-from authgate.urls import public_link
 
 log = logging.getLogger("authgate.providers")
 
@@ -93,7 +92,7 @@ def _checked_redirect(request: Request, provider: OAuthFlow) -> str:
     )
     if redirect.startswith("/"):
         origin = f"{request.url.scheme}://{request.headers.get('host', '')}"
-        return public_link(redirects.public_base(settings, origin) + "/", redirect.lstrip("/"))
+        return redirects.public_base(settings, origin) + redirect
     return redirect
 
 
