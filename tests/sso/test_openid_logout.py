@@ -341,3 +341,35 @@ def test_a_logout_token_must_be_a_form_field(op: OpServer) -> None:
     assert missing.status_code == 400
     assert json_body.status_code == 400
     assert missing.json() == REFUSED
+
+
+def test_a_refreshed_session_is_still_the_providers(op: OpServer, browser_factory: Any) -> None:
+    """The provider's facts follow the session through rotation."""
+    browser, login = signed_in(op, browser_factory)
+    old = browser.app.cookies[SESSION_COOKIE]
+    refreshed = browser.app.post("/auth/refresh", json={"mode": "session"})
+    assert refreshed.status_code == 200, refreshed.text
+    cookie = browser.app.cookies[SESSION_COOKIE]
+    assert cookie != old
+
+    hinted = browser.app.get("/auth/logout/op", params={"redirect": ALLOWED})
+
+    assert "id_token_hint=" in hinted.headers["location"]
+    assert me(browser.app, cookie) == 401
+    again, _ = signed_in(op, browser_factory)
+    fresh = again.app.post("/auth/refresh", json={"mode": "session"})
+    assert fresh.status_code == 200
+    assert post_token(op, logout_token(op, sub=_login_of(op, again))).status_code == 200
+    assert me(again.app, again.app.cookies[SESSION_COOKIE]) == 401
+
+
+def _login_of(op: OpServer, browser: Browser) -> str:
+    user = browser.app.get("/users/me", params={"fields": "id"}).json()["data"]["id"]
+    with httpx.Client(base_url=op.url, timeout=10) as admin:
+        found = admin.get(
+            f"/users/{user}",
+            params={"fields": "external_identifier"},
+            headers=op.server.admin,
+        )
+    identifier: str = found.json()["data"]["external_identifier"]
+    return identifier
