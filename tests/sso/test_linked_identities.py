@@ -5,6 +5,7 @@ SQLite and on PostgreSQL + Redis."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -143,6 +144,8 @@ def test_an_identity_linked_to_another_account_is_refused(
     assert link(second, login) == f"{ACCOUNT}?reason=RECORD_NOT_UNIQUE"
 
     assert identities(second) == []
+    page = second.app.get(f"{ACCOUNT}?reason=RECORD_NOT_UNIQUE")
+    assert "That sign-in already belongs to another account." in page.text
     _, other = provider_login(op, browser_factory, login)
     assert me(other)["id"] == first_user
 
@@ -231,6 +234,18 @@ def test_the_last_way_to_sign_in_stays(op: OpServer, browser_factory: Any) -> No
     assert error["message"] == "Invalid payload. The last way to sign in can't be removed."
     assert len(identities(linked)) == 1
     assert me(linked)["id"] == user
+    # The account page's Unlink form says why.
+    page = linked.app.get(ACCOUNT)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    form = linked.app.post(
+        f"{ACCOUNT}/identities/{identity['id']}/unlink", data={"csrf": csrf.group(1)}
+    )
+    assert form.status_code in (302, 303)
+    assert form.headers["location"].endswith(f"{ACCOUNT}?reason=INVALID_PAYLOAD")
+    shown = linked.app.get(form.headers["location"])
+    assert "This is your last way to sign in" in shown.text
+    assert len(identities(linked)) == 1
 
 
 def test_only_ones_own_identities_can_be_unlinked(op: OpServer, browser_factory: Any) -> None:

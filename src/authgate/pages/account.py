@@ -15,6 +15,7 @@ from starlette.responses import Response
 from authgate import crypto
 from authgate.errors import AuthError, Code
 from authgate.pages import messages
+from authgate.pages.identities import identities_card
 from authgate.pages.qr import grouped, qr_svg
 from authgate.pages.web import Page, page_handler
 from authgate.query.params import Query
@@ -39,6 +40,7 @@ async def _account(page: Page, status: int = 200, **values: Any) -> Response:
         token_set=await _token_is_set(page),
         policy=messages.describe_policy(page.project.auth_password_policy),
         tfa_required=page.viewer.enforce_tfa,
+        identities=await identities_card(page),
         **values,
     )
 

@@ -156,6 +156,7 @@ NOTICES: dict[str, str] = {
     "tfa-disabled": "Two-factor authentication is off.",
     "tfa-required": "Your role requires two-factor authentication: set it up to continue.",
     "token-removed": "Your static token is removed.",
+    "identity-unlinked": "The sign-in provider is unlinked.",
     "user-created": "The user is created.",
     "user-invited": "The invitation is sent.",
     "user-updated": "The user is updated.",

@@ -9,7 +9,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate.http.pipeline import PageArea
-from authgate.pages import account, admin_roles, admin_settings, admin_users, links, signin
+from authgate.pages import (
+    account,
+    admin_roles,
+    admin_settings,
+    admin_users,
+    identities,
+    links,
+    signin,
+)
 from authgate.pages.static import static_file
 from authgate.pages.web import render_error
 
@@ -51,6 +59,7 @@ routes = [
     _post("/admin/account/two-factor/disable", account.two_factor_disable),
     _post("/admin/account/token", account.new_token),
     _post("/admin/account/token/remove", account.remove_token),
+    _post("/admin/account/identities/{key}/unlink", identities.unlink),
     _get("/admin/users", admin_users.users),
     _post("/admin/users", admin_users.create_user),
     _post("/admin/users/invite", admin_users.invite_user),
