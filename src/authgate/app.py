@@ -184,6 +184,7 @@ def create_app(
             lockout=lockout,
             otp=otp,
             provider_refresh=providers.refresh_user if settings.providers else None,
+            sso_sessions=any(p.driver == "openid" for p in settings.providers),
         ),
         users=UserService(db=db, items=items),
         items=items,

@@ -165,7 +165,7 @@ def test_another_accounts_own_provider_identity_is_refused(
 
 
 def test_a_matching_email_links_nothing(op: OpServer, browser_factory: Any) -> None:
-    browser, user = local_browser(op, browser_factory)
+    browser, _user = local_browser(op, browser_factory)
     login = op.account(email=me(browser)["email"])
 
     location, _ = provider_login(op, browser_factory, login)
@@ -274,7 +274,7 @@ def test_identities_need_a_user(op: OpServer) -> None:
 def test_identities_are_listed_for_every_transport(op: OpServer, browser_factory: Any) -> None:
     browser, _ = local_browser(op, browser_factory)
     link(browser, op.account())
-    user, email = op.local_user()
+    _user, email = op.local_user()
     with httpx.Client(base_url=op.url, timeout=10) as client:
         tokens = op.password_login(client, email, "json")
         bearer = client.get(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html.parser
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -286,7 +286,7 @@ def _tampered(token: str) -> str:
     return f"{head}.{body}.{signature[:5]}{flipped}"
 
 
-BAD_TOKENS = {
+BAD_TOKENS: dict[str, Callable[[OpServer, str], str]] = {
     "wrong aud": lambda op, sub: logout_token(op, sub=sub, aud="another-client"),
     "wrong iss": lambda op, sub: logout_token(op, sub=sub, iss="http://127.0.0.1:1"),
     "no events": lambda op, sub: logout_token(op, sub=sub, events=None),
@@ -300,7 +300,7 @@ BAD_TOKENS = {
     "another key": _other_key_token,
     "alg none": lambda op, sub: pyjwt.encode(
         {"iss": op.peer.issuer, "aud": op.client_id, "sub": sub, "events": {EVENT: {}}},
-        None,
+        "",
         algorithm="none",
     ),
     "not a jwt": lambda op, sub: "not-a-token",
@@ -322,10 +322,10 @@ def test_a_bad_logout_token_is_refused_without_detail_and_ends_nothing(
 
 
 def test_a_replayed_logout_token_is_refused(op: OpServer, browser_factory: Any) -> None:
-    browser, login = signed_in(op, browser_factory)
+    _browser, login = signed_in(op, browser_factory)
     token = logout_token(op, sub=login)
     assert post_token(op, token).status_code == 200
-    again, _ = signed_in(op, browser_factory)  # (another account, untouched either way)
+    _again, _ = signed_in(op, browser_factory)  # (another account, untouched either way)
 
     response = post_token(op, token)
 
@@ -345,7 +345,7 @@ def test_a_logout_token_must_be_a_form_field(op: OpServer) -> None:
 
 def test_a_refreshed_session_is_still_the_providers(op: OpServer, browser_factory: Any) -> None:
     """The provider's facts follow the session through rotation."""
-    browser, login = signed_in(op, browser_factory)
+    browser, _login = signed_in(op, browser_factory)
     old = browser.app.cookies[SESSION_COOKIE]
     refreshed = browser.app.post("/auth/refresh", json={"mode": "session"})
     assert refreshed.status_code == 200, refreshed.text

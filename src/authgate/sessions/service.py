@@ -109,6 +109,7 @@ class SessionService:
         lockout: Lockout,
         otp: OtpChecker,
         provider_refresh: Callable[[User], Awaitable[None]] | None = None,
+        sso_sessions: bool = False,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -120,6 +121,9 @@ class SessionService:
         # Called before an SSO user's session is refreshed (upstream token refresh, directory
         # re-check); raising refuses the refresh. Set by the SSO providers when configured.
         self.provider_refresh = provider_refresh
+        # OpenID providers are configured: what they said about a session (its ID token,
+        # sid) follows it through rotation (one more statement per refresh).
+        self.sso_sessions = sso_sessions
         self.secret = settings.secret.reveal()
 
     # ---------------------------------------------------------------- login
@@ -423,7 +427,8 @@ class SessionService:
                 user_agent=client.user_agent,
                 origin=client.origin,
             )
-            repo.move_sso_session(conn, token_hash, successor_hash)
+            if self.sso_sessions:
+                repo.move_sso_session(conn, token_hash, successor_hash)
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)
         # (Expired sessions are purged at login, as a whole, not here for one user: that
