@@ -285,3 +285,26 @@ def test_identities_are_listed_for_every_transport(op: OpServer, browser_factory
     assert len(identities(browser)) == 1  # session cookie
     assert bearer.json() == {"data": []}
     assert query.json() == {"data": []}
+
+
+def test_a_replayed_link_callback_is_reported_not_restarted_as_a_sign_in(
+    op: OpServer, browser_factory: Any
+) -> None:
+    browser, user = local_browser(op, browser_factory)
+    login = op.account()
+    started = browser.login(
+        f"/auth/link/op?redirect={ACCOUNT}",
+        login=login,
+        password=PEER_PASSWORD,
+        stop_before="/auth/login/op/callback",
+    )
+    callback = started.location
+    state = browser.app.cookies["openid.op"]
+    assert browser.login(callback).location == ACCOUNT
+
+    browser.app.cookies.set("openid.op", state)
+    replay = browser.login(callback)
+
+    assert replay.location == f"{ACCOUNT}?reason=INVALID_TOKEN"
+    assert len(identities(browser)) == 1
+    assert me(browser)["id"] == user  # still the same session, no sign-in happened

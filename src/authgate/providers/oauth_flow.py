@@ -235,7 +235,8 @@ class OAuthFlow(RedirectProvider):
             linked = await accounts.linked_user(self.name, subject) if subject else None
             user_id = linked or await accounts.sign_in(identity, self.policy, provider=self.name)
         except AuthError as error:
-            if error.code == Code.INVALID_TOKEN and not state.prompt:
+            if error.code == Code.INVALID_TOKEN and not state.prompt and state.link_user is None:
+                # (A link is not restarted as a login: it reports the refusal instead.)
                 retry = f"./?redirect={quote(state.redirect, safe='/:')}&prompt=true"
                 return Redirect(retry, clear_cookies=clear)
             return Redirect(redirects.with_reason(state.redirect, error.code), clear_cookies=clear)
