@@ -12,12 +12,22 @@ import httpx2 as httpx
 import pytest
 
 from tests.pages.conftest import SELF_SERVICE_FIELDS
-from tests.pages.test_browser import TIMEOUT_MS, browser, shot, sign_in
+from tests.pages.test_browser import CHROMIUM_RUN, TIMEOUT_MS, Chromium, shot, sign_in
 from tests.sso.conftest import OidcPeer
 from tests.sso.sso_servers import LOCAL_PASSWORD, PEER_PASSWORD, OpServer, start_op_server
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser"]  # the session's Chromium (a fixture of the page flows)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Chromium]:
+    """The run's Chromium, closed when this module is done: Playwright's synchronous API
+    leaves its loop marked as running, which later Playwright or asyncio users refuse."""
+    CHROMIUM_RUN.browser  # noqa: B018 (starts it, or skips/fails before the test body)
+    try:
+        yield CHROMIUM_RUN
+    finally:
+        CHROMIUM_RUN.close()
 
 
 @pytest.fixture(scope="module")
