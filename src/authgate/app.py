@@ -27,6 +27,7 @@ from authgate.http.build import build_asgi
 from authgate.http.cors import Cors
 from authgate.http.pipeline import Pipeline
 from authgate.http.services import Services
+from authgate.identities.service import Identities
 from authgate.items.service import ItemsService
 from authgate.lockout.service import Lockout
 from authgate.mail.health import MailCheck
@@ -104,7 +105,7 @@ def sso_providers(
         settings=settings,
         clock=clock,
         keys=keys,
-        accounts=Accounts(db=db, keys=keys),
+        accounts=Accounts(db=db, keys=keys, identities=Identities(db=db, keys=keys, clock=clock)),
         http=http,
         store=store,
         signing=signing,
@@ -227,6 +228,7 @@ def create_app(
             signing=signing,
             provider_refresh=providers.refresh_user if settings.providers else None,
             passkey_factor=passkeys.second_factor,
+            sso_sessions=any(p.driver == "openid" for p in settings.providers),
         ),
         users=UserService(db=db, items=items),
         items=items,

@@ -23,6 +23,7 @@ from authgate.http.routes import (
     schema,
     server,
     sso,
+    sso_accounts,
     users,
 )
 from authgate.http.services import Services
@@ -53,6 +54,7 @@ def build_asgi(
             *graphql.routes,  # early: a hot path, two exact paths that overlap nothing
             *auth.routes,
             *passkeys.routes,  # before users': /users/me/passkeys is not /users/{key}
+            *sso_accounts.routes,  # before sso: /auth/login/<p>/backchannel-logout
             *sso.routes,
             *factors.routes,
             *own.routes,  # before /users/{key}: /users/me/sessions is not a user id

@@ -22,10 +22,13 @@ from starlette.routing import Route
 from authgate.errors import AuthError, route_not_found
 from authgate.http import context
 from authgate.http.responses import cookie_header, data, set_cookie
+from authgate.http.routes.sso_accounts import link_identity
+from authgate.identities.service import Identities
 from authgate.providers import redirects
 from authgate.providers.base import (
     Cookie,
     Document,
+    LinkIdentity,
     Outcome,
     Redirect,
     RedirectProvider,
@@ -34,7 +37,7 @@ from authgate.providers.base import (
     SsoRequest,
 )
 from authgate.sessions.delivery import presented_refresh_token
-from authgate.sessions.service import Mode
+from authgate.sessions.service import Mode, SessionBinder
 
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -92,6 +95,10 @@ async def _render(request: Request, provider: RedirectProvider, outcome: Outcome
         response = _redirect(outcome.location)
         _clear(response, outcome.clear_cookies)
         return response
+    if isinstance(outcome, LinkIdentity):
+        response = _redirect(await link_identity(request, provider.name, outcome))
+        _clear(response, outcome.clear_cookies)
+        return response
     if isinstance(outcome, Document):
         response = Response(
             outcome.body, status_code=outcome.status, media_type=outcome.content_type
@@ -113,6 +120,8 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
             client=context.client(request),
             provider=provider.name,
             mfa=outcome.mfa,
+            linked=outcome.linked,
+            bind=_binder(request, provider, outcome),
         )
     except AuthError as error:
         if outcome.redirect is None:
@@ -143,6 +152,25 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
     else:
         set_cookie(response, settings.refresh_cookie, tokens.refresh_token, now)
     return response
+
+
+def _binder(request: Request, provider: RedirectProvider, outcome: SignIn) -> SessionBinder | None:
+    """What an OpenID sign-in keeps with its session (back-channel and RP-initiated logout)."""
+    facts = outcome.sso
+    if facts is None:
+        return None
+    services = context.services(request)
+    identities = Identities(db=services.db, keys=services.keys, clock=services.clock)
+    return identities.binder(
+        user=outcome.user_id,
+        provider=provider.name,
+        subject=facts.subject,
+        sid=facts.sid,
+        id_token=facts.id_token,
+    )
+
+
+render_outcome = _render
 
 
 async def _end_session(request: Request) -> None:
