@@ -26,6 +26,7 @@ from authgate.crypto import Keys
 from authgate.graphql.context import ServiceBundle
 from authgate.graphql.engine import GraphQLEngine
 from authgate.http.build import build_asgi
+from authgate.identities.service import Identities
 from authgate.items.service import ItemsService
 from authgate.lockout.service import Lockout
 from authgate.mail.health import MailCheck
@@ -111,7 +112,7 @@ def sso_providers(
         settings=settings,
         clock=clock,
         keys=keys,
-        accounts=Accounts(db=db, keys=keys),
+        accounts=Accounts(db=db, keys=keys, identities=Identities(db=db, keys=keys, clock=clock)),
         http=http,
         store=store,
         signing=signing,
@@ -243,6 +244,7 @@ def create_app(
             signing=signing,
             provider_refresh=providers.refresh_user if settings.providers else None,
             passkey_factor=passkeys.second_factor,
+            sso_sessions=any(p.driver == "openid" for p in settings.providers),
         ),
         users=UserService(db=db, items=items),
         items=items,
@@ -359,6 +361,7 @@ def create_app(
                 passkeys=passkeys,
                 recovery_codes=services.recovery_codes,
                 authenticator=services.authenticator,
+                providers=services.providers,
             )
         ),
         page_area=pages.area,

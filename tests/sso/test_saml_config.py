@@ -20,6 +20,7 @@ from authgate.clock import Clock
 from authgate.config.env import ConfigError
 from authgate.config.settings import ProviderSettings, Settings
 from authgate.crypto import Keys
+from authgate.identities.service import Identities
 from authgate.providers.accounts import Accounts
 from authgate.providers.base import ProviderContext
 from authgate.providers.saml import SamlProvider
@@ -79,7 +80,7 @@ def _context(settings: Settings, clock: Clock) -> ProviderContext:
         settings=settings,
         clock=clock,
         keys=keys,
-        accounts=Accounts(db=db, keys=keys),
+        accounts=Accounts(db=db, keys=keys, identities=Identities(db=db, keys=keys, clock=clock)),
         http=httpx.AsyncClient(),
         store=MemoryStore(),
         signing=KeyRing(db, settings),  # HS256 under SECRET; not started, never reached

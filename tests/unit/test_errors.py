@@ -33,6 +33,8 @@ CATALOGUE = {
     "GRAPHQL_VALIDATION": 400,
     "GRAPHQL_EXECUTION": 400,
     "INTERNAL_SERVER_ERROR": 500,
+    # authgate's own (README, Differences: "`enforce_tfa` is enforced by the API")
+    "TFA_SETUP_REQUIRED": 403,
 }
 
 # The messages that do not depend on the error's data.
@@ -49,6 +51,7 @@ FIXED_MESSAGES = {
     "GRAPHQL_VALIDATION": "GraphQL validation error.",
     "GRAPHQL_EXECUTION": "GraphQL execution error.",
     "INTERNAL_SERVER_ERROR": "An unexpected error occurred.",
+    "TFA_SETUP_REQUIRED": "Two-factor authentication must be set up first.",
 }
 
 

@@ -24,6 +24,7 @@ from authgate.http.routes import (
     server,
     specs,
     sso,
+    sso_accounts,
     users,
 )
 from authgate.web.pipeline import PageArea, Pipeline, raw_path
@@ -97,14 +98,8 @@ def build_asgi(
                     passkeys=services.passkeys,
                 )
             ),
-            *sso.routes(
-                sso.SsoDeps(
-                    settings=services.settings,
-                    clock=services.clock,
-                    sessions=services.sessions,
-                    providers=services.providers,
-                )
-            ),
+            *sso_accounts.routes,  # before sso: /auth/login/<p>/backchannel-logout
+            *sso.routes,
             *factors.routes(factors.FactorsDeps(recovery_codes=services.recovery_codes)),
             *own.routes,  # before /users/{key}: /users/me/sessions is not a user id
             *users.routes(

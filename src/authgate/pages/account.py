@@ -16,6 +16,7 @@ from starlette.responses import Response
 from authgate import crypto
 from authgate.errors import AuthError, Code
 from authgate.pages import account_access, messages
+from authgate.pages.identities import identities_card
 from authgate.pages.passkeys import passkeys_of
 from authgate.pages.qr import grouped, qr_svg
 from authgate.pages.web import Page, page_handler
@@ -45,6 +46,7 @@ async def _account(page: Page, status: int = 200, **values: Any) -> Response:
         passkeys=await passkeys_of(page),
         recovery_left=await _codes_left(page) if user.tfa_secret else None,
         asks_password=_asks_password(page),
+        identities=await identities_card(page),
         **values,
     )
 

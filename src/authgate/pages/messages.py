@@ -163,6 +163,7 @@ NOTICES: dict[str, str] = {
     "sessions-ended": "Every other session is ended; this one goes on.",
     "key-revoked": "The API key is revoked: it no longer works.",
     "key-gone": "That API key was already revoked.",
+    "identity-unlinked": "The sign-in provider is unlinked.",
     "user-created": "The user is created.",
     "user-invited": "The invitation is sent.",
     "user-updated": "The user is updated.",

@@ -33,6 +33,7 @@ from authgate.passkeys.service import Passkeys
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
 from authgate.project.service import ProjectService
+from authgate.providers.registry import Providers
 from authgate.ratelimit.requests import RequestLimits
 from authgate.requester import Client
 from authgate.sessions.authenticate import Authenticator
@@ -104,6 +105,7 @@ class PageServices:
     passkeys: Passkeys | None
     recovery_codes: RecoveryCodes
     authenticator: Authenticator
+    providers: Providers
 
 
 @dataclass

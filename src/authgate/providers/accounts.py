@@ -32,6 +32,7 @@ from sqlalchemy import Connection, func, select
 
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
+from authgate.identities.service import Identities
 from authgate.storage.db import Database
 from authgate.storage.tables import roles, users
 from authgate.users import repo as users_repo
@@ -60,6 +61,15 @@ class Identity:
     refresh_token: str | None = None  # the upstream's, kept (encrypted) for session refresh
     # The provider asserted a multi-factor sign-in and is trusted to (``TRUST_MFA``).
     mfa: bool = False
+    # The provider's subject (OpenID ``sub``; OAuth2: the identifier): what a linked identity
+    # is, and what a back-channel logout token names. ``identifier`` when not set.
+    subject: str | None = None
+    session_id: str | None = None  # OpenID ``sid`` of the ID token
+    id_token: str | None = None  # the raw ID token (the hint of RP-initiated logout)
+
+    @property
+    def provider_subject(self) -> str | None:
+        return self.subject or self.identifier
 
 
 @dataclass(frozen=True)
@@ -237,9 +247,14 @@ def open_auth_data(keys: Keys, user_id: str, stored: Any) -> str | None:
 class Accounts:
     """Finds, creates and updates SSO users; keeps their upstream refresh tokens."""
 
-    def __init__(self, *, db: Database, keys: Keys) -> None:
+    def __init__(self, *, db: Database, keys: Keys, identities: Identities) -> None:
         self.db = db
         self.keys = keys
+        self.identities = identities  # linked identities and SSO session facts
+
+    async def linked_user(self, provider: str, subject: str) -> str | None:
+        """The account ``provider``'s ``subject`` is linked to (checked before ``sign_in``)."""
+        return await self.identities.linked_user(provider, subject)
 
     async def sign_in(self, identity: Identity, policy: AccountPolicy, *, provider: str) -> str:
         """The id of the user ``identity`` is, created or updated as ``policy`` says.

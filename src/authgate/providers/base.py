@@ -116,6 +116,33 @@ class SignIn:
     clear_cookies: tuple[Cookie, ...] = ()
     set_cookies: tuple[Cookie, ...] = ()  # set with the session cookie, only on success
     mfa: bool = False  # a trusted multi-factor sign-in upstream (providers/mfa.py)
+    linked: bool = False  # a linked identity (not the user's own provider) vouched
+    sso: SsoFacts | None = None  # kept with the session (OpenID)
+
+
+@dataclass(frozen=True)
+class SsoFacts:
+    """What an OpenID provider said about the session it opened: its ``sub`` and ``sid``
+    (back-channel logout) and the ID token (the hint of RP-initiated logout)."""
+
+    subject: str
+    sid: str | None
+    id_token: str | None
+
+
+@dataclass(frozen=True)
+class LinkIdentity:
+    """The upstream vouched for ``subject`` in a flow started by ``GET /auth/link/<name>``:
+    the edge links it to ``user`` if the request still holds ``session`` (the session that
+    started the flow, or its successor), then redirects to ``redirect`` (``?reason=<CODE>``
+    on a refusal)."""
+
+    user: str
+    session: str
+    subject: str
+    identifier: str | None
+    redirect: str
+    clear_cookies: tuple[Cookie, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,7 +162,7 @@ class SignOut:
     clear_cookies: tuple[Cookie, ...] = ()
 
 
-Outcome = Redirect | SignIn | Document | SignOut
+Outcome = Redirect | SignIn | Document | SignOut | LinkIdentity
 
 
 # ------------------------------------------------------------------------------ the drivers

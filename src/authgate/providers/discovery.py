@@ -29,6 +29,7 @@ class Metadata:
     jwks_uri: str | None
     userinfo_endpoint: str | None
     id_token_algorithms: tuple[str, ...]
+    end_session_endpoint: str | None = None  # RP-initiated logout
 
 
 def discovery_url(issuer_url: str) -> str:
@@ -72,4 +73,9 @@ def parse_metadata(document: Mapping[str, Any]) -> Metadata | str:
         jwks_uri=str(jwks_uri) if _is_url(jwks_uri) else None,
         userinfo_endpoint=str(userinfo) if _is_url(userinfo) else None,
         id_token_algorithms=usable,
+        end_session_endpoint=(
+            str(document["end_session_endpoint"])
+            if _is_url(document.get("end_session_endpoint"))
+            else None
+        ),
     )

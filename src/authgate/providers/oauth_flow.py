@@ -36,11 +36,13 @@ from authgate.providers import redirects
 from authgate.providers.accounts import AccountPolicy, Identity
 from authgate.providers.base import (
     Cookie,
+    LinkIdentity,
     Outcome,
     ProviderContext,
     Redirect,
     RedirectProvider,
     SignIn,
+    SsoFacts,
     SsoRequest,
 )
 from authgate.providers.options import Options
@@ -160,7 +162,13 @@ class OAuthFlow(RedirectProvider):
             return Redirect("./callback?" + urlencode(dict(request.form)), status=303)
         return await self.callback(request)
 
-    async def begin(self, request: SsoRequest) -> Outcome:
+    async def end_session_endpoint(self) -> str | None:
+        """The provider's RP-initiated logout endpoint (OpenID discovery), if any."""
+        return None
+
+    async def begin(
+        self, request: SsoRequest, *, link_user: str | None = None, link_session: str | None = None
+    ) -> Outcome:
         settings = self.context.settings
         redirect = redirects.login_redirect(
             request.query.get("redirect"),
@@ -176,6 +184,8 @@ class OAuthFlow(RedirectProvider):
             otp=(request.query.get("otp") or "")[:64] or None,
             now=self.context.clock.now(),
             ttl=self.login_timeout,
+            link_user=link_user,
+            link_session=link_session,
         )
         challenge = code_challenge(state.verifier, plain=self.plain_challenge)
         try:
@@ -210,9 +220,23 @@ class OAuthFlow(RedirectProvider):
             log.info("%s: callback without a valid state cookie", self.name)
             return self.bad_state(clear)
         try:
-            user_id, mfa = await self._complete(request.query, state)
+            identity = await self._complete(request.query, state)
+            if state.link_user is not None and state.link_session is not None:
+                return LinkIdentity(
+                    user=state.link_user,
+                    session=state.link_session,
+                    subject=identity.provider_subject or "",
+                    identifier=identity.identifier,
+                    redirect=state.redirect,
+                    clear_cookies=clear,
+                )
+            accounts = self.context.accounts
+            subject = identity.provider_subject
+            linked = await accounts.linked_user(self.name, subject) if subject else None
+            user_id = linked or await accounts.sign_in(identity, self.policy, provider=self.name)
         except AuthError as error:
-            if error.code == Code.INVALID_TOKEN and not state.prompt:
+            if error.code == Code.INVALID_TOKEN and not state.prompt and state.link_user is None:
+                # (A link is not restarted as a login: it reports the refusal instead.)
                 retry = f"./?redirect={quote(state.redirect, safe='/:')}&prompt=true"
                 return Redirect(retry, clear_cookies=clear)
             return Redirect(redirects.with_reason(state.redirect, error.code), clear_cookies=clear)
@@ -223,10 +247,20 @@ class OAuthFlow(RedirectProvider):
             return Redirect(
                 redirects.with_reason(state.redirect, "UNKNOWN_EXCEPTION"), clear_cookies=clear
             )
-        return SignIn(user_id, redirect=state.redirect, otp=state.otp, clear_cookies=clear, mfa=mfa)
+        facts = None
+        if identity.id_token is not None and subject:
+            facts = SsoFacts(subject=subject, sid=identity.session_id, id_token=identity.id_token)
+        return SignIn(
+            user_id,
+            redirect=state.redirect,
+            otp=state.otp,
+            clear_cookies=clear,
+            linked=linked is not None,
+            sso=facts,
+            mfa=identity.mfa,
+        )
 
-    async def _complete(self, query: Mapping[str, str], state: FlowState) -> tuple[str, bool]:
-        """The signed-in user's id, and whether the upstream asserted (trusted) MFA."""
+    async def _complete(self, query: Mapping[str, str], state: FlowState) -> Identity:
         context = self.context
         ttl = self.login_timeout + timedelta(minutes=1)
         if not await context.store.claim(replay_key(state), ttl=ttl, now=context.clock.now()):
@@ -257,9 +291,7 @@ class OAuthFlow(RedirectProvider):
         tokens = await self.upstream.token(
             await self.token_endpoint(), *self.client_authentication(form)
         )
-        identity = await self.identify(tokens, state, challenge)
-        user_id = await context.accounts.sign_in(identity, self.policy, provider=self.name)
-        return user_id, identity.mfa
+        return await self.identify(tokens, state, challenge)
 
     def client_authentication(self, form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
         """The token request's form and headers with the client's credentials."""

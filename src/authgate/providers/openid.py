@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from authgate import crypto
@@ -27,7 +29,8 @@ from authgate.providers import redirects
 from authgate.providers.accounts import Identity, groups_of, text_claim
 from authgate.providers.base import Cookie, Outcome, ProviderContext, Redirect
 from authgate.providers.discovery import Metadata, discovery_url, parse_metadata
-from authgate.providers.id_token import KeySet, verify_id_token
+from authgate.providers.id_token import LEEWAY_SECONDS, KeySet, verify_id_token
+from authgate.providers.logout_token import MAX_AGE, LogoutTokenRefused, verify_logout_token
 from authgate.providers.mfa import DEFAULT_ACR, asserts_mfa
 from authgate.providers.oauth_flow import OAuthFlow
 from authgate.providers.state import FlowState
@@ -134,6 +137,38 @@ class OpenIDProvider(OAuthFlow):
         location = redirects.admin_login(self.context.settings, "INVALID_CREDENTIALS")
         return Redirect(location, clear_cookies=clear)
 
+    async def end_session_endpoint(self) -> str | None:
+        return (await self.discover()).end_session_endpoint
+
+    async def backchannel_logout(self, logout_token: str | None) -> int:
+        """Ends the sessions a valid logout token names; returns how many.
+
+        Raises:
+            LogoutTokenRefused: the token is not valid, or its ``jti`` was used already.
+            AuthError: ``SERVICE_UNAVAILABLE`` (discovery, JWKS, the shared store).
+        """
+        metadata = await self.discover()
+        assert self.keys is not None
+        now = self.context.clock.now()
+        claims = await verify_logout_token(
+            logout_token,
+            provider=self.name,
+            keys=self.keys,
+            issuer=metadata.issuer,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            algorithms=metadata.id_token_algorithms,
+            now=now,
+        )
+        digest = hashlib.sha256(claims.jti.encode()).hexdigest()[:32]
+        ttl = timedelta(seconds=MAX_AGE + 3 * LEEWAY_SECONDS)
+        if not await self.context.store.claim(f"sso-logout:{self.name}:{digest}", ttl=ttl, now=now):
+            log.warning("%s: logout token refused: its jti was used already", self.name)
+            raise LogoutTokenRefused("replayed")
+        return await self.context.accounts.identities.end_sessions(
+            provider=self.name, sid=claims.sid, subject=claims.sub
+        )
+
     def check_callback(self, query: Mapping[str, str]) -> None:
         """RFC 9207: an ``iss`` in the authorization response must be our issuer."""
         issuer = query.get("iss")
@@ -166,7 +201,11 @@ class OpenIDProvider(OAuthFlow):
                 raise AuthError(Code.INVALID_CREDENTIALS)
             claims = {**claims, **info}
         email = text_claim(claims, "email")
+        id_token = tokens.get("id_token")
         return Identity(
+            subject=str(claims["sub"]),
+            session_id=text_claim(claims, "sid"),
+            id_token=id_token if isinstance(id_token, str) else None,
             identifier=text_claim(claims, self.identifier_key) or email,
             email=email,
             first_name=text_claim(claims, "given_name"),

@@ -30,6 +30,9 @@ class FlowState:
     prompt: bool
     otp: str | None
     expires: int  # epoch seconds
+    # A link (``GET /auth/link/<provider>``): the account and the session that started it.
+    link_user: str | None = None
+    link_session: str | None = None
 
 
 def cookie_name(driver: str, provider: str) -> str:
@@ -89,6 +92,8 @@ def new_state(
     otp: str | None,
     now: datetime,
     ttl: timedelta,
+    link_user: str | None = None,
+    link_session: str | None = None,
 ) -> FlowState:
     return FlowState(
         provider=provider,
@@ -98,6 +103,8 @@ def new_state(
         prompt=prompt,
         otp=otp,
         expires=int(now.timestamp() + ttl.total_seconds()),
+        link_user=link_user,
+        link_session=link_session,
     )
 
 

@@ -84,6 +84,24 @@ def used(conn: Connection, public_id: str, *, mode: str, now: datetime) -> None:
     )
 
 
+def carried(
+    conn: Connection,
+    public_id: str | None,
+    *,
+    user: str,
+    mode: str,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+) -> str:
+    """A refresh's successor row keeps its session's public identity (marked used now); a row
+    from before public ids existed starts one."""
+    if public_id is None:
+        return start(conn, user=user, mode=mode, ip=ip, user_agent=user_agent, now=now)
+    used(conn, public_id, mode=mode, now=now)
+    return public_id
+
+
 def current_of(conn: Connection, key: str | None, user: str) -> str | None:
     """The public id of the session whose row is keyed ``key`` (what a token names)."""
     if key is None:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     update,
 )
 
-from authgate.storage.tables import sessions, users
+from authgate.storage.tables import sessions, sso_sessions, users
 from authgate.users.model import User
 from authgate.users.repo import LOGIN_COLUMNS, user_from_row
 
@@ -105,6 +105,13 @@ def lock_for_refresh(conn: Connection, token_hash: str) -> SessionRow | None:
     statement = _SESSION_ROW_LOCKED if conn.dialect.name == "postgresql" else _SESSION_ROW
     row = conn.execute(statement, {"token": token_hash}).first()
     return SessionRow(*row) if row else None
+
+
+def move_sso_session(conn: Connection, token_hash: str, successor_hash: str) -> None:
+    """What an OpenID provider said about the session follows it to its successor row."""
+    conn.execute(
+        update(sso_sessions).where(sso_sessions.c.token == token_hash).values(token=successor_hash)
+    )
 
 
 def exists(conn: Connection, token_hash: str) -> bool:

@@ -35,10 +35,9 @@ from authgate.errors import AuthError, Code
 from authgate.lockout.service import Lockout, Ticket
 from authgate.metrics import events
 from authgate.passwords import PasswordHasher
-from authgate.project import repo as project_repo
-from authgate.project.model import ProjectSettings
 from authgate.requester import Client
 from authgate.sessions import own, repo, rotation
+from authgate.sessions.candidate import Candidate, load_candidate
 from authgate.sessions.rotation import Rejected
 from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database
@@ -53,6 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("authgate.sessions")
 
 Mode = Literal["json", "cookie", "session"]
+# A write that goes with a new session row, in its transaction (``conn``, the session's key).
+SessionBinder = Callable[[Connection, str], None]
 T = TypeVar("T")
 # A passkey assertion checked for a user (``passkeys/``): a second factor, or the only one.
 PasskeyCheck = Callable[[User, Any, datetime], Awaitable[bool]]
@@ -64,15 +65,6 @@ class IssuedTokens:
     refresh_token: str
     expires_ms: int
     user: str
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    user: User | None
-    settings: ProjectSettings
-    admin: bool = False
-    app: bool = False
-    enforce_tfa: bool = False
 
 
 def _facts(row: repo.SessionRow) -> rotation.SessionFacts:
@@ -95,6 +87,7 @@ class SessionService:
         signing: KeyRing,
         provider_refresh: Callable[[User], Awaitable[None]] | None = None,
         passkey_factor: PasskeyCheck | None = None,
+        sso_sessions: bool = False,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -116,6 +109,9 @@ class SessionService:
         self.passkey_factor = passkey_factor
         # A recovery code stands in for a TOTP code (set by the composition root).
         self.codes: RecoveryCodes | None = None
+        # OpenID providers are configured: what they said about a session (its ID token,
+        # sid) follows it through rotation (one more statement per refresh).
+        self.sso_sessions = sso_sessions
 
     # ---------------------------------------------------------------- login
 
@@ -136,18 +132,6 @@ class SessionService:
             lambda: self._login(email, password, otp, mode, client, provider, passkey),
         )
 
-    def _load_candidate(
-        self, conn: Connection, email: str, ip: str | None, user_id: str | None = None
-    ) -> _Candidate:
-        settings = project_repo.load(conn)
-        user = users_repo.get(conn, user_id) if user_id else users_repo.find_by_email(conn, email)
-        if user is None or not user.is_active:
-            return _Candidate(user, settings)
-        facts = load_access_facts(conn, user=user.id, role=user.role)
-        admin, app = policy.global_flags(facts, ip)
-        enforce = user.tfa_secret is None and policy.own_role_enforces_tfa(facts, user.role)
-        return _Candidate(user, settings, admin, app, enforce)
-
     async def _login(
         self,
         email: str,
@@ -158,7 +142,7 @@ class SessionService:
         provider: str,
         passkey: Any = None,
     ) -> IssuedTokens:
-        candidate = await self.db.read(self._load_candidate, email, client.ip)
+        candidate = await self.db.read(load_candidate, email, client.ip)
         user = candidate.user
         if user is None or not user.is_active or user.provider != provider:
             await self.hasher.burn(password)
@@ -185,7 +169,7 @@ class SessionService:
     async def _checked(
         self,
         ticket: Ticket,
-        candidate: _Candidate,
+        candidate: Candidate,
         password: str,
         otp: str | None,
         mode: Mode,
@@ -196,6 +180,7 @@ class SessionService:
         passkey: Any = None,
         factor: Callable[[User, datetime], Awaitable[bool]] | None = None,
         mfa: bool = False,
+        bind: SessionBinder | None = None,
     ) -> IssuedTokens:
         """Run the reserved checks and settle the reservation: a failure is counted; a
         success is stored with the session in one transaction; anything else (an outage, a
@@ -231,7 +216,7 @@ class SessionService:
                 user, candidate.admin, candidate.app, candidate.enforce_tfa, mode, now
             )
             await self.db.write(
-                self._store_login, user, tokens, mode, client, now, rehash, ticket, code, mfa
+                self._store_login, user, tokens, mode, client, now, rehash, ticket, code, mfa, bind
             )
             settled = True
             return tokens
@@ -267,7 +252,7 @@ class SessionService:
             user_id = await owner()
             if user_id is None:
                 raise AuthError(Code.INVALID_CREDENTIALS)
-            candidate = await self.db.read(self._load_candidate, "", client.ip, user_id)
+            candidate = await self.db.read(load_candidate, "", client.ip, user_id)
             user = candidate.user
             if user is None or not user.is_active or user.provider != "default":
                 raise AuthError(Code.INVALID_CREDENTIALS)
@@ -291,16 +276,20 @@ class SessionService:
         client: Client,
         provider: str,
         mfa: bool = False,
+        linked: bool = False,
+        bind: SessionBinder | None = None,
     ) -> IssuedTokens:
         """The rest of the login pipeline for a user an SSO provider has just authenticated:
-        the account must be active and belong to ``provider``; two-factor still applies (and
+        the account must be active and belong to ``provider`` (or, ``linked``, have that
+        provider's identity linked: checked by the caller); two-factor still applies (and
         a wrong code counts toward the lockout); then tokens, the session row and the
-        ``login`` activity. Stalled like every login."""
+        ``login`` activity, with ``bind(conn, session_key)`` in the same transaction. Stalled
+        like every login."""
 
         async def work() -> IssuedTokens:
-            candidate = await self.db.read(self._load_candidate, "", client.ip, user_id)
+            candidate = await self.db.read(load_candidate, "", client.ip, user_id)
             user = candidate.user
-            if user is None or not user.is_active or user.provider != provider:
+            if user is None or not user.is_active or (user.provider != provider and not linked):
                 raise AuthError(Code.INVALID_CREDENTIALS)
             now = self.clock.now()
             ticket = Ticket(user.id, "")  # nothing of ours is checked without two-factor
@@ -311,7 +300,16 @@ class SessionService:
                     raise AuthError(Code.INVALID_OTP)
                 ticket = reserved
             return await self._checked(
-                ticket, candidate, "", otp, mode, client, now, check_password=False, mfa=mfa
+                ticket,
+                candidate,
+                "",
+                otp,
+                mode,
+                client,
+                now,
+                check_password=False,
+                mfa=mfa,
+                bind=bind,
             )
 
         return await stalled(self.clock, self.settings.login_stall_time, work)
@@ -369,6 +367,7 @@ class SessionService:
         ticket: Ticket,
         code: str | None = None,
         mfa: bool = False,
+        bind: SessionBinder | None = None,
     ) -> None:
         """Everything a sign-in writes, in one transaction. The account is checked again
         here: a concurrent failure may have suspended it since it was read. (The lockout's
@@ -396,6 +395,8 @@ class SessionService:
             mfa=mfa,
             public_id=public_id,
         )
+        if bind is not None:
+            bind(conn, self.keys.hash_token(tokens.refresh_token))
         repo.purge_expired(conn, now=now, retention=self.settings.refresh_token_ttl)
         activity.record(
             conn,
@@ -479,19 +480,10 @@ class SessionService:
             repo.mark_rotated(
                 conn, token_hash, successor_hash=step.successor_hash, grace_end=step.grace_end
             )
-            # The successor keeps the session's public identity (sessions/own.py).
-            public_id = found.public_id
-            if public_id is None:
-                public_id = own.start(
-                    conn,
-                    user=user.id,
-                    mode=mode,
-                    ip=client.ip,
-                    user_agent=client.user_agent,
-                    now=now,
-                )
-            else:
-                own.used(conn, public_id, mode=mode, now=now)
+            public_id = own.carried(
+                conn, found.public_id, user=user.id, mode=mode, ip=client.ip,
+                user_agent=client.user_agent, now=now,
+            )  # fmt: skip
             repo.insert_session(
                 conn,
                 token_hash=step.successor_hash,
@@ -503,6 +495,8 @@ class SessionService:
                 mfa=found.mfa,  # an SSO provider's MFA assertion follows the session
                 public_id=public_id,
             )
+            if self.sso_sessions:
+                repo.move_sso_session(conn, token_hash, step.successor_hash)
         facts = load_access_facts(conn, user=user.id, role=user.role)
         admin, app = policy.global_flags(facts, client.ip)
         # (Expired sessions are purged at login, as a whole, not here for one user: that

@@ -471,3 +471,44 @@ signing_keys = Table(
     Column("signs_from", UTCDateTime, nullable=False),
     Column("retires_at", UTCDateTime),
 )
+
+# authgate's own: identities of other providers linked to an account (issue 15). The user's
+# own ``provider``/``external_identifier`` stay where Directus keeps them; these are extra.
+# ``subject`` is the provider's subject (OpenID ``sub``), never an email.
+identities = Table(
+    "authgate_identities",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(128), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("linked_at", UTCDateTime, nullable=False),
+)
+Index(
+    "uq_authgate_identities_provider_subject",
+    identities.c.provider,
+    identities.c.subject,
+    unique=True,
+)
+Index("ix_authgate_identities_user", identities.c.user)
+
+# authgate's own: what an OpenID provider said about a session it opened (RP-initiated and
+# back-channel logout). ``token`` follows the session row through rotation; ``id_token`` is
+# sealed (AES-GCM under SECRET), never answered.
+sso_sessions = Table(
+    "authgate_sso_sessions",
+    metadata,
+    Column(
+        "token",
+        String(64),
+        ForeignKey("directus_sessions.token", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user", GUID, ForeignKey("directus_users.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(128), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("sid", String(255)),
+    Column("id_token", Text),
+)
+Index("ix_authgate_sso_sessions_provider_sid", sso_sessions.c.provider, sso_sessions.c.sid)
+Index("ix_authgate_sso_sessions_provider_subject", sso_sessions.c.provider, sso_sessions.c.subject)

@@ -10,10 +10,8 @@ cookie, and a redirect; an error on the way is reported on the redirect target a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,13 +19,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.clock import Clock
-from authgate.config.settings import Settings
 from authgate.errors import AuthError, route_not_found
+from authgate.http import context
+from authgate.http.responses import cookie_header, data, set_cookie
+from authgate.http.routes.sso_accounts import link_identity
+from authgate.identities.service import Identities
 from authgate.providers import redirects
 from authgate.providers.base import (
     Cookie,
     Document,
+    LinkIdentity,
     Outcome,
     Redirect,
     RedirectProvider,
@@ -35,20 +36,8 @@ from authgate.providers.base import (
     SignOut,
     SsoRequest,
 )
-from authgate.providers.registry import Providers
 from authgate.sessions.delivery import presented_refresh_token
-from authgate.sessions.service import Mode, SessionService
-from authgate.web import context
-from authgate.web.responses import cookie_header, data, set_cookie
-
-
-@dataclass(frozen=True)
-class SsoDeps:
-    settings: Settings
-    clock: Clock
-    sessions: SessionService
-    providers: Providers
-
+from authgate.sessions.service import Mode, SessionBinder
 
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -81,30 +70,33 @@ def _sso_request(request: Request, action: str) -> SsoRequest:
     )
 
 
-async def sso(deps: SsoDeps, request: Request) -> Response:
+async def sso(request: Request) -> Response:
+    services = context.services(request)
     name = request.path_params["provider"]
     action = request.path_params.get("action", "")
-    provider = deps.providers.redirect(name)
+    provider = services.providers.redirect(name)
     method = "GET" if request.method == "HEAD" else request.method
     if provider is None or (method, action) not in provider.actions:
         raise route_not_found(request.url.path)
     outcome = await provider.handle(_sso_request(request, action))
-    return await _render(deps, request, provider, outcome)
+    return await _render(request, provider, outcome)
 
 
-async def _render(
-    deps: SsoDeps, request: Request, provider: RedirectProvider, outcome: Outcome
-) -> Response:
+async def _render(request: Request, provider: RedirectProvider, outcome: Outcome) -> Response:
     if isinstance(outcome, Redirect):
         response = _redirect(outcome.location, outcome.status)
-        now = deps.clock.now()
+        now = context.services(request).clock.now()
         for cookie in outcome.set_cookies:
             _add_cookie(response, cookie, now)
         _clear(response, outcome.clear_cookies)
         return response
     if isinstance(outcome, SignOut):
-        await _end_session(deps, request)
+        await _end_session(request)
         response = _redirect(outcome.location)
+        _clear(response, outcome.clear_cookies)
+        return response
+    if isinstance(outcome, LinkIdentity):
+        response = _redirect(await link_identity(request, provider.name, outcome))
         _clear(response, outcome.clear_cookies)
         return response
     if isinstance(outcome, Document):
@@ -113,22 +105,23 @@ async def _render(
         )
         _clear(response, outcome.clear_cookies)
         return response
-    return await _sign_in(deps, request, provider, outcome)
+    return await _sign_in(request, provider, outcome)
 
 
-async def _sign_in(
-    deps: SsoDeps, request: Request, provider: RedirectProvider, outcome: SignIn
-) -> Response:
-    settings = deps.settings
+async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn) -> Response:
+    services = context.services(request)
+    settings = services.settings
     mode: Mode = provider.session_mode if outcome.redirect is not None else "json"
     try:
-        tokens = await deps.sessions.login_verified(
+        tokens = await services.sessions.login_verified(
             outcome.user_id,
             otp=outcome.otp,
             mode=mode,
             client=context.client(request),
             provider=provider.name,
             mfa=outcome.mfa,
+            linked=outcome.linked,
+            bind=_binder(request, provider, outcome),
         )
     except AuthError as error:
         if outcome.redirect is None:
@@ -145,8 +138,8 @@ async def _sign_in(
         response = data(payload)
         _clear(response, outcome.clear_cookies)
         return response
-    now = deps.clock.now()
-    claims = deps.sessions.verify_access(tokens.access_token, now)
+    now = services.clock.now()
+    claims = services.sessions.verify_access(tokens.access_token, now)
     location = outcome.redirect
     if claims.get("enforce_tfa") and not outcome.mfa:
         location = redirects.tfa_setup(settings, outcome.redirect, provider.name)
@@ -161,10 +154,30 @@ async def _sign_in(
     return response
 
 
-async def _end_session(deps: SsoDeps, request: Request) -> None:
+def _binder(request: Request, provider: RedirectProvider, outcome: SignIn) -> SessionBinder | None:
+    """What an OpenID sign-in keeps with its session (back-channel and RP-initiated logout)."""
+    facts = outcome.sso
+    if facts is None:
+        return None
+    services = context.services(request)
+    identities = Identities(db=services.db, keys=services.keys, clock=services.clock)
+    return identities.binder(
+        user=outcome.user_id,
+        provider=provider.name,
+        subject=facts.subject,
+        sid=facts.sid,
+        id_token=facts.id_token,
+    )
+
+
+render_outcome = _render
+
+
+async def _end_session(request: Request) -> None:
     """Log out the session of the session cookie (or of the refresh cookie), if any; a stale
     or forged cookie ends nothing."""
-    settings = deps.settings
+    services = context.services(request)
+    settings = services.settings
     cookies = context.state(request).cookies
     for mode in ("session", "cookie"):
         try:
@@ -173,13 +186,13 @@ async def _end_session(deps: SsoDeps, request: Request) -> None:
                 None,
                 cookies,
                 settings,
-                deps.clock.now(),
-                verify=deps.sessions.verify_access,
+                services.clock.now(),
+                verify=services.sessions.verify_access,
             )
         except AuthError:
             continue
         if token:
-            await deps.sessions.logout(token, mode=mode, client=context.client(request))
+            await services.sessions.logout(token, mode=mode, client=context.client(request))
 
 
 def _redirect(location: str, status: int = 302) -> Response:
@@ -215,8 +228,7 @@ def _clear(response: Response, cookies: tuple[Cookie, ...]) -> None:
         response.raw_headers.append((b"set-cookie", "; ".join(parts).encode("latin-1")))
 
 
-def routes(deps: SsoDeps) -> list[Route]:
-    return [
-        Route("/auth/login/{provider}", partial(sso, deps), methods=["GET"]),
-        Route("/auth/login/{provider}/{action}", partial(sso, deps), methods=["GET", "POST"]),
-    ]
+routes = [
+    Route("/auth/login/{provider}", sso, methods=["GET"]),
+    Route("/auth/login/{provider}/{action}", sso, methods=["GET", "POST"]),
+]

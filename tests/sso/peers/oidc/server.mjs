@@ -10,10 +10,15 @@
 //   POST /_test/accounts      {login, password, claims, login_result?} adds an account (a test
 //                             fixture's way to seed users; the provider itself knows nothing of
 //                             it); login_result ({amr, acr}) is what each sign-in asserts
+//   POST /_test/sign          {header, claims} a JWT signed with the provider's own key (the
+//                             tests' way to hand-make logout tokens, good and tampered)
+// RP-initiated logout (GET /session/end, its confirmation form) and back-channel logout (the
+// provider POSTs a logout token to a client's backchannel_logout_uri) are enabled.
 // It prints "oidc peer listening on <issuer>" once it accepts connections.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 
+import * as jose from 'jose';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.PORT || 0);
@@ -36,6 +41,8 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     registration: { enabled: true },
     revocation: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
   },
   claims: {
     // what a sign-in asserts (an account's login_result), in the ID token when set
@@ -50,6 +57,9 @@ const provider = new Provider(issuer, {
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
   rotateRefreshToken: () => true,
   pkce: { required: () => false },
+  // The relying parties of the tests listen on 127.0.0.1, which the provider's guard against
+  // server-side request forgery refuses (its dispatcher): this test peer calls them directly.
+  fetch: (url, options) => globalThis.fetch(url, { ...options, dispatcher: undefined }),
   ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, RefreshToken: 86400, Interaction: 600, Session: 3600, Grant: 86400 },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, sub) {
@@ -59,6 +69,12 @@ const provider = new Provider(issuer, {
   },
 });
 provider.proxy = false;
+provider.on('backchannel.error', (ctx, error, client) => {
+  console.error(`back-channel logout to ${client.clientId} failed: ${error.message}`);
+});
+provider.on('backchannel.success', (ctx, client) => {
+  console.log(`back-channel logout to ${client.clientId} delivered`);
+});
 
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -157,11 +173,25 @@ async function addAccount(req, res) {
   res.end();
 }
 
+async function sign(req, res) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const { header, claims } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const key = await jose.importJWK(signingKey, 'RS256');
+  const token = await new jose.SignJWT(claims || {})
+    .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid, ...(header || {}) })
+    .sign(key);
+  res.statusCode = 200;
+  res.setHeader('content-type', 'text/plain');
+  res.end(token);
+}
+
 const handle = provider.callback();
 const server = http.createServer(async (req, res) => {
   try {
     const url = new URL(req.url, issuer);
     if (url.pathname === '/_test/accounts' && req.method === 'POST') return await addAccount(req, res);
+    if (url.pathname === '/_test/sign' && req.method === 'POST') return await sign(req, res);
     const match = url.pathname.match(/^\/interaction\/([^/]+)(?:\/(login|confirm))?$/);
     if (match) return await interaction(req, res, match[1], match[2]);
     return handle(req, res);

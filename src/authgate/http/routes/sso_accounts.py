@@ -1,0 +1,242 @@
+"""Logout at the identity provider, back-channel logout, and linked identities (issue 15).
+
+* ``GET /auth/logout/<provider>?redirect=``: the redirect is checked first (the provider's
+  ``REDIRECT_ALLOW_LIST`` and ``PUBLIC_URL``; refused: ``400 INVALID_PAYLOAD``, nothing
+  ended); then every session the request carries (session cookie, refresh cookie, bearer
+  token) ends, its cookies are cleared, and the browser goes to the provider's
+  ``end_session_endpoint`` with ``id_token_hint`` (the ID token of the sign-in that opened
+  the session), ``post_logout_redirect_uri`` (the checked redirect) and ``client_id``; without
+  that endpoint, or when the session was not opened by this provider, straight to the redirect.
+* ``POST /auth/login/<provider>/backchannel-logout``: a logout token from the provider
+  (``logout_token`` form field) ends the sessions it names; ``200``, or ``400`` with nothing
+  said about why.
+* ``GET /auth/link/<provider>?redirect=``: a signed-in user starts the provider's flow; the
+  state is bound to the session, and the callback (``/auth/login/<provider>/callback``)
+  links the provider's subject to that account (``link_identity``).
+* ``GET /users/me/identities``, ``DELETE /users/me/identities/:id``.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from authgate.errors import AuthError, Code, forbidden, invalid_payload, route_not_found
+from authgate.http import context
+from authgate.http.responses import clear_cookie, data, no_content
+from authgate.identities.service import Identities
+from authgate.providers import redirects
+from authgate.providers.base import LinkIdentity, SsoRequest
+from authgate.providers.logout_token import LogoutTokenRefused
+from authgate.providers.oauth_flow import OAuthFlow
+from authgate.providers.openid import OpenIDProvider
+from authgate.sessions.delivery import presented_refresh_token
+from authgate.sessions.service import Mode
+
+log = logging.getLogger("authgate.providers")
+
+_NO_STORE = {"Cache-Control": "no-store"}
+_BAD_LOGOUT_TOKEN = "The logout token can't be accepted"
+
+
+def _identities(request: Request) -> Identities:
+    services = context.services(request)
+    return Identities(db=services.db, keys=services.keys, clock=services.clock)
+
+
+def _flow_provider(request: Request) -> OAuthFlow:
+    services = context.services(request)
+    provider = services.providers.redirect(request.path_params["provider"])
+    if not isinstance(provider, OAuthFlow):
+        raise route_not_found(request.url.path)
+    return provider
+
+
+def _presented(request: Request) -> list[tuple[str, Mode]]:
+    """The sessions a request carries: ``(token, mode)`` as ``SessionService.logout`` takes
+    them (a session key is its own token in ``session`` mode)."""
+    services = context.services(request)
+    settings = services.settings
+    cookies = context.state(request).cookies
+    found: list[tuple[str, Mode]] = []
+    modes: tuple[Mode, ...] = ("session", "cookie")
+    for mode in modes:
+        try:
+            token = presented_refresh_token(
+                mode,
+                None,
+                cookies,
+                settings,
+                services.clock.now(),
+                verify=services.sessions.verify_access,
+            )
+        except AuthError:
+            continue
+        if token:
+            found.append((token, mode))
+    sid = context.accountability(request).sid
+    if sid and all(services.sessions.session_key(t, m) != sid for t, m in found):
+        found.append((sid, "session"))
+    return found
+
+
+def _session_keys(request: Request) -> list[str]:
+    sessions = context.services(request).sessions
+    return [sessions.session_key(token, mode) for token, mode in _presented(request)]
+
+
+def _checked_redirect(request: Request, provider: OAuthFlow) -> str:
+    """The ``redirect`` asked for, checked, as an absolute URL (a provider needs one)."""
+    settings = context.services(request).settings
+    redirect = redirects.login_redirect(
+        request.query_params.get("redirect"),
+        public_url=settings.public_url,
+        allow_list=provider.allow_list,
+    )
+    if redirect.startswith("/"):
+        origin = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        return redirects.public_base(settings, origin) + redirect
+    return redirect
+
+
+# ------------------------------------------------------------------------------- logout
+
+
+async def logout(request: Request) -> Response:
+    provider = _flow_provider(request)
+    services = context.services(request)
+    redirect = _checked_redirect(request, provider)
+    presented = _presented(request)
+    hint = None
+    for token, mode in presented:
+        key = services.sessions.session_key(token, mode)
+        hint = hint or await _identities(request).id_token_hint(key, provider.name)
+    for token, mode in presented:
+        await services.sessions.logout(token, mode=mode, client=context.client(request))
+    location = redirect
+    endpoint = await _end_session_endpoint(provider) if hint else None
+    if endpoint is not None and hint is not None:
+        params = {
+            "id_token_hint": hint,
+            "post_logout_redirect_uri": redirect,
+            "client_id": provider.client_id,
+        }
+        location = endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
+    response = Response(status_code=302, headers={"Location": location, **_NO_STORE})
+    cookies = context.state(request).cookies
+    for config in (services.settings.refresh_cookie, services.settings.session_cookie):
+        if config.name in cookies:
+            clear_cookie(response, config)
+    return response
+
+
+async def _end_session_endpoint(provider: OAuthFlow) -> str | None:
+    try:
+        return await provider.end_session_endpoint()
+    except AuthError:
+        # The provider cannot be discovered now: the local session has ended all the same.
+        log.warning("%s: no end_session_endpoint now; logged out locally", provider.name)
+        return None
+
+
+async def backchannel_logout(request: Request) -> Response:
+    provider = _flow_provider(request)
+    if not isinstance(provider, OpenIDProvider):
+        raise route_not_found(request.url.path)
+    form = _form(request)
+    try:
+        ended = await provider.backchannel_logout(form.get("logout_token"))
+    except LogoutTokenRefused:
+        raise invalid_payload(_BAD_LOGOUT_TOKEN) from None
+    log.info("%s: back-channel logout ended %d session(s)", provider.name, ended)
+    return Response(status_code=200, headers=_NO_STORE)
+
+
+def _form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return {}
+    text = context.state(request).raw_body.decode("utf-8", errors="replace")
+    values: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        values.setdefault(name, value)
+    return values
+
+
+# -------------------------------------------------------------------------------- link
+
+
+async def link(request: Request) -> Response:
+    provider = _flow_provider(request)
+    accountability = context.accountability(request)
+    keys = _session_keys(request)
+    if accountability.user is None or not keys:
+        raise forbidden()
+    host = request.headers.get("host", "")
+    outcome = await provider.begin(
+        SsoRequest(
+            provider=provider.name,
+            action="",
+            method="GET",
+            query={"redirect": request.query_params.get("redirect") or "/admin/account"},
+            form={},
+            cookies=context.state(request).cookies,
+            origin=f"{request.url.scheme}://{host}" if host else "",
+            client=context.client(request),
+        ),
+        link_user=accountability.user,
+        link_session=keys[0],
+    )
+    # (Imported here: the SSO edge imports this module to finish a link.)
+    from authgate.http.routes.sso import render_outcome
+
+    return await render_outcome(request, provider, outcome)
+
+
+async def link_identity(request: Request, provider: str, outcome: LinkIdentity) -> str:
+    """Link the identity of a finished flow; where the browser goes next."""
+    try:
+        await _identities(request).link(
+            user=outcome.user,
+            bound_session=outcome.session,
+            current_sessions=_session_keys(request),
+            provider=provider,
+            subject=outcome.subject,
+            identifier=outcome.identifier,
+        )
+    except AuthError as error:
+        return redirects.with_reason(outcome.redirect, error.code.value)
+    return outcome.redirect
+
+
+# ------------------------------------------------------------------------------ identities
+
+
+def _me(request: Request) -> str:
+    user = context.accountability(request).user
+    if user is None:
+        raise AuthError(Code.INVALID_CREDENTIALS)
+    return user
+
+
+async def list_identities(request: Request) -> Response:
+    found = await _identities(request).list(_me(request))
+    return data([identity.public() for identity in found])
+
+
+async def unlink(request: Request) -> Response:
+    await _identities(request).unlink(_me(request), request.path_params["id"])
+    return no_content()
+
+
+routes = [
+    Route("/auth/logout/{provider}", logout, methods=["GET"]),
+    Route("/auth/link/{provider}", link, methods=["GET"]),
+    Route("/auth/login/{provider}/backchannel-logout", backchannel_logout, methods=["POST"]),
+    Route("/users/me/identities", list_identities, methods=["GET"]),
+    Route("/users/me/identities/{id}", unlink, methods=["DELETE"]),
+]
