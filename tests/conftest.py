@@ -18,12 +18,11 @@ import pytest
 from sqlalchemy import Connection, Row
 from starlette.testclient import TestClient
 
-from authgate.app import create_app
+from authgate.app import Application, create_app
 from authgate.bootstrap import bootstrap
 from authgate.config import Settings, load_settings
 from authgate.mail.outbox import MemoryOutbox
 from authgate.storage.db import Database
-from authgate.web.pipeline import Pipeline
 from tests.support.backends import BACKENDS, postgres_database, redis_namespace, sqlite_database
 from tests.support.clock import FrozenClock
 
@@ -61,7 +60,7 @@ def settings_for_tests(tmp_path: Path, env: Mapping[str, str]) -> Settings:
 @dataclass
 class Harness:
     client: TestClient
-    app: Pipeline
+    app: Application
     clock: FrozenClock
     outbox: MemoryOutbox
     settings: Settings

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from starlette.types import Receive, Scope, Send
 
 from authgate import graphql_http
 from authgate.access.permissions import PermissionCache
@@ -26,6 +27,7 @@ from authgate.crypto import Keys
 from authgate.graphql.context import ServiceBundle
 from authgate.graphql.engine import GraphQLEngine
 from authgate.http.build import build_asgi
+from authgate.http.services import Services
 from authgate.identities.service import Identities
 from authgate.items.service import ItemsService
 from authgate.lockout.service import Lockout
@@ -76,7 +78,6 @@ from authgate.users.service import UserService
 from authgate.users.tfa import TwoFactor
 from authgate.web.cors import Cors
 from authgate.web.pipeline import Pipeline
-from authgate.web.services import Services
 
 log = logging.getLogger("authgate")
 
@@ -140,6 +141,19 @@ def signing_keys(db: Database, settings: Settings, clock: Clock) -> KeyRing:
     return signing
 
 
+class Application:
+    """The ASGI application ``create_app`` returns: the request pipeline, with the services
+    the composition built kept beside it for the process that built it (tests read them). No
+    handler sees them: each route module receives the few it declares (``http/build.py``)."""
+
+    def __init__(self, pipeline: Pipeline, services: Services) -> None:
+        self.pipeline = pipeline
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.pipeline(scope, receive, send)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -148,7 +162,7 @@ def create_app(
     shared_store: CounterStore | None = None,
     limit_store: CounterStore | None = None,
     hasher: PasswordHasher | None = None,
-) -> Pipeline:
+) -> Application:
     if not settings.secret:
         raise ValueError("settings.secret is empty; call bootstrap.ensure_secret first")
     clock = clock or SystemClock()
@@ -339,7 +353,7 @@ def create_app(
             await services.db.close()
 
     # The three edges, each unaware of the others: the JSON API, GraphQL over HTTP, the pages.
-    return build_asgi(
+    pipeline = build_asgi(
         services,
         lifespan,
         graphql=graphql_http.routes(graphql, graphql_services),
@@ -366,9 +380,10 @@ def create_app(
         ),
         page_area=pages.area,
     )
+    return Application(pipeline, services)
 
 
-def app_from_environment() -> Pipeline:
+def app_from_environment() -> Application:
     """The uvicorn factory for worker processes: settings from the environment, the secret
     from the data folder (``authgate serve`` created it before starting the workers)."""
     from authgate.bootstrap import ensure_secret

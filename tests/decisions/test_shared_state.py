@@ -11,10 +11,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from authgate import totp
-from authgate.app import create_app
+from authgate.app import Application, create_app
 from authgate.bootstrap import bootstrap
 from authgate.mail.outbox import MemoryOutbox
-from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_TOKEN, PASSWORD, settings_for_tests, unique_email
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
 from tests.support.clock import FrozenClock
@@ -96,7 +95,7 @@ def test_a_totp_code_used_on_one_instance_is_refused_on_the_other(
     me = {"Authorization": f"Bearer {token}", **address}
     # Two-factor is switched on directly in the database (sealed as the enable endpoint does).
     secret = totp.generate_secret()
-    assert isinstance(one.app, Pipeline)
+    assert isinstance(one.app, Application)
     services = one.app.services
     clock = services.clock
     user_id = one.get("/users/me", headers=me).json()["data"]["id"]

@@ -14,11 +14,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from authgate.access.model import PUBLIC_POLICY_ID
-from authgate.app import create_app
+from authgate.app import Application, create_app
 from authgate.bootstrap import bootstrap
 from authgate.graphql.engine import GraphQLEngine
 from authgate.mail.outbox import MemoryOutbox
-from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_TOKEN, settings_for_tests
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
 from tests.support.clock import FrozenClock
@@ -135,7 +134,7 @@ def test_a_new_field_shows_on_the_other_instance(pair: tuple[TestClient, TestCli
 
 def test_schemas_are_cached_per_permission_set(pair: tuple[TestClient, TestClient]) -> None:
     one, _ = pair
-    assert isinstance(one.app, Pipeline)
+    assert isinstance(one.app, Application)
     sdl = one.app.services.graphql_sdl  # app.py binds the engine's sdl to GraphQL's services
     assert isinstance(sdl, partial)
     engine = getattr(sdl.func, "__self__", None)

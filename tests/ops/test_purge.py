@@ -17,10 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
-from authgate.app import create_app
+from authgate.app import Application, create_app
 from authgate.bootstrap import bootstrap
 from authgate.mail.outbox import MemoryOutbox
-from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, settings_for_tests
 from tests.support.backends import postgres_database, sqlite_database
 from tests.support.clock import FrozenClock
@@ -39,7 +38,7 @@ ENV = {
 
 
 class App:
-    def __init__(self, client: TestClient, app: Pipeline, clock: FrozenClock) -> None:
+    def __init__(self, client: TestClient, app: Application, clock: FrozenClock) -> None:
         self.client, self.app, self.clock = client, app, clock
 
     def count(self, table: str) -> int:

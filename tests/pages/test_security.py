@@ -229,7 +229,7 @@ def test_only_the_known_static_files_are_served(pages: Pages, name: str) -> None
 
 def test_every_post_route_is_a_page_handler(harness: Harness) -> None:
     """Each form endpoint goes through ``page_handler`` (and so the CSRF check)."""
-    router = harness.app.app  # the router behind the pipeline
+    router = harness.app.pipeline.app  # the router behind the pipeline
     assert isinstance(router, Router)
     posts = [
         route

@@ -35,12 +35,11 @@ import pytest
 from sqlalchemy import Connection, RowMapping
 from starlette.testclient import TestClient
 
-from authgate.app import create_app
+from authgate.app import Application, create_app
 from authgate.bootstrap import bootstrap
 from authgate.config import Settings
 from authgate.mail.outbox import MemoryOutbox
 from authgate.storage.db import Database
-from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_TOKEN, settings_for_tests
 from tests.sso.peers.saml_idp.peer import SamlIdp, installed
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
@@ -192,7 +191,7 @@ def closed_port() -> str:
 @dataclass
 class SsoApp:
     client: TestClient
-    app: Pipeline
+    app: Application
     settings: Settings
     backend: str
 

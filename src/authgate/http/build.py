@@ -27,8 +27,8 @@ from authgate.http.routes import (
     sso_accounts,
     users,
 )
-from authgate.web.pipeline import PageArea, Pipeline, raw_path
-from authgate.web.services import Services
+from authgate.http.services import Services
+from authgate.web.pipeline import PageArea, Pipeline, PipelineDeps, raw_path
 
 
 async def _not_found(scope: Any, receive: Any, send: Any) -> None:
@@ -56,6 +56,14 @@ def build_asgi(
     # Each route module receives the services it uses, and no others.
     limit_max = services.settings.query_limit_max
     item_deps = items.ItemsDeps(items=services.items, query_limit_max=limit_max)
+    sso_deps = sso_accounts.SsoDeps(
+        settings=services.settings,
+        clock=services.clock,
+        db=services.db,
+        keys=services.keys,
+        sessions=services.sessions,
+        providers=services.providers,
+    )
     router = Router(
         routes=[
             *server.routes(
@@ -78,7 +86,11 @@ def build_asgi(
                     graphql_sdl=services.graphql_sdl,
                 )
             ),
-            *jwks.routes,
+            *jwks.routes(
+                jwks.JwksDeps(
+                    settings=services.settings, clock=services.clock, sessions=services.sessions
+                )
+            ),
             *graphql,  # early: a hot path, two exact paths that overlap nothing
             *auth.routes(
                 auth.AuthDeps(
@@ -98,10 +110,11 @@ def build_asgi(
                     passkeys=services.passkeys,
                 )
             ),
-            *sso_accounts.routes,  # before sso: /auth/login/<p>/backchannel-logout
-            *sso.routes,
+            *sso_accounts.routes(sso_deps),  # before sso: /auth/login/<p>/backchannel-logout
+            *sso.routes(sso_deps),
             *factors.routes(factors.FactorsDeps(recovery_codes=services.recovery_codes)),
-            *own.routes,  # before /users/{key}: /users/me/sessions is not a user id
+            # before /users/{key}: /users/me/sessions is not a user id
+            *own.routes(own.OwnDeps(db=services.db, clock=services.clock, keys=services.keys)),
             *users.routes(
                 users.UsersDeps(
                     users=services.users,
@@ -125,4 +138,12 @@ def build_asgi(
         lifespan=lifespan,
     )
     _ignoring_case(router.routes)
-    return Pipeline(router, services, pages=page_area)
+    pipeline = PipelineDeps(
+        settings=services.settings,
+        cors=services.cors,
+        limits=services.limits,
+        authenticator=services.authenticator,
+        sessions=services.sessions,
+        metrics=services.metrics,
+    )
+    return Pipeline(router, pipeline, pages=page_area)

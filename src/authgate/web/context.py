@@ -1,4 +1,4 @@
-"""Reading what the pipeline put on a request: services, body, accountability, client."""
+"""Reading what the pipeline put on a request: body, accountability, client, query."""
 
 from __future__ import annotations
 
@@ -10,15 +10,6 @@ from authgate.access.model import Accountability
 from authgate.query.params import Query, parse_qs_pairs, parse_query
 from authgate.requester import Client
 from authgate.web.pipeline import RequestState
-from authgate.web.services import Services
-
-
-def services(request: Request) -> Services:
-    """Every service, as the pipeline put them on the request. Transitional: a route module
-    declares the services it uses instead and receives them (``http/build.py``); see the
-    README's "Development" section."""
-    found: Services = request.scope["state"]["services"]
-    return found
 
 
 def state(request: Request) -> RequestState:
@@ -45,12 +36,6 @@ def query_param(request: Request, name: str) -> Any:
     sent once, a list when repeated (``a=1&a=2``, ``a[]=1``), an object for ``a[k]=1``."""
     pairs = [(k, v) for k, v in request.query_params.multi_items() if k.split("[", 1)[0] == name]
     return parse_qs_pairs(pairs).get(name) if pairs else None
-
-
-def query(request: Request) -> Query:
-    """``read_query`` with the limit read from the request's services (for handlers not yet
-    given their dependencies: see ``services``)."""
-    return read_query(request, services(request).settings.query_limit_max)
 
 
 def read_query(request: Request, limit_max: int | None) -> Query:

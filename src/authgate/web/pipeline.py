@@ -29,14 +29,19 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.access import enforcement
+from authgate.config.settings import Settings
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
+from authgate.metrics.registry import Metrics
 from authgate.netaddr import client_ip
+from authgate.ratelimit.requests import RequestLimits
 from authgate.requester import RequestOrigin
+from authgate.sessions.authenticate import Authenticator
+from authgate.sessions.service import SessionService
 from authgate.web import body
+from authgate.web.cors import Cors
 from authgate.web.errors import render_error, render_unexpected
 from authgate.web.observe import ERROR_CODE, RequestObserver
 from authgate.web.responses import clear_cookie
-from authgate.web.services import Services
 
 log = logging.getLogger("authgate.http")
 
@@ -58,6 +63,18 @@ class _Unusable:
 
 
 UNUSABLE = _Unusable()
+
+
+@dataclass(frozen=True)
+class PipelineDeps:
+    """What the pipeline runs on, and nothing else (``http/build.py`` builds it)."""
+
+    settings: Settings
+    cors: Cors
+    limits: RequestLimits
+    authenticator: Authenticator
+    sessions: SessionService  # a refresh cookie that no longer authenticates (reuse)
+    metrics: Metrics | None
 
 
 @dataclass(frozen=True)
@@ -134,12 +151,12 @@ def _query_token(query: bytes) -> str | _Unusable | None:
 
 
 class Pipeline:
-    def __init__(self, app: ASGIApp, services: Services, pages: PageArea | None = None) -> None:
+    def __init__(self, app: ASGIApp, deps: PipelineDeps, pages: PageArea | None = None) -> None:
         self.app = app
-        self.services = services
-        self.settings = services.settings
+        self.deps = deps
+        self.settings = deps.settings
         self.pages = pages
-        self.observer = RequestObserver(services.metrics)
+        self.observer = RequestObserver(deps.metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,7 +167,7 @@ class Pipeline:
         headers = Headers(scope=scope)
         request_id, bound = self.observer.begin(headers.get("x-request-id"))
         extra: list[tuple[bytes, bytes]] = [*_BASE_HEADERS, (b"x-request-id", request_id.encode())]
-        extra += self.services.cors.response_headers(headers.get("origin"))
+        extra += self.deps.cors.response_headers(headers.get("origin"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -189,8 +206,8 @@ class Pipeline:
         method = scope["method"]
         # As Express's cors middleware: with CORS on, every OPTIONS is a preflight (204, no
         # body, read or not), Origin or none; the CORS headers only go to an allowed origin.
-        if method == "OPTIONS" and self.services.cors.enabled:
-            await self._respond(self.services.cors.preflight(headers), scope, receive, send)
+        if method == "OPTIONS" and self.deps.cors.enabled:
+            await self._respond(self.deps.cors.preflight(headers), scope, receive, send)
             return
         query = scope.get("query_string", b"")
         if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(query):
@@ -223,8 +240,7 @@ class Pipeline:
         )
         scope.setdefault("state", {})
         scope["state"]["request"] = state
-        scope["state"]["services"] = self.services
-        await self.services.limits.check_request(ip)
+        await self.deps.limits.check_request(ip)
         path = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             scope["path"] = path = path.rstrip("/") or "/"
@@ -237,16 +253,16 @@ class Pipeline:
         try:
             if presented is UNUSABLE:
                 raise AuthError(Code.INVALID_CREDENTIALS)
-            accountability = await self.services.authenticator.authenticate(token, origin)
+            accountability = await self.deps.authenticator.authenticate(token, origin)
         except AuthError as error:
             refresh = source == "cookie" and path == "/auth/refresh" and token is not None
             if refresh and await self._refresh_judges(token or "", error):
-                scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
+                scope["state"]["accountability"] = self.deps.authenticator.anonymous(origin)
                 await self._route(scope, _replay(raw_body), send)
                 return
             if source == "cookie" and self.pages is not None and self.pages.owns(path):
                 state.stale_cookie = True
-                scope["state"]["accountability"] = self.services.authenticator.anonymous(origin)
+                scope["state"]["accountability"] = self.deps.authenticator.anonymous(origin)
                 await self._route(scope, _replay(raw_body), send)
                 return
             response = render_error(error)
@@ -277,9 +293,9 @@ class Pipeline:
         cookie of a session whose user changed role (``TOKEN_EXPIRED``) goes on to the
         refresh, which issues one of the new role."""
         if error.code == Code.INVALID_CREDENTIALS:
-            await self.services.sessions.revoke_if_reused(cookie)
+            await self.deps.sessions.revoke_if_reused(cookie)
             return False
-        return error.code == Code.TOKEN_EXPIRED and self.services.sessions.is_signed_session(cookie)
+        return error.code == Code.TOKEN_EXPIRED and self.deps.sessions.is_signed_session(cookie)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self.app  # makes Starlette raise on a method mismatch instead of answering

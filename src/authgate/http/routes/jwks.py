@@ -9,27 +9,37 @@ every instance reads the keys again within ``REFRESH_INTERVAL``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.http import context
-from authgate.http.responses import dumps
+from authgate.clock import Clock
+from authgate.config.settings import Settings
+from authgate.sessions.service import SessionService
 from authgate.signing.ring import REFRESH_INTERVAL
+from authgate.web.responses import dumps
 
 _LONGEST = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class JwksDeps:
+    settings: Settings
+    clock: Clock
+    sessions: SessionService
 
 
 def cache_seconds(publish_delay: timedelta) -> int:
     return int(max(timedelta(0), min(_LONGEST, publish_delay - REFRESH_INTERVAL)).total_seconds())
 
 
-async def jwks(request: Request) -> Response:
-    services = context.services(request)
-    keys = services.sessions.signing.keys.jwks(services.clock.now())
-    seconds = cache_seconds(services.settings.signing.publish_delay)
+async def jwks(deps: JwksDeps, request: Request) -> Response:
+    keys = deps.sessions.signing.keys.jwks(deps.clock.now())
+    seconds = cache_seconds(deps.settings.signing.publish_delay)
     return Response(
         dumps(keys),
         media_type="application/json",
@@ -37,4 +47,5 @@ async def jwks(request: Request) -> Response:
     )
 
 
-routes = [Route("/.well-known/jwks.json", jwks, methods=["GET"])]
+def routes(deps: JwksDeps) -> list[Route]:
+    return [Route("/.well-known/jwks.json", partial(jwks, deps), methods=["GET"])]

@@ -3,27 +3,36 @@ one's own sessions and API keys (authgate's own endpoints; Directus has neither)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate import crypto
 from authgate.apikeys.service import ApiKeys
-from authgate.http import context
-from authgate.http.responses import data, no_content
+from authgate.clock import Clock
+from authgate.crypto import Keys
 from authgate.sessions.manage import OwnSessions
+from authgate.storage.db import Database
+from authgate.web import context
+from authgate.web.responses import data, no_content
 
 
-def _sessions(request: Request) -> OwnSessions:
-    services = context.services(request)
-    return OwnSessions(db=services.db, clock=services.clock)
+@dataclass(frozen=True)
+class OwnDeps:
+    db: Database
+    clock: Clock
+    keys: Keys
 
 
-def _keys(request: Request) -> ApiKeys:
-    services = context.services(request)
-    return ApiKeys(
-        db=services.db, clock=services.clock, keys=services.keys, random_token=crypto.random_token
-    )
+def _sessions(deps: OwnDeps) -> OwnSessions:
+    return OwnSessions(db=deps.db, clock=deps.clock)
+
+
+def _keys(deps: OwnDeps) -> ApiKeys:
+    return ApiKeys(db=deps.db, clock=deps.clock, keys=deps.keys, random_token=crypto.random_token)
 
 
 def _user(request: Request) -> str | None:
@@ -32,53 +41,54 @@ def _user(request: Request) -> str | None:
     return key if isinstance(key, str) else None
 
 
-async def list_sessions(request: Request) -> Response:
-    found = await _sessions(request).listed(context.accountability(request), _user(request))
+async def list_sessions(deps: OwnDeps, request: Request) -> Response:
+    found = await _sessions(deps).listed(context.accountability(request), _user(request))
     return data([session.as_dict() for session in found])
 
 
-async def end_session(request: Request) -> Response:
-    await _sessions(request).end(
+async def end_session(deps: OwnDeps, request: Request) -> Response:
+    await _sessions(deps).end(
         context.accountability(request), _user(request), request.path_params["session"]
     )
     return no_content()
 
 
-async def end_sessions(request: Request) -> Response:
-    await _sessions(request).end_others(context.accountability(request), _user(request))
+async def end_sessions(deps: OwnDeps, request: Request) -> Response:
+    await _sessions(deps).end_others(context.accountability(request), _user(request))
     return no_content()
 
 
-async def list_keys(request: Request) -> Response:
-    found = await _keys(request).listed(context.accountability(request), _user(request))
+async def list_keys(deps: OwnDeps, request: Request) -> Response:
+    found = await _keys(deps).listed(context.accountability(request), _user(request))
     return data([key.as_dict() for key in found])
 
 
-async def create_key(request: Request) -> Response:
-    record, secret = await _keys(request).create(
+async def create_key(deps: OwnDeps, request: Request) -> Response:
+    record, secret = await _keys(deps).create(
         context.accountability(request), _user(request), context.body(request)
     )
     return data({**record.as_dict(), "token": secret})
 
 
-async def revoke_key(request: Request) -> Response:
-    await _keys(request).revoke(
+async def revoke_key(deps: OwnDeps, request: Request) -> Response:
+    await _keys(deps).revoke(
         context.accountability(request), _user(request), request.path_params["id"]
     )
     return no_content()
 
 
-routes = [
-    Route("/users/me/sessions", list_sessions, methods=["GET"]),
-    Route("/users/me/sessions", end_sessions, methods=["DELETE"]),
-    Route("/users/me/sessions/{session}", end_session, methods=["DELETE"]),
-    Route("/users/me/keys", list_keys, methods=["GET"]),
-    Route("/users/me/keys", create_key, methods=["POST"]),
-    Route("/users/me/keys/{id}", revoke_key, methods=["DELETE"]),
-    Route("/users/{key}/sessions", list_sessions, methods=["GET"]),
-    Route("/users/{key}/sessions", end_sessions, methods=["DELETE"]),
-    Route("/users/{key}/sessions/{session}", end_session, methods=["DELETE"]),
-    Route("/users/{key}/keys", list_keys, methods=["GET"]),
-    Route("/users/{key}/keys", create_key, methods=["POST"]),
-    Route("/users/{key}/keys/{id}", revoke_key, methods=["DELETE"]),
-]
+def routes(deps: OwnDeps) -> list[Route]:
+    return [
+        Route("/users/me/sessions", partial(list_sessions, deps), methods=["GET"]),
+        Route("/users/me/sessions", partial(end_sessions, deps), methods=["DELETE"]),
+        Route("/users/me/sessions/{session}", partial(end_session, deps), methods=["DELETE"]),
+        Route("/users/me/keys", partial(list_keys, deps), methods=["GET"]),
+        Route("/users/me/keys", partial(create_key, deps), methods=["POST"]),
+        Route("/users/me/keys/{id}", partial(revoke_key, deps), methods=["DELETE"]),
+        Route("/users/{key}/sessions", partial(list_sessions, deps), methods=["GET"]),
+        Route("/users/{key}/sessions", partial(end_sessions, deps), methods=["DELETE"]),
+        Route("/users/{key}/sessions/{session}", partial(end_session, deps), methods=["DELETE"]),
+        Route("/users/{key}/keys", partial(list_keys, deps), methods=["GET"]),
+        Route("/users/{key}/keys", partial(create_key, deps), methods=["POST"]),
+        Route("/users/{key}/keys/{id}", partial(revoke_key, deps), methods=["DELETE"]),
+    ]

@@ -16,12 +16,12 @@ from authgate import __version__
 from authgate.clock import Clock
 from authgate.config.settings import Settings
 from authgate.errors import route_not_found
+from authgate.http.services import GraphQLSdl
 from authgate.items.service import ItemsService
 from authgate.specs.openapi import RouteInfo, build_document
 from authgate.storage.db import Database
 from authgate.web import context
 from authgate.web.responses import json_response
-from authgate.web.services import GraphQLSdl
 
 
 @dataclass(frozen=True)

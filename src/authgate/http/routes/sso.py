@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,9 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate.errors import AuthError, route_not_found
-from authgate.http import context
-from authgate.http.responses import cookie_header, data, set_cookie
-from authgate.http.routes.sso_accounts import link_identity
+from authgate.http.routes.sso_accounts import SsoDeps, link_identity
 from authgate.identities.service import Identities
 from authgate.providers import redirects
 from authgate.providers.base import (
@@ -38,6 +37,8 @@ from authgate.providers.base import (
 )
 from authgate.sessions.delivery import presented_refresh_token
 from authgate.sessions.service import Mode, SessionBinder
+from authgate.web import context
+from authgate.web.responses import cookie_header, data, set_cookie
 
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -70,33 +71,34 @@ def _sso_request(request: Request, action: str) -> SsoRequest:
     )
 
 
-async def sso(request: Request) -> Response:
-    services = context.services(request)
+async def sso(deps: SsoDeps, request: Request) -> Response:
     name = request.path_params["provider"]
     action = request.path_params.get("action", "")
-    provider = services.providers.redirect(name)
+    provider = deps.providers.redirect(name)
     method = "GET" if request.method == "HEAD" else request.method
     if provider is None or (method, action) not in provider.actions:
         raise route_not_found(request.url.path)
     outcome = await provider.handle(_sso_request(request, action))
-    return await _render(request, provider, outcome)
+    return await _render(deps, request, provider, outcome)
 
 
-async def _render(request: Request, provider: RedirectProvider, outcome: Outcome) -> Response:
+async def _render(
+    deps: SsoDeps, request: Request, provider: RedirectProvider, outcome: Outcome
+) -> Response:
     if isinstance(outcome, Redirect):
         response = _redirect(outcome.location, outcome.status)
-        now = context.services(request).clock.now()
+        now = deps.clock.now()
         for cookie in outcome.set_cookies:
             _add_cookie(response, cookie, now)
         _clear(response, outcome.clear_cookies)
         return response
     if isinstance(outcome, SignOut):
-        await _end_session(request)
+        await _end_session(deps, request)
         response = _redirect(outcome.location)
         _clear(response, outcome.clear_cookies)
         return response
     if isinstance(outcome, LinkIdentity):
-        response = _redirect(await link_identity(request, provider.name, outcome))
+        response = _redirect(await link_identity(deps, request, provider.name, outcome))
         _clear(response, outcome.clear_cookies)
         return response
     if isinstance(outcome, Document):
@@ -105,15 +107,16 @@ async def _render(request: Request, provider: RedirectProvider, outcome: Outcome
         )
         _clear(response, outcome.clear_cookies)
         return response
-    return await _sign_in(request, provider, outcome)
+    return await _sign_in(deps, request, provider, outcome)
 
 
-async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn) -> Response:
-    services = context.services(request)
-    settings = services.settings
+async def _sign_in(
+    deps: SsoDeps, request: Request, provider: RedirectProvider, outcome: SignIn
+) -> Response:
+    settings = deps.settings
     mode: Mode = provider.session_mode if outcome.redirect is not None else "json"
     try:
-        tokens = await services.sessions.login_verified(
+        tokens = await deps.sessions.login_verified(
             outcome.user_id,
             otp=outcome.otp,
             mode=mode,
@@ -121,7 +124,7 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
             provider=provider.name,
             mfa=outcome.mfa,
             linked=outcome.linked,
-            bind=_binder(request, provider, outcome),
+            bind=_binder(deps, provider, outcome),
         )
     except AuthError as error:
         if outcome.redirect is None:
@@ -138,8 +141,8 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
         response = data(payload)
         _clear(response, outcome.clear_cookies)
         return response
-    now = services.clock.now()
-    claims = services.sessions.verify_access(tokens.access_token, now)
+    now = deps.clock.now()
+    claims = deps.sessions.verify_access(tokens.access_token, now)
     location = outcome.redirect
     if claims.get("enforce_tfa") and not outcome.mfa:
         location = redirects.tfa_setup(settings, outcome.redirect, provider.name)
@@ -154,13 +157,12 @@ async def _sign_in(request: Request, provider: RedirectProvider, outcome: SignIn
     return response
 
 
-def _binder(request: Request, provider: RedirectProvider, outcome: SignIn) -> SessionBinder | None:
+def _binder(deps: SsoDeps, provider: RedirectProvider, outcome: SignIn) -> SessionBinder | None:
     """What an OpenID sign-in keeps with its session (back-channel and RP-initiated logout)."""
     facts = outcome.sso
     if facts is None:
         return None
-    services = context.services(request)
-    identities = Identities(db=services.db, keys=services.keys, clock=services.clock)
+    identities = Identities(db=deps.db, keys=deps.keys, clock=deps.clock)
     return identities.binder(
         user=outcome.user_id,
         provider=provider.name,
@@ -173,11 +175,10 @@ def _binder(request: Request, provider: RedirectProvider, outcome: SignIn) -> Se
 render_outcome = _render
 
 
-async def _end_session(request: Request) -> None:
+async def _end_session(deps: SsoDeps, request: Request) -> None:
     """Log out the session of the session cookie (or of the refresh cookie), if any; a stale
     or forged cookie ends nothing."""
-    services = context.services(request)
-    settings = services.settings
+    settings = deps.settings
     cookies = context.state(request).cookies
     for mode in ("session", "cookie"):
         try:
@@ -186,13 +187,13 @@ async def _end_session(request: Request) -> None:
                 None,
                 cookies,
                 settings,
-                services.clock.now(),
-                verify=services.sessions.verify_access,
+                deps.clock.now(),
+                verify=deps.sessions.verify_access,
             )
         except AuthError:
             continue
         if token:
-            await services.sessions.logout(token, mode=mode, client=context.client(request))
+            await deps.sessions.logout(token, mode=mode, client=context.client(request))
 
 
 def _redirect(location: str, status: int = 302) -> Response:
@@ -228,7 +229,9 @@ def _clear(response: Response, cookies: tuple[Cookie, ...]) -> None:
         response.raw_headers.append((b"set-cookie", "; ".join(parts).encode("latin-1")))
 
 
-routes = [
-    Route("/auth/login/{provider}", sso, methods=["GET"]),
-    Route("/auth/login/{provider}/{action}", sso, methods=["GET", "POST"]),
-]
+def routes(deps: SsoDeps) -> list[Route]:
+    """(``SsoDeps`` is declared in ``sso_accounts.py``, which this module imports.)"""
+    return [
+        Route("/auth/login/{provider}", partial(sso, deps), methods=["GET"]),
+        Route("/auth/login/{provider}/{action}", partial(sso, deps), methods=["GET", "POST"]),
+    ]

@@ -19,23 +19,30 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from functools import partial
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from authgate.clock import Clock
+from authgate.config.settings import Settings
+from authgate.crypto import Keys
 from authgate.errors import AuthError, Code, forbidden, invalid_payload, route_not_found
-from authgate.http import context
-from authgate.http.responses import clear_cookie, data, no_content
 from authgate.identities.service import Identities
 from authgate.providers import redirects
 from authgate.providers.base import LinkIdentity, SsoRequest
 from authgate.providers.logout_token import LogoutTokenRefused
 from authgate.providers.oauth_flow import OAuthFlow
 from authgate.providers.openid import OpenIDProvider
+from authgate.providers.registry import Providers
 from authgate.sessions.delivery import presented_refresh_token
-from authgate.sessions.service import Mode
+from authgate.sessions.service import Mode, SessionService
+from authgate.storage.db import Database
+from authgate.web import context
+from authgate.web.responses import clear_cookie, data, no_content
 
 log = logging.getLogger("authgate.providers")
 
@@ -43,24 +50,34 @@ _NO_STORE = {"Cache-Control": "no-store"}
 _BAD_LOGOUT_TOKEN = "The logout token can't be accepted"
 
 
-def _identities(request: Request) -> Identities:
-    services = context.services(request)
-    return Identities(db=services.db, keys=services.keys, clock=services.clock)
+@dataclass(frozen=True)
+class SsoDeps:
+    """What the single sign-on routes use, here and in ``sso.py`` (the two finish each
+    other's flows: a link ends in the sign-in callback, which renders a link's outcome)."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    keys: Keys
+    sessions: SessionService
+    providers: Providers
 
 
-def _flow_provider(request: Request) -> OAuthFlow:
-    services = context.services(request)
-    provider = services.providers.redirect(request.path_params["provider"])
+def _identities(deps: SsoDeps) -> Identities:
+    return Identities(db=deps.db, keys=deps.keys, clock=deps.clock)
+
+
+def _flow_provider(deps: SsoDeps, request: Request) -> OAuthFlow:
+    provider = deps.providers.redirect(request.path_params["provider"])
     if not isinstance(provider, OAuthFlow):
         raise route_not_found(request.url.path)
     return provider
 
 
-def _presented(request: Request) -> list[tuple[str, Mode]]:
+def _presented(deps: SsoDeps, request: Request) -> list[tuple[str, Mode]]:
     """The sessions a request carries: ``(token, mode)`` as ``SessionService.logout`` takes
     them (a session key is its own token in ``session`` mode)."""
-    services = context.services(request)
-    settings = services.settings
+    settings = deps.settings
     cookies = context.state(request).cookies
     found: list[tuple[str, Mode]] = []
     modes: tuple[Mode, ...] = ("session", "cookie")
@@ -71,27 +88,27 @@ def _presented(request: Request) -> list[tuple[str, Mode]]:
                 None,
                 cookies,
                 settings,
-                services.clock.now(),
-                verify=services.sessions.verify_access,
+                deps.clock.now(),
+                verify=deps.sessions.verify_access,
             )
         except AuthError:
             continue
         if token:
             found.append((token, mode))
     sid = context.accountability(request).sid
-    if sid and all(services.sessions.session_key(t, m) != sid for t, m in found):
+    if sid and all(deps.sessions.session_key(t, m) != sid for t, m in found):
         found.append((sid, "session"))
     return found
 
 
-def _session_keys(request: Request) -> list[str]:
-    sessions = context.services(request).sessions
-    return [sessions.session_key(token, mode) for token, mode in _presented(request)]
+def _session_keys(deps: SsoDeps, request: Request) -> list[str]:
+    sessions = deps.sessions
+    return [sessions.session_key(token, mode) for token, mode in _presented(deps, request)]
 
 
-def _checked_redirect(request: Request, provider: OAuthFlow) -> str:
+def _checked_redirect(deps: SsoDeps, request: Request, provider: OAuthFlow) -> str:
     """The ``redirect`` asked for, checked, as an absolute URL (a provider needs one)."""
-    settings = context.services(request).settings
+    settings = deps.settings
     redirect = redirects.login_redirect(
         request.query_params.get("redirect"),
         public_url=settings.public_url,
@@ -106,17 +123,16 @@ def _checked_redirect(request: Request, provider: OAuthFlow) -> str:
 # ------------------------------------------------------------------------------- logout
 
 
-async def logout(request: Request) -> Response:
-    provider = _flow_provider(request)
-    services = context.services(request)
-    redirect = _checked_redirect(request, provider)
-    presented = _presented(request)
+async def logout(deps: SsoDeps, request: Request) -> Response:
+    provider = _flow_provider(deps, request)
+    redirect = _checked_redirect(deps, request, provider)
+    presented = _presented(deps, request)
     hint = None
     for token, mode in presented:
-        key = services.sessions.session_key(token, mode)
-        hint = hint or await _identities(request).id_token_hint(key, provider.name)
+        key = deps.sessions.session_key(token, mode)
+        hint = hint or await _identities(deps).id_token_hint(key, provider.name)
     for token, mode in presented:
-        await services.sessions.logout(token, mode=mode, client=context.client(request))
+        await deps.sessions.logout(token, mode=mode, client=context.client(request))
     location = redirect
     endpoint = await _end_session_endpoint(provider) if hint else None
     if endpoint is not None and hint is not None:
@@ -128,7 +144,7 @@ async def logout(request: Request) -> Response:
         location = endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
     response = Response(status_code=302, headers={"Location": location, **_NO_STORE})
     cookies = context.state(request).cookies
-    for config in (services.settings.refresh_cookie, services.settings.session_cookie):
+    for config in (deps.settings.refresh_cookie, deps.settings.session_cookie):
         if config.name in cookies:
             clear_cookie(response, config)
     return response
@@ -143,8 +159,8 @@ async def _end_session_endpoint(provider: OAuthFlow) -> str | None:
         return None
 
 
-async def backchannel_logout(request: Request) -> Response:
-    provider = _flow_provider(request)
+async def backchannel_logout(deps: SsoDeps, request: Request) -> Response:
+    provider = _flow_provider(deps, request)
     if not isinstance(provider, OpenIDProvider):
         raise route_not_found(request.url.path)
     form = _form(request)
@@ -170,10 +186,10 @@ def _form(request: Request) -> dict[str, str]:
 # -------------------------------------------------------------------------------- link
 
 
-async def link(request: Request) -> Response:
-    provider = _flow_provider(request)
+async def link(deps: SsoDeps, request: Request) -> Response:
+    provider = _flow_provider(deps, request)
     accountability = context.accountability(request)
-    keys = _session_keys(request)
+    keys = _session_keys(deps, request)
     if accountability.user is None or not keys:
         raise forbidden()
     host = request.headers.get("host", "")
@@ -194,16 +210,18 @@ async def link(request: Request) -> Response:
     # (Imported here: the SSO edge imports this module to finish a link.)
     from authgate.http.routes.sso import render_outcome
 
-    return await render_outcome(request, provider, outcome)
+    return await render_outcome(deps, request, provider, outcome)
 
 
-async def link_identity(request: Request, provider: str, outcome: LinkIdentity) -> str:
+async def link_identity(
+    deps: SsoDeps, request: Request, provider: str, outcome: LinkIdentity
+) -> str:
     """Link the identity of a finished flow; where the browser goes next."""
     try:
-        await _identities(request).link(
+        await _identities(deps).link(
             user=outcome.user,
             bound_session=outcome.session,
-            current_sessions=_session_keys(request),
+            current_sessions=_session_keys(deps, request),
             provider=provider,
             subject=outcome.subject,
             identifier=outcome.identifier,
@@ -223,20 +241,25 @@ def _me(request: Request) -> str:
     return user
 
 
-async def list_identities(request: Request) -> Response:
-    found = await _identities(request).list(_me(request))
+async def list_identities(deps: SsoDeps, request: Request) -> Response:
+    found = await _identities(deps).list(_me(request))
     return data([identity.public() for identity in found])
 
 
-async def unlink(request: Request) -> Response:
-    await _identities(request).unlink(_me(request), request.path_params["id"])
+async def unlink(deps: SsoDeps, request: Request) -> Response:
+    await _identities(deps).unlink(_me(request), request.path_params["id"])
     return no_content()
 
 
-routes = [
-    Route("/auth/logout/{provider}", logout, methods=["GET"]),
-    Route("/auth/link/{provider}", link, methods=["GET"]),
-    Route("/auth/login/{provider}/backchannel-logout", backchannel_logout, methods=["POST"]),
-    Route("/users/me/identities", list_identities, methods=["GET"]),
-    Route("/users/me/identities/{id}", unlink, methods=["DELETE"]),
-]
+def routes(deps: SsoDeps) -> list[Route]:
+    return [
+        Route("/auth/logout/{provider}", partial(logout, deps), methods=["GET"]),
+        Route("/auth/link/{provider}", partial(link, deps), methods=["GET"]),
+        Route(
+            "/auth/login/{provider}/backchannel-logout",
+            partial(backchannel_logout, deps),
+            methods=["POST"],
+        ),
+        Route("/users/me/identities", partial(list_identities, deps), methods=["GET"]),
+        Route("/users/me/identities/{id}", partial(unlink, deps), methods=["DELETE"]),
+    ]

@@ -1,7 +1,6 @@
-"""Every service of the application, built once in the composition root (``app.py``). Only
-the composition sees it: ``http/build.py`` hands each route module the few it declares, the
-pipeline takes what it runs on. (``web.context.services`` still reads it from a request, for
-route modules not yet given their own; see the README's "Development" section.)"""
+"""Every service of the application, built once in the composition root (``app.py``): what
+``http/build.py`` composes each route module's dependencies from (``XDeps``) and the pipeline's
+(``PipelineDeps``). No handler sees it; each receives the few services it declares."""
 
 from __future__ import annotations
 
