@@ -71,3 +71,32 @@ def test_every_code_has_a_status() -> None:
 
 def test_public_surface() -> None:
     assert authgate.__all__ == ["__version__"]
+
+
+def test_handlers_receive_their_services() -> None:
+    """Each route module mounts its handlers from the deps it declares (``routes(deps)``), and
+    only the composition (``app.py``, ``http/build.py``) sees every service (README,
+    "Handlers receive their services")."""
+    unbound = []
+    for path in sorted((SOURCE / "http" / "routes").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        tree = ast.parse(path.read_text())
+        found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "routes"]
+        params = [a.annotation for f in found for a in f.args.args]
+        if not found or not params or not all(_names_deps(a) for a in params):
+            unbound.append(path.name)
+    assert unbound == []
+    seeing = {
+        str(path.relative_to(SOURCE))
+        for path, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module == "authgate.http.services"
+        and any(alias.name == "Services" for alias in node.names)
+    }
+    assert seeing == {"app.py", "http/build.py"}
+
+
+def _names_deps(annotation: ast.expr | None) -> bool:
+    return isinstance(annotation, ast.Name) and annotation.id.endswith("Deps")
