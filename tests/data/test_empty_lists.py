@@ -250,3 +250,15 @@ def test_graphql_splits_a_list_operator_written_as_a_string(
     assert empty.json() == {"data": {"users": []}}
     refused = titles("{ articles(filter: {id: {_in: []}}) { title } }")
     assert refused["errors"][0]["extensions"]["code"] == "INVALID_QUERY"
+
+
+def test_a_graphql_answer_whose_data_is_null_leaves_data_out(
+    world: World, rows: list[dict[str, Any]]
+) -> None:
+    body = {"query": "{ articles(filter: {id: {_in: []}}) { title } }"}
+    answer = world.as_(world.admin, "POST", ITEMS, json=body)
+
+    assert answer.status_code == 200, answer.text
+    assert "data" not in answer.json()
+    assert answer.json()["errors"][0]["message"] == f'Invalid query. "_in" {ARRAY}.'
+    assert answer.json()["errors"][0]["path"] == ["articles"]
