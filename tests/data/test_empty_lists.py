@@ -262,3 +262,26 @@ def test_a_graphql_answer_whose_data_is_null_leaves_data_out(
     assert "data" not in answer.json()
     assert answer.json()["errors"][0]["message"] == f'Invalid query. "_in" {ARRAY}.'
     assert answer.json()["errors"][0]["path"] == ["articles"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_an_empty_list_written_in_the_filter_is_refused_before_anything_else(
+    world: World, rows: list[dict[str, Any]], transport: str
+) -> None:
+    """Directus checks the filter's lists first: before its fields, the caller's permissions
+    and on single-record routes too (where the filter then selects nothing)."""
+    empty = {"id": {"_in": []}}
+    cases = [
+        (world.api, "/items/articles", {"nope": {"_in": []}}, "_in"),
+        (world.roleless, "/items/articles", empty, "_in"),
+        (world.api, "/users/me", empty, "_in"),
+        (world.roleless, "/users/me", {"id": {"_nin": {}}}, "_nin"),
+        (world.api, "/roles/me", empty, "_in"),
+        (world.api, f"/items/articles/{rows[0]['id']}", empty, "_in"),
+        (world.api, "/users/me", {"id": {"_between": []}}, "_between"),
+        (world.api, "/users/me", {"_and": [{"_or": [{"id": {"_nbetween": []}}]}]}, "_nbetween"),
+    ]
+    for caller, path, spec, operator in cases:
+        _invalid(call(world, caller, transport, "GET", path, params=_filter(spec)), operator)
+    anonymous = world.harness.client.get("/items/articles", params=_filter(empty))
+    _invalid(anonymous, "_in")
