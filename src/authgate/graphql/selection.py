@@ -113,8 +113,7 @@ def _walk(
             paths.fields.append(path)
         if selection.arguments and definition is not None:
             args = get_argument_values(definition, selection, info.variable_values)
-            args = with_literal_filter(args, selection)
-            nested = _nested_arguments(args, default_limit)
+            nested = _nested_arguments(with_literal_filter(args, selection), default_limit)
             if nested:
                 paths.deep_at(path).update(nested)
 

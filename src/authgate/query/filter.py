@@ -199,9 +199,7 @@ def column_condition(
         if operator in ("_and", "_or"):
             if not isinstance(operand, list):
                 raise invalid_query(f'"{operator}" has to be an array')
-            nested = [
-                column_condition(field, column, item, context, rule=rule) for item in operand
-            ]
+            nested = [column_condition(field, column, item, context, rule=rule) for item in operand]
             if not nested or (operator == "_or" and any(_is_empty_object(i) for i in operand)):
                 clauses.append(true())  # an empty group (or an empty member of _or) matches all
             else:
