@@ -1,0 +1,95 @@
+"""Attacks on the second factors (review of issue 14), each a rule that held before only in
+part: a user whose policy enforces two-factor and whose second factor is a passkey must give
+it at a password sign-in; a stolen access token alone cannot enrol its holder's TOTP; a token
+held back for enrolment reads nothing through ``/users/me``'s relations. Through HTTP, on
+SQLite and PostgreSQL + Redis, as a custom-policy user (no app access)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from authgate import totp
+from tests.conftest import PASSWORD, Harness
+from tests.http.test_passkeys import Member, sign_in_options
+from tests.support.factors import code, tfa_role
+
+ENV = {"IP_TRUST_PROXY": "true"}
+
+
+def _code(response: Any) -> str:
+    return str(response.json()["errors"][0]["extensions"]["code"])
+
+
+@pytest.fixture(scope="module")
+def enforcing(harness: Harness) -> str:
+    """A custom policy (no app access) that enforces two-factor and may read every user."""
+    role = tfa_role(harness, "Enforced, attacks", enforce_tfa=True)
+    harness.grant(role, "directus_users", "read", fields="*")
+    harness.grant(role, "directus_roles", "read", fields="*")
+    return role
+
+
+@pytest.mark.parametrize("mode", ["json", "session"])
+def test_a_stolen_password_alone_does_not_sign_in_an_enforced_user_whose_factor_is_a_passkey(
+    harness: Harness, enforcing: str, mode: str
+) -> None:
+    member = Member(harness, role=enforcing)
+    member.enrol()
+
+    bare = harness.login(member.email, mode=mode)
+    wrong_otp = harness.login(member.email, otp="123456", mode=mode)
+    options = sign_in_options(harness, member.email)
+    with_passkey = harness.login(member.email, passkey=member.authenticator.get(options), mode=mode)
+
+    assert (bare.status_code, _code(bare)) == (401, "INVALID_OTP")
+    assert (wrong_otp.status_code, _code(wrong_otp)) == (401, "INVALID_OTP")
+    assert with_passkey.status_code == 200, with_passkey.text
+    headers = {}
+    if mode == "json":
+        headers = {"Authorization": f"Bearer {with_passkey.json()['data']['access_token']}"}
+    assert harness.client.get("/users", headers=headers).status_code == 200
+
+
+def test_a_missing_passkey_counts_toward_the_lockout(harness: Harness, enforcing: str) -> None:
+    member = Member(harness, role=enforcing)
+    member.enrol()
+    harness.client.patch("/settings", json={"auth_login_attempts": 2}, headers=harness.admin)
+    try:
+        first = harness.login(member.email)
+        second = harness.login(member.email)
+        options = sign_in_options(harness, member.email)
+        locked = harness.login(member.email, passkey=member.authenticator.get(options))
+    finally:
+        harness.client.patch("/settings", json={"auth_login_attempts": 25}, headers=harness.admin)
+        harness.clock.advance(3600)
+
+    assert [_code(first), _code(second)] == ["INVALID_OTP", "INVALID_OTP"]
+    assert (locked.status_code, _code(locked)) == (401, "INVALID_CREDENTIALS")
+
+
+def test_a_passkey_is_still_not_asked_of_users_no_policy_enforces_it_on(
+    harness: Harness,
+) -> None:
+    member = Member(harness, role=tfa_role(harness, "Not enforced, attacks"))
+    member.enrol()
+
+    assert harness.login(member.email).status_code == 200
+
+
+def test_graphql_sign_in_asks_for_the_passkey_too(harness: Harness, enforcing: str) -> None:
+    member = Member(harness, role=enforcing)
+    member.enrol()
+    harness.client.cookies.clear()
+
+    answer = harness.client.post(
+        "/graphql/system",
+        json={
+            "query": "mutation($e: String!, $p: String!) { auth_login(email: $e, password: $p)"
+            " { access_token } }",
+            "variables": {"e": member.email, "p": PASSWORD},
+        },
+    )
+
+    assert answer.json()["errors"][0]["extensions"]["code"] == "INVALID_OTP"
