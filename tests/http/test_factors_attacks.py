@@ -93,3 +93,66 @@ def test_graphql_sign_in_asks_for_the_passkey_too(harness: Harness, enforcing: s
     )
 
     assert answer.json()["errors"][0]["extensions"]["code"] == "INVALID_OTP"
+
+
+def _enable(harness: Harness, headers: dict[str, str], secret: str) -> Any:
+    return harness.client.post(
+        "/users/me/tfa/enable",
+        json={"secret": secret, "otp": code(harness, secret)},
+        headers=headers,
+    )
+
+
+@pytest.mark.parametrize("kind", ["custom", "app"])
+def test_a_stolen_token_alone_cannot_enrol_its_holders_own_totp(
+    harness: Harness, kind: str
+) -> None:
+    """``tfa/enable`` asks no password (Directus's API): the secret must be one that
+    ``tfa/generate``, which does, gave this user. Else a stolen token would turn on the
+    thief's TOTP and lock the owner out (or lift a held-back token)."""
+    role = tfa_role(harness, f"Thief target {kind}", app=kind == "app")
+    user = harness.create_user(role=role)
+    headers = harness.bearer(user["email"])
+    own = totp.generate_secret()
+    victim = harness.create_user(role=role)
+    theirs = harness.client.post(
+        "/users/me/tfa/generate",
+        json={"password": PASSWORD},
+        headers=harness.bearer(victim["email"]),
+    ).json()["data"]["secret"]
+
+    made_up = _enable(harness, headers, own)
+    anothers = _enable(harness, headers, theirs)
+
+    for refused in (made_up, anothers):
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["message"] == 'Invalid payload. "otp" is invalid.'
+    assert harness.login(user["email"]).status_code == 200  # still no second factor
+    generated = harness.client.post(
+        "/users/me/tfa/generate", json={"password": PASSWORD}, headers=headers
+    ).json()["data"]["secret"]
+    harness.clock.advance(30)
+    assert _enable(harness, headers, generated).status_code == 204
+
+
+def test_graphql_enables_only_a_generated_secret_too(harness: Harness) -> None:
+    user = harness.create_user(role=tfa_role(harness, "GraphQL enrolers"))
+    headers = harness.bearer(user["email"])
+    enable = "mutation($s: String!, $o: String!) { users_me_tfa_enable(secret: $s, otp: $o) }"
+
+    def enabled(secret: str) -> Any:
+        return harness.client.post(
+            "/graphql/system",
+            json={"query": enable, "variables": {"s": secret, "o": code(harness, secret)}},
+            headers=headers,
+        ).json()
+
+    made_up = enabled(totp.generate_secret())
+    generate = f'mutation {{ users_me_tfa_generate(password: "{PASSWORD}") {{ secret }} }}'
+    fresh = harness.client.post(
+        "/graphql/system", json={"query": generate}, headers=headers
+    ).json()["data"]["users_me_tfa_generate"]["secret"]
+    harness.clock.advance(30)
+
+    assert made_up["errors"][0]["extensions"]["code"] == "INVALID_PAYLOAD"
+    assert enabled(fresh) == {"data": {"users_me_tfa_enable": True}}
