@@ -156,3 +156,59 @@ def test_graphql_enables_only_a_generated_secret_too(harness: Harness) -> None:
 
     assert made_up["errors"][0]["extensions"]["code"] == "INVALID_PAYLOAD"
     assert enabled(fresh) == {"data": {"users_me_tfa_enable": True}}
+
+
+def _held_back(response: Any) -> bool:
+    return bool(response.status_code == 403 and _code(response) == "TFA_SETUP_REQUIRED")
+
+
+def test_a_held_back_token_reads_its_own_row_and_nothing_through_its_relations(
+    harness: Harness, enforcing: str
+) -> None:
+    harness.create_user(role=enforcing, first_name="Neighbour")
+    user = harness.create_user(role=enforcing)
+    tokens = harness.tokens(user["email"])
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+
+    def me(params: dict[str, str], via_query: bool = False) -> Any:
+        if via_query:
+            return harness.client.get(
+                "/users/me", params={**params, "access_token": tokens["access_token"]}
+            )
+        return harness.client.get("/users/me", params=params, headers=headers)
+
+    refused = [
+        me({"fields": "role.users.email"}),
+        me({"fields": "id,role.users.first_name"}, via_query=True),
+        me({"fields[]": "role.users.email"}),
+        me({"fields": "*.*.*"}),
+        harness.client.get("/users/me?fields=role%2Eusers%2Eemail", headers=headers),
+        me({"filter[role][users][first_name][_eq]": "Neighbour"}),
+        me({"deep[role][_limit]": "1"}),
+        me({"alias[x]": "role"}),
+    ]
+    allowed = [me({}), me({"fields": "*"}), me({"fields": "id,email,role"}, via_query=True)]
+
+    assert all(_held_back(r) for r in refused), [r.status_code for r in refused]
+    assert all(r.status_code == 200 for r in allowed)
+    assert allowed[2].json()["data"]["email"] == user["email"]
+
+
+def test_a_held_back_token_reads_no_relation_through_graphql(
+    harness: Harness, enforcing: str
+) -> None:
+    user = harness.create_user(role=enforcing)
+    headers = harness.bearer(user["email"])
+
+    def run(query: str) -> Any:
+        return harness.client.post("/graphql/system", json={"query": query}, headers=headers)
+
+    nested = run("{ users_me { id role { users { email } } } }")
+    fragment = run("query { users_me { ...f } } fragment f on directus_users { role { id } }")
+    flat = run("{ users_me { id email } }")
+    generate = run(f'mutation {{ users_me_tfa_generate(password: "{PASSWORD}") {{ secret }} }}')
+
+    assert _held_back(nested)
+    assert _held_back(fragment)
+    assert flat.json()["data"]["users_me"]["email"] == user["email"]
+    assert generate.json()["data"]["users_me_tfa_generate"]["secret"]

@@ -139,7 +139,9 @@ class TwoFactor:
         async def check() -> bool:
             # Only a secret ``generate`` gave this user (who proved the password there).
             issued = await self.otp.was_issued(user.id, secret, now=now)
-            return issued and await self.otp.accept_for_secret(user.id, secret.upper(), code, now=now)
+            return issued and await self.otp.accept_for_secret(
+                user.id, secret.upper(), code, now=now
+            )
 
         if not await self._counted(accountability, user, check):
             raise invalid_payload('"otp" is invalid')
