@@ -25,6 +25,9 @@ _OPEN_REST: tuple[tuple[str, str], ...] = (
     ("*", "/users/me/passkeys*"),
     ("*", "/auth*"),  # login, refresh, logout, password reset, SSO: none acts on the token
 )
+# ... except linking an identity, which acts on the token's account: a held-back token would
+# add a way to sign in (even one whose provider asserts multi-factor, which lifts the rule).
+_CLOSED_REST: tuple[str, ...] = ("/auth/link",)
 
 # Root fields of ``/graphql/system`` that remain open: the same operations.
 OPEN_GRAPHQL_SYSTEM = frozenset(
@@ -54,6 +57,8 @@ def rest_is_open(method: str, path: str, query: Sequence[tuple[str, str]] = ()) 
     (``role.users.email``), a ``filter``, ``deep`` or ``alias`` would read (or, as a filter,
     test) other rows with the caller's permissions, which enrolment does not need."""
     path = path.lower().rstrip("/") or "/"
+    if any(path == closed or path.startswith(closed + "/") for closed in _CLOSED_REST):
+        return False
     if path == "/users/me" and not all(_own_row_only(name, value) for name, value in query):
         return False
     for allowed_method, allowed in _OPEN_REST:

@@ -1,0 +1,55 @@
+"""A token held back by two-factor enforcement (a policy of its user has ``enforce_tfa``, the
+user has no second factor) cannot link an identity: ``/auth/link/<name>`` acts on the token's
+account, unlike the rest of ``/auth``. Against the real OpenID peer, on SQLite and PostgreSQL
++ Redis, with the session cookie and with ``?access_token=``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.sso.conftest import OidcPeer
+from tests.sso.sso_servers import OpServer, start_op_server
+from tests.support.backends import BACKENDS
+
+ADMIN = {"Authorization": "Bearer admin-static-token-for-tests"}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def op(
+    request: pytest.FixtureRequest, oidc_peer: OidcPeer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OpServer]:
+    with ExitStack() as stack:
+        tmp = tmp_path_factory.mktemp(f"op-held-{request.param}")
+        yield start_op_server(stack, tmp, request.param, oidc_peer)
+
+
+def _enforced_user(op: OpServer) -> str:
+    user, email = op.local_user()
+    with httpx.Client(base_url=op.url, timeout=10, headers=ADMIN) as admin:
+        policy = admin.post("/policies", json={"name": f"Enforced {user}", "enforce_tfa": True})
+        assert policy.status_code == 200, policy.text
+        attached = admin.post("/access", json={"user": user, "policy": policy.json()["data"]["id"]})
+        assert attached.status_code == 200, attached.text
+    return email
+
+
+@pytest.mark.parametrize("mode", ["session", "cookie"])
+def test_a_held_back_token_cannot_link_an_identity(op: OpServer, mode: str) -> None:
+    email = _enforced_user(op)
+    with op.client() as browser:
+        tokens: dict[str, Any] = op.password_login(browser, email, mode)
+        params = {"redirect": "/admin/account"}
+        if mode == "cookie":
+            params["access_token"] = tokens["access_token"]
+        held = browser.get("/roles/me", params={k: v for k, v in params.items() if k != "redirect"})
+        response = browser.get("/auth/link/op", params=params)
+
+    assert held.json()["errors"][0]["extensions"]["code"] == "TFA_SETUP_REQUIRED"
+    assert response.status_code == 403, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "TFA_SETUP_REQUIRED"
+    assert "location" not in response.headers
