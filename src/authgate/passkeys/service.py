@@ -8,7 +8,6 @@ a sign-in's (``lockout/``); the sign-in's own checks are counted by ``SessionSer
 from __future__ import annotations
 
 import contextlib
-import hmac
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,7 +24,7 @@ from authgate.config.webauthn import WebAuthnSettings
 from authgate.crypto import derive_key, equal
 from authgate.errors import AuthError, Code, forbidden, invalid_payload
 from authgate.lockout.service import Lockout
-from authgate.passkeys import ceremony, repo
+from authgate.passkeys import ceremony, decoy, repo
 from authgate.passkeys.model import (
     HANDLE_BYTES,
     NONCE_BYTES,
@@ -44,7 +43,6 @@ from authgate.users.notices import SecurityNotices
 from authgate.users.otp import OtpChecker
 
 NOT_VERIFIED = "The passkey could not be verified"
-_DECOY_BYTES = 32
 
 
 def listed(passkey: Passkey) -> dict[str, Any]:
@@ -290,8 +288,8 @@ class Passkeys:
             if user is not None and user.is_active and user.provider == DEFAULT_PROVIDER:
                 allow = [(p.credential_id, None) for p in await self.db.read(repo.of_user, user.id)]
             if not allow:
-                decoy = hmac.digest(self.decoy_key, email.strip().lower().encode(), "sha256")
-                allow = [(bytes_to_base64url(decoy[:_DECOY_BYTES]), None)]
+                lengths = await self.db.read(repo.shape_near, decoy.point(self.decoy_key, email))
+                allow = [(i, None) for i in decoy.ids(self.decoy_key, email, lengths)]
         return ceremony.authentication_options(
             self.settings, challenge=self._challenge("login", ""), allow=allow
         )
