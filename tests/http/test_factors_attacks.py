@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jwt
 import pytest
 
 from authgate import totp
@@ -212,3 +213,17 @@ def test_a_held_back_token_reads_no_relation_through_graphql(
     assert _held_back(fragment)
     assert flat.json()["data"]["users_me"]["email"] == user["email"]
     assert generate.json()["data"]["users_me_tfa_generate"]["secret"]
+
+
+def test_the_token_of_a_passkey_user_does_not_claim_that_two_factor_must_be_set_up(
+    harness: Harness, enforcing: str
+) -> None:
+    member = Member(harness, role=enforcing)
+    before = jwt.decode(member.headers["Authorization"][7:], options={"verify_signature": False})
+    member.enrol()
+    options = sign_in_options(harness, member.email)
+    login = harness.login(member.email, passkey=member.authenticator.get(options))
+    after = jwt.decode(login.json()["data"]["access_token"], options={"verify_signature": False})
+
+    assert before.get("enforce_tfa") is True
+    assert "enforce_tfa" not in after

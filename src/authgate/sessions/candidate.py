@@ -40,8 +40,9 @@ def load_candidate(
         return Candidate(user, settings)
     facts = load_access_facts(conn, user=user.id, role=user.role)
     admin, app = policy.global_flags(facts, ip)
-    enforce = user.tfa_secret is None and policy.own_role_enforces_tfa(facts, user.role)
-    passkey_required = (
-        user.tfa_secret is None and enforcement.enforced(facts) and has_passkey(conn, user.id)
-    )
-    return Candidate(user, settings, admin, app, enforce, passkey_required)
+    own_role = user.tfa_secret is None and policy.own_role_enforces_tfa(facts, user.role)
+    enforced = user.tfa_secret is None and (own_role or enforcement.enforced(facts))
+    passkey = enforced and has_passkey(conn, user.id)
+    # The token's ``enforce_tfa`` claim (Directus's: set up two-factor first) is not made for
+    # a user whose second factor is a passkey.
+    return Candidate(user, settings, admin, app, own_role and not passkey, passkey)
