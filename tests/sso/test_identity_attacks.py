@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-
 from aiosmtpd.controller import Controller
 
 from tests.e2e.conftest import _Handler
