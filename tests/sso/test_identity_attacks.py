@@ -61,11 +61,14 @@ def test_a_held_back_token_cannot_link_an_identity(op: OpServer, mode: str) -> N
             params["access_token"] = tokens["access_token"]
         held = browser.get("/roles/me", params={k: v for k, v in params.items() if k != "redirect"})
         response = browser.get("/auth/link/op", params=params)
+        encoded = browser.get("/auth/%6cink/op", params=params)  # no route as sent
 
     assert held.json()["errors"][0]["extensions"]["code"] == "TFA_SETUP_REQUIRED"
     assert response.status_code == 403, response.text
     assert response.json()["errors"][0]["extensions"]["code"] == "TFA_SETUP_REQUIRED"
     assert "location" not in response.headers
+    assert encoded.status_code in (403, 404)
+    assert "location" not in encoded.headers
 
 
 def test_linking_and_unlinking_an_identity_mail_the_owner(
