@@ -43,6 +43,7 @@ from authgate.users.notices import SecurityNotices
 from authgate.users.otp import OtpChecker
 
 NOT_VERIFIED = "The passkey could not be verified"
+_NO_ONE = "00000000-0000-0000-0000-000000000000"  # no user has this id
 
 
 def listed(passkey: Passkey) -> dict[str, Any]:
@@ -284,11 +285,18 @@ class Passkeys:
             raise invalid_payload('"email" must be a string')
         allow: list[tuple[str, list[str] | None]] = []
         if email:
-            user = await self.db.read(users_repo.find_by_email, email)
-            if user is not None and user.is_active and user.provider == DEFAULT_PROVIDER:
-                allow = [(p.credential_id, None) for p in await self.db.read(repo.of_user, user.id)]
+            point = decoy.point(self.decoy_key, email)
+
+            def load(conn: Connection) -> tuple[list[Passkey], list[int]]:
+                # The same statements whether the account exists or not (one read each).
+                user = users_repo.find_by_email(conn, email)
+                known = user is not None and user.is_active and user.provider == DEFAULT_PROVIDER
+                owned = repo.of_user(conn, user.id if known and user is not None else _NO_ONE)
+                return owned, repo.shape_near(conn, point)
+
+            owned, lengths = await self.db.read(load)
+            allow = [(p.credential_id, None) for p in owned]
             if not allow:
-                lengths = await self.db.read(repo.shape_near, decoy.point(self.decoy_key, email))
                 allow = [(i, None) for i in decoy.ids(self.decoy_key, email, lengths)]
         return ceremony.authentication_options(
             self.settings, challenge=self._challenge("login", ""), allow=allow
