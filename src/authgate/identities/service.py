@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,9 @@ from authgate.identities.model import LinkedIdentity, may_unlink, sign_in_ways
 from authgate.sessions import repo as sessions_repo
 from authgate.storage.db import Database
 
+if TYPE_CHECKING:
+    from authgate.users.notices import SecurityNotices
+
 log = logging.getLogger("authgate.identities")
 
 LAST_WAY = "The last way to sign in can't be removed"
@@ -39,7 +43,10 @@ def _id_token_context(provider: str, user: str) -> str:
 
 
 class Identities:
-    def __init__(self, *, db: Database, keys: Keys, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, keys: Keys, clock: Clock, notices: SecurityNotices | None = None
+    ) -> None:
+        self.notices = notices  # mails the owner when an identity is linked or unlinked
         self.db = db
         self.keys = keys
         self.clock = clock
@@ -140,6 +147,8 @@ class Identities:
         repo.insert_identity(
             conn, id=str(uuid.uuid4()), user=user, provider=provider, subject=subject, now=now
         )
+        if self.notices is not None:
+            self.notices.identity_linked(conn, user, provider)
 
     async def list(self, user: str) -> list[LinkedIdentity]:
         return await self.db.read(repo.list_for_user, user)
@@ -167,3 +176,6 @@ class Identities:
         if not may_unlink(ways):
             raise invalid_payload(LAST_WAY)
         repo.delete_identity(conn, user=user, identity=identity)
+        if self.notices is not None:
+            gone = next(found for found in linked if found.id == identity)
+            self.notices.identity_unlinked(conn, user, gone.provider)

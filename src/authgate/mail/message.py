@@ -33,4 +33,6 @@ SUBJECTS = {
     "security-account-locked": "Sign-in to your account was locked",
     "security-passkey-added": "A passkey was added to your account",
     "security-passkey-removed": "A passkey was removed from your account",
+    "security-identity-linked": "A sign-in provider was linked to your account",
+    "security-identity-unlinked": "A sign-in provider was unlinked from your account",
 }

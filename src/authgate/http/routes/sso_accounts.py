@@ -45,7 +45,9 @@ _BAD_LOGOUT_TOKEN = "The logout token can't be accepted"
 
 def _identities(request: Request) -> Identities:
     services = context.services(request)
-    return Identities(db=services.db, keys=services.keys, clock=services.clock)
+    # (the security notices the rest of the account's changes mail through)
+    notices = services.tfa.notices
+    return Identities(db=services.db, keys=services.keys, clock=services.clock, notices=notices)
 
 
 def _flow_provider(request: Request) -> OAuthFlow:
