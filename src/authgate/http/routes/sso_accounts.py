@@ -217,10 +217,12 @@ async def link_identity(request: Request, provider: str, outcome: LinkIdentity) 
 
 
 def _me(request: Request) -> str:
-    user = context.accountability(request).user
-    if user is None:
+    accountability = context.accountability(request)
+    if accountability.user is None:
         raise AuthError(Code.INVALID_CREDENTIALS)
-    return user
+    if accountability.api_key is not None:  # as for sessions and keys (sessions/manage.py)
+        raise forbidden()
+    return accountability.user
 
 
 async def list_identities(request: Request) -> Response:

@@ -1,0 +1,172 @@
+"""What a request made with an API key may not do, even where its policies let it write the
+user's record: change the credentials of the key's own user (a static token, the password,
+the email address), nor manage the user's linked identities. A key limited to some policies
+would otherwise make itself a static token that carries every policy of the user, and any
+stolen key would become the account for good."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.conftest import PASSWORD, Harness, unique_email
+
+
+def _ok(response: httpx.Response) -> Any:
+    assert response.status_code in (200, 204), response.text
+    return response.json()["data"] if response.status_code == 200 else None
+
+
+def _code(response: httpx.Response) -> str:
+    code: str = response.json()["errors"][0]["extensions"]["code"]
+    return code
+
+
+@dataclass
+class World:
+    profile: str  # may read and update one's own directus_users record (every field)
+    secret: str  # reads the collection kb_secret
+
+
+@pytest.fixture(scope="module")
+def world(harness: Harness) -> World:
+    admin = harness.admin
+    client = harness.client
+    _ok(
+        client.post(
+            "/collections",
+            json={"collection": "kb_secret", "fields": [{"field": "title", "type": "string"}]},
+            headers=admin,
+        )
+    )
+    _ok(client.post("/items/kb_secret", json={"title": "secret"}, headers=admin))
+    profile = _ok(client.post("/policies", json={"name": "KB profile"}, headers=admin))["id"]
+    secret = _ok(client.post("/policies", json={"name": "KB secret"}, headers=admin))["id"]
+    mine = {"id": {"_eq": "$CURRENT_USER"}}
+    for policy, collection, action, rule in (
+        (profile, "directus_users", "read", mine),
+        (profile, "directus_users", "update", mine),
+        (secret, "kb_secret", "read", None),
+    ):
+        body = {"policy": policy, "collection": collection, "action": action, "fields": ["*"]}
+        _ok(client.post("/permissions", json={**body, "permissions": rule}, headers=admin))
+    return World(profile, secret)
+
+
+def _user_and_key(harness: Harness, world: World, *, limited: bool) -> tuple[dict[str, Any], str]:
+    user = harness.create_user(unique_email("kb"))
+    for policy in (world.profile, world.secret):
+        _ok(
+            harness.client.post(
+                "/access", json={"user": user["id"], "policy": policy}, headers=harness.admin
+            )
+        )
+    body: dict[str, Any] = {"name": "script"}
+    if limited:
+        body["policies"] = [world.profile]
+    created = _ok(
+        harness.client.post("/users/me/keys", json=body, headers=harness.bearer(user["email"]))
+    )
+    harness.client.cookies.clear()
+    return user, created["token"]
+
+
+def _as(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("limited", [True, False])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"token": "kb-static-token-0123456789"},
+        {"password": "an0ther-Passw0rd!"},
+        {"email": "kb-taken-over@example.com"},
+    ],
+)
+def test_a_key_cannot_change_its_users_credentials(
+    harness: Harness, world: World, limited: bool, change: dict[str, str]
+) -> None:
+    user, key = _user_and_key(harness, world, limited=limited)
+    change = {
+        name: (f"{user['id'][:8]}-{value}" if name == "email" else value)
+        for name, value in change.items()
+    }
+
+    answers = [
+        harness.client.patch("/users/me", json=change, headers=_as(key)),
+        harness.client.patch(f"/users/{user['id']}", json=change, headers=_as(key)),
+        harness.client.patch(
+            "/users", json={"keys": [user["id"]], "data": change}, headers=_as(key)
+        ),
+    ]
+    graphql = harness.client.post(
+        "/graphql/system",
+        json={
+            "query": "mutation($d: update_directus_users_input!) { update_users_me(data: $d) { id } }",
+            "variables": {"d": change},
+        },
+        headers=_as(key),
+    )
+
+    for answer in answers:
+        assert (answer.status_code, _code(answer)) == (403, "FORBIDDEN"), answer.text
+    assert graphql.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", graphql.text
+    assert harness.login(user["email"], PASSWORD).status_code == 200
+    static = harness.client.get("/items/kb_secret", headers=_as("kb-static-token-0123456789"))
+    assert static.status_code == 401
+    # what the policy grants on the record stays granted to the key
+    renamed = harness.client.patch("/users/me", json={"first_name": "Kay"}, headers=_as(key))
+    assert renamed.status_code == 200, renamed.text
+
+
+def test_a_limited_key_reaches_nothing_beyond_its_policies(harness: Harness, world: World) -> None:
+    user, key = _user_and_key(harness, world, limited=True)
+
+    assert harness.client.get("/items/kb_secret", headers=_as(key)).status_code == 403
+    graphql = harness.client.post(
+        "/graphql", json={"query": "{ kb_secret { title } }"}, headers=_as(key)
+    )
+    me = _ok(harness.client.get("/permissions/me", headers=_as(key)))
+    assert "errors" in graphql.json(), graphql.text
+    assert "kb_secret" not in me
+    full = _user_and_key(harness, world, limited=False)[1]
+    assert harness.client.get("/items/kb_secret", headers=_as(full)).status_code == 200
+
+
+def test_an_administrators_key_changes_other_users_credentials(
+    harness: Harness, world: World
+) -> None:
+    admin = harness.create_user(
+        unique_email("kb-admin"), role=harness.create_role("KB admins", admin=True)
+    )
+    key = _ok(
+        harness.client.post(
+            "/users/me/keys", json={"name": "ops"}, headers=harness.bearer(admin["email"])
+        )
+    )["token"]
+    other = harness.create_user(unique_email("kb-other"))
+
+    changed = harness.client.patch(
+        f"/users/{other['id']}", json={"password": "n3w-Passw0rd!"}, headers=_as(key)
+    )
+
+    assert changed.status_code == 200, changed.text
+    assert harness.login(other["email"], "n3w-Passw0rd!").status_code == 200
+
+
+def test_a_key_does_not_manage_linked_identities(harness: Harness, world: World) -> None:
+    _user, key = _user_and_key(harness, world, limited=False)
+
+    answers = [
+        harness.client.get("/users/me/identities", headers=_as(key)),
+        harness.client.delete(
+            "/users/me/identities/00000000-0000-4000-8000-000000000000", headers=_as(key)
+        ),
+    ]
+
+    for answer in answers:
+        assert (answer.status_code, _code(answer)) == (403, "FORBIDDEN"), answer.text
