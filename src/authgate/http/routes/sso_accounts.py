@@ -170,11 +170,20 @@ def _form(request: Request) -> dict[str, str]:
 # -------------------------------------------------------------------------------- link
 
 
+# A browser names where a navigation comes from; a link starts only from this origin or from an
+# address the person typed (a client that sends no such header is not a browser's navigation).
+_LINK_STARTS_FROM = frozenset({"same-origin", "none"})
+
+
 async def link(request: Request) -> Response:
     provider = _flow_provider(request)
     accountability = context.accountability(request)
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site.lower() not in _LINK_STARTS_FROM:
+        log.info("%s: link refused: started from another site (%s)", provider.name, fetch_site)
+        raise forbidden()  # link CSRF: another site must not start a link in the victim's browser
     keys = _session_keys(request)
-    if accountability.user is None or not keys:
+    if accountability.user is None or accountability.api_key is not None or not keys:
         raise forbidden()
     host = request.headers.get("host", "")
     outcome = await provider.begin(
