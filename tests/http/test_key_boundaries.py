@@ -6,11 +6,13 @@ stolen key would become the account for good."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2 as httpx
 import pytest
+from sqlalchemy import event
 
 from tests.conftest import PASSWORD, Harness, unique_email
 
@@ -170,3 +172,32 @@ def test_a_key_does_not_manage_linked_identities(harness: Harness, world: World)
 
     for answer in answers:
         assert (answer.status_code, _code(answer)) == (403, "FORBIDDEN"), answer.text
+
+
+def test_a_burst_of_requests_with_a_stale_key_writes_last_used_once(
+    harness: Harness, world: World
+) -> None:
+    """``last_used`` is stale once a minute; the requests in flight at that moment must not
+    each write it (40 conditional updates taking the write lock for one row)."""
+    _user, key = _user_and_key(harness, world, limited=False)
+    updates: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE AUTHGATE_API_KEYS"):
+            updates.append(statement)
+
+    def call(_: int) -> httpx.Response:
+        return harness.client.get("/users/me", params={"fields": "id"}, headers=_as(key))
+
+    event.listen(harness.db.engine, "before_cursor_execute", count)
+    try:
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            answers = list(pool.map(call, range(40)))
+        harness.clock.advance(61)
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            answers += list(pool.map(call, range(40)))
+    finally:
+        event.remove(harness.db.engine, "before_cursor_execute", count)
+
+    assert [answer.status_code for answer in answers] == [200] * 80
+    assert len(updates) == 2
