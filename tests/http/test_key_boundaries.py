@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx2 as httpx
@@ -44,13 +45,44 @@ def world(harness: Harness) -> World:
             headers=admin,
         )
     )
-    _ok(client.post("/items/kb_secret", json={"title": "secret"}, headers=admin))
+    secret_row = _ok(client.post("/items/kb_secret", json={"title": "kb-hidden"}, headers=admin))
+    _ok(
+        client.post(
+            "/collections",
+            json={
+                "collection": "kb_open",
+                "fields": [
+                    {"field": "title", "type": "string"},
+                    {"field": "secret", "type": "integer", "schema": {}},
+                ],
+            },
+            headers=admin,
+        )
+    )
+    _ok(
+        client.post(
+            "/relations",
+            json={
+                "collection": "kb_open",
+                "field": "secret",
+                "related_collection": "kb_secret",
+                "meta": {"one_field": "opens"},
+            },
+            headers=admin,
+        )
+    )
+    _ok(
+        client.post(
+            "/items/kb_open", json={"title": "open", "secret": secret_row["id"]}, headers=admin
+        )
+    )
     profile = _ok(client.post("/policies", json={"name": "KB profile"}, headers=admin))["id"]
     secret = _ok(client.post("/policies", json={"name": "KB secret"}, headers=admin))["id"]
     mine = {"id": {"_eq": "$CURRENT_USER"}}
     for policy, collection, action, rule in (
         (profile, "directus_users", "read", mine),
         (profile, "directus_users", "update", mine),
+        (profile, "kb_open", "read", None),
         (secret, "kb_secret", "read", None),
     ):
         body = {"policy": policy, "collection": collection, "action": action, "fields": ["*"]}
@@ -135,6 +167,21 @@ def test_a_limited_key_reaches_nothing_beyond_its_policies(harness: Harness, wor
     me = _ok(harness.client.get("/permissions/me", headers=_as(key)))
     assert "errors" in graphql.json(), graphql.text
     assert "kb_secret" not in me
+    # nor through a relation from a collection it may read
+    through = [
+        harness.client.get("/items/kb_open", params={"fields": "secret.title"}, headers=_as(key)),
+        harness.client.get(
+            "/items/kb_open", params={"filter[secret][title][_eq]": "kb-hidden"}, headers=_as(key)
+        ),
+    ]
+    for answer in through:  # refused, or read without what it may not reach
+        assert answer.status_code in (200, 403), answer.text
+        assert "kb-hidden" not in answer.text
+    assert through[1].status_code == 403
+    nested = harness.client.post(
+        "/graphql", json={"query": "{ kb_open { secret { title } } }"}, headers=_as(key)
+    )
+    assert "kb-hidden" not in nested.text
     full = _user_and_key(harness, world, limited=False)[1]
     assert harness.client.get("/items/kb_secret", headers=_as(full)).status_code == 200
 
@@ -201,3 +248,42 @@ def test_a_burst_of_requests_with_a_stale_key_writes_last_used_once(
 
     assert [answer.status_code for answer in answers] == [200] * 80
     assert len(updates) == 2
+
+
+def test_a_key_stops_at_its_expiry_exactly(harness: Harness, world: World) -> None:
+    user = harness.create_user(unique_email("kb-expiry"))
+    expires = (harness.clock.now() + timedelta(hours=1)).isoformat()
+    key = _ok(
+        harness.client.post(
+            "/users/me/keys",
+            json={"name": "hour", "expires": expires},
+            headers=harness.bearer(user["email"]),
+        )
+    )["token"]
+    harness.client.cookies.clear()
+
+    harness.clock.advance(3599)
+    before = harness.client.get("/users/me", params={"fields": "id"}, headers=_as(key))
+    harness.clock.advance(1)
+    at = harness.client.get("/users/me", params={"fields": "id"}, headers=_as(key))
+
+    assert before.status_code == 200, before.text
+    assert (at.status_code, _code(at)) == (401, "INVALID_CREDENTIALS")
+
+
+def test_a_key_follows_its_users_role(harness: Harness, world: World) -> None:
+    """A key carries the user's current role: a role taken away takes its policies along."""
+    reader = harness.create_role("KB readers")
+    harness.grant(reader, "kb_secret", "read")
+    user = harness.create_user(unique_email("kb-role"), role=reader)
+    key = _ok(
+        harness.client.post(
+            "/users/me/keys", json={"name": "r"}, headers=harness.bearer(user["email"])
+        )
+    )["token"]
+    harness.client.cookies.clear()
+    assert harness.client.get("/items/kb_secret", headers=_as(key)).status_code == 200
+
+    _ok(harness.client.patch(f"/users/{user['id']}", json={"role": None}, headers=harness.admin))
+
+    assert harness.client.get("/items/kb_secret", headers=_as(key)).status_code == 403
