@@ -355,3 +355,21 @@ def test_an_api_key_does_not_start_a_link(op: OpServer) -> None:
 
     assert response.status_code == 403
     assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_linked_identity_of_a_suspended_user_signs_nobody_in(
+    op: OpServer, browser_factory: Any
+) -> None:
+    browser, user = local_browser(op, browser_factory)
+    login = op.account()
+    assert link(browser, login) == ACCOUNT
+    with httpx.Client(base_url=op.url, timeout=10) as admin:
+        suspended = admin.patch(
+            f"/users/{user}", json={"status": "suspended"}, headers=op.server.admin
+        )
+    assert suspended.status_code == 200, suspended.text
+
+    location, other = provider_login(op, browser_factory, login)
+
+    assert location.startswith("/app?reason="), location
+    assert other.app.get("/users/me").status_code == 401
