@@ -287,3 +287,18 @@ def test_a_key_follows_its_users_role(harness: Harness, world: World) -> None:
     _ok(harness.client.patch(f"/users/{user['id']}", json={"role": None}, headers=harness.admin))
 
     assert harness.client.get("/items/kb_secret", headers=_as(key)).status_code == 403
+
+
+def test_the_answer_that_shows_a_keys_secret_is_never_stored(
+    harness: Harness, world: World
+) -> None:
+    user = harness.create_user(unique_email("kb-store"))
+
+    created = harness.client.post(
+        "/users/me/keys", json={"name": "once"}, headers=harness.bearer(user["email"])
+    )
+    listed = harness.client.get("/users/me/keys", headers=harness.bearer(user["email"]))
+
+    assert created.status_code == 200, created.text
+    assert created.headers["cache-control"] == "no-store"
+    assert created.json()["data"]["token"] not in listed.text

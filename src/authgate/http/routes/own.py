@@ -58,7 +58,9 @@ async def create_key(request: Request) -> Response:
     record, secret = await _keys(request).create(
         context.accountability(request), _user(request), context.body(request)
     )
-    return data({**record.as_dict(), "token": secret})
+    response = data({**record.as_dict(), "token": secret})
+    response.headers["Cache-Control"] = "no-store"  # the secret, shown this once
+    return response
 
 
 async def revoke_key(request: Request) -> Response:
