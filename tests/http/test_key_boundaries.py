@@ -158,7 +158,7 @@ def test_a_key_cannot_change_its_users_credentials(
 
 
 def test_a_limited_key_reaches_nothing_beyond_its_policies(harness: Harness, world: World) -> None:
-    user, key = _user_and_key(harness, world, limited=True)
+    _user, key = _user_and_key(harness, world, limited=True)
 
     assert harness.client.get("/items/kb_secret", headers=_as(key)).status_code == 403
     graphql = harness.client.post(
