@@ -265,6 +265,7 @@ def create_app(
         mail_check=MailCheck(settings.email) if settings.email.verify_setup else None,
         providers=providers,
         passkeys=passkeys,
+        notices=notices,
     )
 
     services.sessions.codes = codes

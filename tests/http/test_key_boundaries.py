@@ -302,3 +302,36 @@ def test_the_answer_that_shows_a_keys_secret_is_never_stored(
     assert created.status_code == 200, created.text
     assert created.headers["cache-control"] == "no-store"
     assert created.json()["data"]["token"] not in listed.text
+
+
+def test_a_new_key_mails_its_user_without_its_secret(harness: Harness, world: World) -> None:
+    """A key is a new way in: its user is told (as for a passkey), whoever made it."""
+    user = harness.create_user(unique_email("kb-notice"))
+    before = len(harness.outbox.sent)
+
+    own = _ok(
+        harness.client.post(
+            "/users/me/keys", json={"name": "laptop"}, headers=harness.bearer(user["email"])
+        )
+    )
+    by_admin = _ok(
+        harness.client.post(
+            f"/users/{user['id']}/keys", json={"name": "ops"}, headers=harness.admin
+        )
+    )
+    refused = harness.client.post(
+        "/users/me/keys",
+        json={"name": "x", "policies": [world.secret]},
+        headers=harness.bearer(user["email"]),
+    )
+
+    assert refused.status_code == 400
+    mails = [m for m in harness.outbox.sent[before:] if m.to == user["email"]]
+    assert [(m.template, m.data["name"]) for m in mails] == [
+        ("security-api-key-added", "laptop"),
+        ("security-api-key-added", "ops"),
+    ]
+    assert mails[0].subject == "An API key was added to your account"
+    for mail in mails:
+        for secret in (own["token"], by_admin["token"]):
+            assert secret not in mail.html + mail.text

@@ -28,6 +28,7 @@ from authgate.identities import repo
 from authgate.identities.model import LinkedIdentity, may_unlink, sign_in_ways
 from authgate.sessions import repo as sessions_repo
 from authgate.storage.db import Database
+from authgate.users.notices import SecurityNotices
 
 log = logging.getLogger("authgate.identities")
 
@@ -39,10 +40,13 @@ def _id_token_context(provider: str, user: str) -> str:
 
 
 class Identities:
-    def __init__(self, *, db: Database, keys: Keys, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, keys: Keys, clock: Clock, notices: SecurityNotices | None = None
+    ) -> None:
         self.db = db
         self.keys = keys
         self.clock = clock
+        self.notices = notices  # a linked identity mails the account's owner
 
     # -------------------------------------------------------------------- sso sessions
 
@@ -140,6 +144,8 @@ class Identities:
         repo.insert_identity(
             conn, id=str(uuid.uuid4()), user=user, provider=provider, subject=subject, now=now
         )
+        if self.notices is not None:
+            self.notices.identity_linked(conn, user, provider)
 
     async def list(self, user: str) -> list[LinkedIdentity]:
         return await self.db.read(repo.list_for_user, user)

@@ -22,7 +22,11 @@ def _sessions(request: Request) -> OwnSessions:
 def _keys(request: Request) -> ApiKeys:
     services = context.services(request)
     return ApiKeys(
-        db=services.db, clock=services.clock, keys=services.keys, random_token=crypto.random_token
+        db=services.db,
+        clock=services.clock,
+        keys=services.keys,
+        random_token=crypto.random_token,
+        notices=services.notices,
     )
 
 

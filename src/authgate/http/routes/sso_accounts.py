@@ -45,7 +45,9 @@ _BAD_LOGOUT_TOKEN = "The logout token can't be accepted"
 
 def _identities(request: Request) -> Identities:
     services = context.services(request)
-    return Identities(db=services.db, keys=services.keys, clock=services.clock)
+    return Identities(
+        db=services.db, keys=services.keys, clock=services.clock, notices=services.notices
+    )
 
 
 def _flow_provider(request: Request) -> OAuthFlow:
