@@ -54,6 +54,7 @@ def world(harness: Harness) -> World:
                 "fields": [
                     {"field": "title", "type": "string"},
                     {"field": "secret", "type": "integer", "schema": {}},
+                    {"field": "owner", "type": "uuid", "schema": {}},
                 ],
             },
             headers=admin,
@@ -73,6 +74,17 @@ def world(harness: Harness) -> World:
     )
     _ok(
         client.post(
+            "/relations",
+            json={
+                "collection": "kb_open",
+                "field": "owner",
+                "related_collection": "directus_users",
+            },
+            headers=admin,
+        )
+    )
+    _ok(
+        client.post(
             "/items/kb_open", json={"title": "open", "secret": secret_row["id"]}, headers=admin
         )
     )
@@ -83,6 +95,7 @@ def world(harness: Harness) -> World:
         (profile, "directus_users", "read", mine),
         (profile, "directus_users", "update", mine),
         (profile, "kb_open", "read", None),
+        (profile, "kb_open", "create", None),
         (secret, "kb_secret", "read", None),
     ):
         body = {"policy": policy, "collection": collection, "action": action, "fields": ["*"]}
@@ -146,6 +159,14 @@ def test_a_key_cannot_change_its_users_credentials(
         headers=_as(key),
     )
 
+    # nor through a relation: an item whose m2o writes the user's own record
+    answers.append(
+        harness.client.post(
+            "/items/kb_open",
+            json={"title": "via", "owner": {"id": user["id"], **change}},
+            headers=_as(key),
+        )
+    )
     for answer in answers:
         assert (answer.status_code, _code(answer)) == (403, "FORBIDDEN"), answer.text
     assert graphql.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", graphql.text
