@@ -356,3 +356,27 @@ def test_a_new_key_mails_its_user_without_its_secret(harness: Harness, world: Wo
     for mail in mails:
         for secret in (own["token"], by_admin["token"]):
             assert secret not in mail.html + mail.text
+
+
+def test_an_expiry_past_the_last_date_is_refused_not_a_crash(harness: Harness) -> None:
+    answer = harness.client.post(
+        "/users/me/keys",
+        json={"name": "far", "expires": "9999-12-31T23:59:59-14:00"},
+        headers=harness.admin,
+    )
+
+    assert (answer.status_code, _code(answer)) == (400, "INVALID_PAYLOAD"), answer.text
+
+
+def test_an_expiry_is_answered_in_utc_as_it_is_listed(harness: Harness) -> None:
+    made = _ok(
+        harness.client.post(
+            "/users/me/keys",
+            json={"name": "offset", "expires": "2030-01-01T00:00:00+23:59"},
+            headers=harness.admin,
+        )
+    )
+    listed = _ok(harness.client.get("/users/me/keys", headers=harness.admin))
+
+    assert made["expires"] == "2029-12-31T00:01:00Z"
+    assert [k["expires"] for k in listed if k["id"] == made["id"]] == [made["expires"]]
