@@ -21,9 +21,9 @@ from starlette.testclient import TestClient
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
 from authgate.config import Settings, load_settings
-from authgate.http.pipeline import Pipeline
 from authgate.mail.outbox import MemoryOutbox
 from authgate.storage.db import Database
+from authgate.web.pipeline import Pipeline
 from tests.support.backends import BACKENDS, postgres_database, redis_namespace, sqlite_database
 from tests.support.clock import FrozenClock
 

@@ -11,22 +11,21 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
-from authgate.access.authenticate import Authenticator
+from authgate import graphql_http
 from authgate.access.permissions import PermissionCache
-from authgate.access.rules import AccessRules, PermissionsRules, PoliciesRules, RolesRules
 from authgate.clock import Clock, SystemClock
 from authgate.config import ConfigError, Settings, load_settings, read_environment
 from authgate.crypto import Keys
+from authgate.graphql.context import ServiceBundle
 from authgate.graphql.engine import GraphQLEngine
 from authgate.http.build import build_asgi
-from authgate.http.cors import Cors
-from authgate.http.pipeline import Pipeline
-from authgate.http.services import Services
 from authgate.identities.service import Identities
 from authgate.items.service import ItemsService
 from authgate.lockout.service import Lockout
@@ -43,6 +42,8 @@ from authgate.mail.transports import (
 )
 from authgate.metrics import events
 from authgate.metrics.registry import Metrics
+from authgate.pages import routes as pages
+from authgate.pages.web import PageServices
 from authgate.passkeys.service import Passkeys
 from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectRules, ProjectService
@@ -55,11 +56,14 @@ from authgate.ratelimit.redis_store import RedisStore, redis_client
 from authgate.ratelimit.requests import RequestLimits
 from authgate.ratelimit.store import CounterStore, MemoryStore
 from authgate.schema.cache import SchemaCache
-from authgate.schema.service import SchemaService
+from authgate.sessions import repo as sessions_repo
+from authgate.sessions.authenticate import Authenticator
 from authgate.sessions.service import SessionService
 from authgate.signing import SigningKeysError
 from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database, create_db_engine
+from authgate.system.access_rules import AccessRules, PermissionsRules, PoliciesRules, RolesRules
+from authgate.system.schema import SchemaService
 from authgate.upkeep.scheduler import Purger
 from authgate.users.invites import Invitations
 from authgate.users.notices import SecurityNotices
@@ -67,9 +71,12 @@ from authgate.users.otp import OtpChecker
 from authgate.users.recovery import PasswordRecovery
 from authgate.users.recovery_codes import RecoveryCodes
 from authgate.users.registration import Registration
-from authgate.users.rules import UsersRules
+from authgate.users.rules import UsersRules, suspend_after_failures
 from authgate.users.service import UserService
 from authgate.users.tfa import TwoFactor
+from authgate.web.cors import Cors
+from authgate.web.pipeline import Pipeline
+from authgate.web.services import Services
 
 log = logging.getLogger("authgate")
 
@@ -176,7 +183,9 @@ def create_app(
     mailer = Mailer(MailRenderer(settings.email.templates_path), outbox, settings)
     otp = OtpChecker(keys, shared_store)
     notices = SecurityNotices(mailer=mailer, settings=settings, clock=clock, counters=shared_store)
-    lockout = Lockout(db=db, settings=settings, notices=notices)
+    lockout = Lockout(
+        db=db, settings=settings, suspend_user=suspend_after_failures, notices=notices
+    )
     common: dict[str, Any] = {"db": db, "clock": clock}
     passkeys = Passkeys(
         **common,
@@ -199,7 +208,13 @@ def create_app(
         schema=SchemaCache(),
         permissions=PermissionCache(),
         rules={
-            "directus_users": UsersRules(db=db, keys=keys, hasher=hasher, notices=notices),
+            "directus_users": UsersRules(
+                db=db,
+                keys=keys,
+                hasher=hasher,
+                end_sessions=sessions_repo.delete_for_user,
+                notices=notices,
+            ),
             "directus_settings": ProjectRules(),
             "directus_roles": RolesRules(),
             "directus_policies": PoliciesRules(),
@@ -211,6 +226,7 @@ def create_app(
     tfa = TwoFactor(**common, hasher=hasher, otp=otp, items=items, lockout=lockout, notices=notices)
     codes = RecoveryCodes(**common, secret=settings.secret.reveal(), tfa=tfa, notices=notices)
     tfa.codes = codes
+    graphql = GraphQLEngine(settings.graphql)
     services = Services(
         settings=settings,
         clock=clock,
@@ -240,6 +256,7 @@ def create_app(
             hasher=hasher,
             mailer=mailer,
             counters=shared_store,
+            end_sessions=sessions_repo.delete_for_user,
             notices=notices,
         ),
         registration=Registration(
@@ -260,13 +277,28 @@ def create_app(
         outbox=outbox,
         cors=Cors(settings.cors),
         redis=redis,
-        graphql=GraphQLEngine(settings.graphql),
         metrics=metrics,
         mail_check=MailCheck(settings.email) if settings.email.verify_setup else None,
         providers=providers,
         passkeys=passkeys,
         notices=notices,
     )
+    # GraphQL's resolvers receive the services they use, bound here.
+    graphql_services = ServiceBundle(
+        settings=settings,
+        clock=clock,
+        db=db,
+        items=items,
+        users=services.users,
+        sessions=services.sessions,
+        recovery=services.recovery,
+        registration=services.registration,
+        invitations=services.invitations,
+        tfa=services.tfa,
+        project=services.project,
+        limits=services.limits,
+    )
+    services = replace(services, graphql_sdl=partial(graphql.sdl, graphql_services))
 
     services.sessions.codes = codes
     purger = Purger(db, clock, settings.purge, tombstone_retention=settings.refresh_token_ttl)
@@ -307,7 +339,35 @@ def create_app(
             services.hasher.close()
             await services.db.close()
 
-    return build_asgi(services, lifespan)
+    # The three edges, each unaware of the others: the JSON API, GraphQL over HTTP, the pages.
+    return build_asgi(
+        services,
+        lifespan,
+        graphql=graphql_http.routes(graphql, graphql_services),
+        pages=pages.routes(
+            PageServices(
+                settings=settings,
+                clock=clock,
+                db=db,
+                keys=keys,
+                items=items,
+                users=services.users,
+                sessions=services.sessions,
+                tfa=services.tfa,
+                recovery=services.recovery,
+                invitations=services.invitations,
+                registration=services.registration,
+                project=services.project,
+                limits=services.limits,
+                passkeys=passkeys,
+                recovery_codes=services.recovery_codes,
+                authenticator=services.authenticator,
+                providers=services.providers,
+                notices=notices,
+            )
+        ),
+        page_area=pages.area,
+    )
 
 
 def app_from_environment() -> Pipeline:

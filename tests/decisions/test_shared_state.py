@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from authgate import totp
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
-from authgate.http.pipeline import Pipeline
 from authgate.mail.outbox import MemoryOutbox
+from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_TOKEN, PASSWORD, settings_for_tests, unique_email
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
 from tests.support.clock import FrozenClock

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
 import httpx2 as httpx
@@ -15,8 +16,9 @@ from starlette.testclient import TestClient
 from authgate.access.model import PUBLIC_POLICY_ID
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
-from authgate.http.pipeline import Pipeline
+from authgate.graphql.engine import GraphQLEngine
 from authgate.mail.outbox import MemoryOutbox
+from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_TOKEN, settings_for_tests
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database
 from tests.support.clock import FrozenClock
@@ -134,8 +136,10 @@ def test_a_new_field_shows_on_the_other_instance(pair: tuple[TestClient, TestCli
 def test_schemas_are_cached_per_permission_set(pair: tuple[TestClient, TestClient]) -> None:
     one, _ = pair
     assert isinstance(one.app, Pipeline)
-    engine = one.app.services.graphql
-    assert engine is not None
+    sdl = one.app.services.graphql_sdl  # app.py binds the engine's sdl to GraphQL's services
+    assert isinstance(sdl, partial)
+    engine = getattr(sdl.func, "__self__", None)
+    assert isinstance(engine, GraphQLEngine)
     _query(one, "{ notes { body } }", ADMIN)
     cached = len(engine.schemas.entries)
 

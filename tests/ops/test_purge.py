@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
-from authgate.http.pipeline import Pipeline
 from authgate.mail.outbox import MemoryOutbox
+from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, settings_for_tests
 from tests.support.backends import postgres_database, sqlite_database
 from tests.support.clock import FrozenClock

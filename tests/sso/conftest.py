@@ -38,9 +38,9 @@ from starlette.testclient import TestClient
 from authgate.app import create_app
 from authgate.bootstrap import bootstrap
 from authgate.config import Settings
-from authgate.http.pipeline import Pipeline
 from authgate.mail.outbox import MemoryOutbox
 from authgate.storage.db import Database
+from authgate.web.pipeline import Pipeline
 from tests.conftest import ADMIN_TOKEN, settings_for_tests
 from tests.sso.peers.saml_idp.peer import SamlIdp, installed
 from tests.support.backends import postgres_database, redis_namespace, sqlite_database

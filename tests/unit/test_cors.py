@@ -1,11 +1,11 @@
-"""http/cors.py: which origin is answered, and when credentials are allowed."""
+"""web/cors.py: which origin is answered, and when credentials are allowed."""
 
 from __future__ import annotations
 
 from starlette.datastructures import Headers
 
 from authgate.config.cors import CorsSettings
-from authgate.http.cors import Cors
+from authgate.web.cors import Cors
 
 
 def _headers(config: CorsSettings, origin: str) -> dict[str, str]:

@@ -1,10 +1,11 @@
-"""access/variables.py: variables in validation rules and presets, resolved as in filters."""
+"""items/variables.py, access/record_paths.py: variables in rules and presets, as in filters."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from authgate.access.variables import as_written, record_path, record_paths, resolve_tree
+from authgate.access.record_paths import record_path, record_paths
+from authgate.items.variables import as_written, resolve_tree
 from authgate.query.filter import FilterContext
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

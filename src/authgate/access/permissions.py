@@ -20,8 +20,8 @@ from sqlalchemy import Connection, bindparam, select
 from authgate.access.grants import Grant, PermissionRow, collection_forbidden, grant_of
 from authgate.access.model import Accountability
 from authgate.access.policy import applicable_policies
+from authgate.access.record_paths import record_paths
 from authgate.access.repo import load_access_facts
-from authgate.access.variables import record_paths
 from authgate.storage.tables import permissions
 
 _APP_USER_FIELDS = (

@@ -1,7 +1,7 @@
 """Listing, creating and revoking API keys (``/users/me/keys``, ``/users/:id/keys``), and
 the access a key gives (``key_access``, read by ``access/authenticate.py``).
 
-Who may manage whose keys is ``sessions.manage.target_user``'s rule. A key is limited only
+Who may manage whose keys is ``access.targets.target_user``'s rule. A key is limited only
 to policies its user has when it is made; the limit is applied again on every request, to
 what the user has then (``model.limit_facts``).
 """
@@ -17,15 +17,15 @@ from sqlalchemy import Connection
 
 from authgate.access.model import AccessFacts, Accountability
 from authgate.access.repo import load_access_facts
+from authgate.access.targets import target_user
 from authgate.apikeys import model, repo
 from authgate.clock import Clock
 from authgate.crypto import Keys
 from authgate.errors import forbidden, invalid_payload
-from authgate.query.variables import is_uuid
-from authgate.sessions.manage import target_user
 from authgate.storage.db import Database
 from authgate.users import repo as users_repo
 from authgate.users.notices import SecurityNotices
+from authgate.uuids import is_uuid
 
 
 @dataclass(frozen=True)

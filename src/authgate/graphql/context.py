@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypeAlias
+from typing import Literal, TypeAlias
 
 from graphql import GraphQLResolveInfo
 
@@ -15,7 +15,8 @@ from authgate.config.settings import Settings
 from authgate.items.service import ItemsService
 from authgate.project.service import ProjectService
 from authgate.ratelimit.requests import RequestLimits
-from authgate.sessions.service import Client, SessionService
+from authgate.requester import Client
+from authgate.sessions.service import SessionService
 from authgate.storage.db import Database
 from authgate.users.invites import Invitations
 from authgate.users.recovery import PasswordRecovery
@@ -28,33 +29,22 @@ CookieKind = Literal["refresh", "session"]
 Info: TypeAlias = "GraphQLResolveInfo[RequestContext]"
 
 
-class ServiceBundle(Protocol):
-    """The services of the application (``http.services.Services`` is one)."""
+@dataclass(frozen=True)
+class ServiceBundle:
+    """The services GraphQL's resolvers use, and no others (built in ``app.py``)."""
 
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def db(self) -> Database: ...
-    @property
-    def items(self) -> ItemsService: ...
-    @property
-    def users(self) -> UserService: ...
-    @property
-    def sessions(self) -> SessionService: ...
-    @property
-    def recovery(self) -> PasswordRecovery: ...
-    @property
-    def registration(self) -> Registration: ...
-    @property
-    def invitations(self) -> Invitations: ...
-    @property
-    def tfa(self) -> TwoFactor: ...
-    @property
-    def project(self) -> ProjectService: ...
-    @property
-    def limits(self) -> RequestLimits: ...
+    settings: Settings
+    clock: Clock
+    db: Database
+    items: ItemsService
+    users: UserService
+    sessions: SessionService
+    recovery: PasswordRecovery
+    registration: Registration
+    invitations: Invitations
+    tfa: TwoFactor
+    project: ProjectService
+    limits: RequestLimits
 
 
 @dataclass

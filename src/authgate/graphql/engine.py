@@ -38,8 +38,8 @@ from authgate.graphql.errors import format_error, validation_error
 from authgate.graphql.limits import check_document
 from authgate.graphql.lru import LRU
 from authgate.graphql.schema import CallerSchema, SchemaCache, Scope
+from authgate.requester import Client
 from authgate.schema.overview import SchemaOverview
-from authgate.sessions.service import Client
 
 # Documents up to this length are kept parsed (and their limits measured) by their text.
 _CACHED_TEXT = 20_000

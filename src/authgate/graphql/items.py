@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from authgate.access.me import read_permissions
 from authgate.graphql.context import Info, RequestContext
 from authgate.graphql.selection import aggregate_query, read_query
 from authgate.query.params import Query
+from authgate.system.me import read_permissions
 
 Resolver = Callable[..., Awaitable[Any]]
 
@@ -116,14 +116,14 @@ def list_items(name: str, primary: str) -> Resolver:
 
 
 def singleton(name: str, primary: str) -> Resolver:
-    async def resolve(_root: Any, info: Info, **args: Any) -> Any:
+    async def resolve(_root: Any, info: Info) -> Any:
         return await Target(info.context, name).read_singleton(selection_query(info, {}, primary))
 
     return resolve
 
 
 def item_by_id(name: str, primary: str) -> Resolver:
-    async def resolve(_root: Any, info: Info, id: Any, **_args: Any) -> Any:
+    async def resolve(_root: Any, info: Info, id: Any) -> Any:
         return await Target(info.context, name).read_one(id, selection_query(info, {}, primary))
 
     return resolve

@@ -20,15 +20,15 @@ from graphql import (
     GraphQLString,
 )
 
-from authgate.access.me import my_collection_access, policy_globals
+from authgate import payloads
 from authgate.errors import invalid_payload
 from authgate.graphql.context import Info, RequestContext
 from authgate.graphql.items import selection_query
 from authgate.graphql.scalars import GraphQLBigInt
-from authgate.http import payloads
-from authgate.http.validate import validate
 from authgate.sessions.delivery import MISSING_REFRESH, deliver, presented_refresh_token
+from authgate.system.me import my_collection_access, policy_globals
 from authgate.users.registration import Registrant
+from authgate.validate import validate
 
 AUTH_TOKENS = GraphQLObjectType(
     "auth_tokens",

@@ -57,7 +57,8 @@ def scalar_of(collection: Collection, described: Field) -> Any:
 
 def by_response_key(source: Any, info: GraphQLResolveInfo[Any], **_args: Any) -> Any:
     """Items are read with GraphQL's aliases as REST aliases: a value sits under the key the
-    response uses."""
+    response uses. (A related list's arguments were read with the selection, in
+    ``selection.py``: nothing is dropped here.)"""
     return source.get(info.path.key) if isinstance(source, dict) else None
 
 

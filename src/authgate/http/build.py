@@ -1,33 +1,34 @@
-"""Assembling the ASGI application: routes behind the pipeline."""
+"""Assembling the ASGI application: routes behind the pipeline. ``app.py`` hands in the routes
+of the two other edges (``graphql_http.py``, ``pages/``), which this package does not import."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from starlette.routing import BaseRoute, Router
 
 from authgate.errors import route_not_found
-from authgate.http.pipeline import Pipeline, raw_path
 from authgate.http.routes import (
     access,
     auth,
     factors,
-    graphql,
     items,
     jwks,
+    metrics,
     own,
     passkeys,
     schema,
     server,
+    specs,
     sso,
     sso_accounts,
     users,
 )
-from authgate.http.services import Services
-from authgate.pages import routes as pages
+from authgate.web.pipeline import PageArea, Pipeline, raw_path
+from authgate.web.services import Services
 
 
 async def _not_found(scope: Any, receive: Any, send: Any) -> None:
@@ -45,28 +46,83 @@ def _ignoring_case(routes: Iterable[BaseRoute]) -> None:
 
 
 def build_asgi(
-    services: Services, lifespan: Callable[[Any], AbstractAsyncContextManager[None]]
+    services: Services,
+    lifespan: Callable[[Any], AbstractAsyncContextManager[None]],
+    *,
+    graphql: Sequence[BaseRoute],
+    pages: Sequence[BaseRoute],
+    page_area: PageArea,
 ) -> Pipeline:
+    # Each route module receives the services it uses, and no others.
+    limit_max = services.settings.query_limit_max
+    item_deps = items.ItemsDeps(items=services.items, query_limit_max=limit_max)
     router = Router(
         routes=[
-            *server.routes,
+            *server.routes(
+                server.ServerDeps(
+                    settings=services.settings,
+                    db=services.db,
+                    project=services.project,
+                    query_limit_max=limit_max,
+                    redis=services.redis,
+                    mail_check=services.mail_check,
+                )
+            ),
+            *metrics.routes(metrics.MetricsDeps(metrics=services.metrics)),
+            *specs.routes(
+                specs.SpecsDeps(
+                    settings=services.settings,
+                    clock=services.clock,
+                    db=services.db,
+                    items=services.items,
+                    graphql_sdl=services.graphql_sdl,
+                )
+            ),
             *jwks.routes,
-            *graphql.routes,  # early: a hot path, two exact paths that overlap nothing
-            *auth.routes,
-            *passkeys.routes,  # before users': /users/me/passkeys is not /users/{key}
+            *graphql,  # early: a hot path, two exact paths that overlap nothing
+            *auth.routes(
+                auth.AuthDeps(
+                    settings=services.settings,
+                    clock=services.clock,
+                    sessions=services.sessions,
+                    recovery=services.recovery,
+                    providers=services.providers,
+                )
+            ),
+            # before users': /users/me/passkeys is not /users/{key}
+            *passkeys.routes(
+                passkeys.PasskeysDeps(
+                    settings=services.settings,
+                    clock=services.clock,
+                    sessions=services.sessions,
+                    passkeys=services.passkeys,
+                )
+            ),
             *sso_accounts.routes,  # before sso: /auth/login/<p>/backchannel-logout
             *sso.routes,
-            *factors.routes,
+            *factors.routes(factors.FactorsDeps(recovery_codes=services.recovery_codes)),
             *own.routes,  # before /users/{key}: /users/me/sessions is not a user id
-            *users.routes,
-            *access.routes,
-            *schema.routes,
-            *items.routes,
-            *pages.routes,
+            *users.routes(
+                users.UsersDeps(
+                    users=services.users,
+                    registration=services.registration,
+                    invitations=services.invitations,
+                    tfa=services.tfa,
+                    limits=services.limits,
+                    query_limit_max=limit_max,
+                )
+            ),
+            *access.routes(
+                access.AccessDeps(db=services.db, items=services.items, query_limit_max=limit_max),
+                item_deps,
+            ),
+            *schema.routes(schema.SchemaDeps(schema=services.schema)),
+            *items.routes(item_deps),
+            *pages,
         ],
         redirect_slashes=False,
         default=_not_found,
         lifespan=lifespan,
     )
     _ignoring_case(router.routes)
-    return Pipeline(router, services, pages=pages.area)
+    return Pipeline(router, services, pages=page_area)

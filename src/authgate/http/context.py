@@ -1,57 +1,27 @@
-"""Reading what the pipeline put on a request: services, body, accountability, client."""
+"""Transitional: this module moved to ``web/context.py`` (shared with the pages). It stays for
+route modules written against the old path until they are converted (README, "Handlers
+receive their services"); import ``authgate.web.context`` in new code."""
 
 from __future__ import annotations
 
-from typing import Any
+from authgate.web.context import (
+    accountability,
+    body,
+    client,
+    query,
+    query_param,
+    read_query,
+    services,
+    state,
+)
 
-from starlette.requests import Request
-
-from authgate.access.model import Accountability
-from authgate.http.pipeline import RequestState
-from authgate.http.services import Services
-from authgate.query.params import Query, parse_qs_pairs, parse_query
-from authgate.sessions.service import Client
-
-
-def services(request: Request) -> Services:
-    found: Services = request.scope["state"]["services"]
-    return found
-
-
-def state(request: Request) -> RequestState:
-    found: RequestState = request.scope["state"]["request"]
-    return found
-
-
-def accountability(request: Request) -> Accountability:
-    found: Accountability = request.scope["state"]["accountability"]
-    return found
-
-
-def body(request: Request) -> Any:
-    return state(request).body
-
-
-def client(request: Request) -> Client:
-    current = state(request)
-    return Client(ip=current.ip, user_agent=current.user_agent, origin=current.origin)
-
-
-def query_param(request: Request, name: str) -> Any:
-    """One query parameter as Directus's ``qs`` reads it: ``None`` when absent, a string when
-    sent once, a list when repeated (``a=1&a=2``, ``a[]=1``), an object for ``a[k]=1``."""
-    pairs = [(k, v) for k, v in request.query_params.multi_items() if k.split("[", 1)[0] == name]
-    return parse_qs_pairs(pairs).get(name) if pairs else None
-
-
-def query(request: Request) -> Query:
-    """The read query, from the query string (GET) or the body's ``query`` (SEARCH)."""
-    if request.method == "SEARCH":
-        payload = body(request)
-        params = payload.get("query", {}) if isinstance(payload, dict) else {}
-        if not isinstance(params, dict):
-            params = {}
-    else:
-        params = parse_qs_pairs(request.query_params.multi_items())
-    limit_max = services(request).settings.query_limit_max
-    return parse_query(params, limit_max=limit_max)
+__all__ = [
+    "accountability",
+    "body",
+    "client",
+    "query",
+    "query_param",
+    "read_query",
+    "services",
+    "state",
+]

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
-from authgate.access import variables
 from authgate.access.model import Accountability
+from authgate.access.record_paths import record_path, record_paths
 from authgate.errors import AuthError, Code, forbidden
 from authgate.items.rows import typed_key
 from authgate.items.scope import Scope
@@ -55,7 +55,7 @@ class ItemReads:
             # The caller's own filter may use record paths too (``$CURRENT_USER.email``), read
             # under the caller's own permissions (Directus reads them with the request's
             # accountability; only permission rules read them with administrator rights).
-            missing = variables.record_paths(query.filter) - context.records.keys()
+            missing = record_paths(query.filter) - context.records.keys()
             if missing:
                 found = {path: self._own_record_value(conn, scope, path) for path in missing}
                 context = replace(context, records={**context.records, **found})
@@ -74,7 +74,7 @@ class ItemReads:
     def _own_record_value(self, conn: Connection, scope: Scope, path: str) -> Any:
         """``$CURRENT_USER.<path>`` / ``$CURRENT_ROLE.<path>`` as the caller may read it: a
         field or relation it may not read gives null, and so does any other root."""
-        parsed = variables.record_path(path)
+        parsed = record_path(path)
         roots = {
             "$CURRENT_USER": ("directus_users", scope.accountability.user),
             "$CURRENT_ROLE": ("directus_roles", scope.accountability.role),

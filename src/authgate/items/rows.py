@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from authgate.errors import invalid_payload
+from authgate.items.constraints import constraint_error
 from authgate.items.scope import Scope
-from authgate.query.variables import is_uuid
 from authgate.schema.model import CONCEALED, Collection, Field
 from authgate.schema.values import coerce_value
-from authgate.storage.constraints import constraint_error
+from authgate.uuids import is_uuid
 
 
 def coerce_values(collection: Collection, columns: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from authgate.access import variables
 from authgate.access.grants import Grant, fields_forbidden
 from authgate.access.model import Accountability
 from authgate.access.permissions import PermissionCache, permissions_for
 from authgate.activity import repo as activity
 from authgate.clock import Clock
 from authgate.errors import AuthError, forbidden, invalid_payload
+from authgate.items import variables
+from authgate.items.constraints import delete_refused
 from authgate.items.prepare import Prepared, prepare_payload
 from authgate.items.reading import ItemReads
 from authgate.items.relations import unlink_dependents, write_children, write_related
@@ -34,7 +35,6 @@ from authgate.schema.cache import SchemaCache
 from authgate.schema.model import Collection
 from authgate.schema.overview import SchemaOverview
 from authgate.storage.admin_lock import serialise_admin_changes
-from authgate.storage.constraints import delete_refused
 from authgate.storage.db import Database
 from authgate.storage.epoch import current_epoch
 

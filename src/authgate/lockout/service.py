@@ -20,21 +20,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, select
 
-from authgate.activity import repo as activity
 from authgate.config.settings import Settings
 from authgate.errors import service_unavailable
 from authgate.lockout import model, repo
 from authgate.storage.db import Database
 from authgate.storage.tables import settings as settings_table
-from authgate.users import repo as users_repo
-from authgate.users.model import Status
-
-if TYPE_CHECKING:
-    from authgate.users.notices import SecurityNotices
 
 log = logging.getLogger("authgate.lockout")
 T = TypeVar("T")
@@ -50,11 +44,33 @@ class Ticket:
     thresholds: dict[str, int] = field(default_factory=dict)
 
 
+class SuspendUser(Protocol):
+    """``AUTH_LOCKOUT=suspend``: suspend the account in the failure's transaction, unless it
+    is the last active administrator (then False: the caller locks it for a while instead).
+    The users package owns the rule (``users.rules.suspend_after_failures``, wired in
+    ``app.py``)."""
+
+    def __call__(self, conn: Connection, user: str, address: str, now: datetime) -> bool: ...
+
+
+class LockNotices(Protocol):
+    """Mail the owner that their account is locked (``users.notices.SecurityNotices``, wired
+    in ``app.py``)."""
+
+    def account_locked(self, conn: Connection, user: str) -> None: ...
+
+
 class Lockout:
     def __init__(
-        self, *, db: Database, settings: Settings, notices: SecurityNotices | None = None
+        self,
+        *,
+        db: Database,
+        settings: Settings,
+        suspend_user: SuspendUser,
+        notices: LockNotices | None = None,
     ) -> None:
         self.db = db
+        self.suspend_user = suspend_user
         # The owner is mailed once per lock (and at most once an hour: users/notices.py).
         self.notices = notices
         self.suspend = settings.auth_lockout == "suspend"
@@ -129,7 +145,11 @@ class Lockout:
                 model.current(rows[scope], now), threshold, self.base, now
             )
             locked = locked or reached
-            if reached and self.suspend and self._suspended(conn, ticket, now):
+            if (
+                reached
+                and self.suspend
+                and self.suspend_user(conn, ticket.user, ticket.address, now)
+            ):
                 repo.forget(conn, ticket.user, scope)
                 continue
             if reached:
@@ -140,33 +160,6 @@ class Lockout:
             repo.store(conn, ticket.user, scope, counter)
         if locked and self.notices is not None:
             self.notices.account_locked(conn, ticket.user)
-
-    def _suspended(self, conn: Connection, ticket: Ticket, now: datetime) -> bool:
-        """Suspend the account (Directus's lockout), unless it is the last active
-        administrator: then False, and the caller locks it for a while instead."""
-        from authgate.users.rules import count_active_admins, guard_admins
-
-        user = users_repo.get(conn, ticket.user)
-        if user is None or user.status != Status.ACTIVE:
-            return True
-        before = guard_admins(conn)
-        users_repo.set_columns(conn, ticket.user, {"status": Status.SUSPENDED.value})
-        if before and count_active_admins(conn) == 0:
-            users_repo.set_columns(conn, ticket.user, {"status": Status.ACTIVE.value})
-            log.warning("last active administrator not suspended after failed sign-ins")
-            return False
-        activity.record(
-            conn,
-            action="update",
-            actor=activity.Actor(ticket.user, ticket.address, None, None),
-            collection="directus_users",
-            item=ticket.user,
-            now=now,
-            delta={"status": Status.SUSPENDED.value},
-        )
-        # Its sessions stay, as in Directus: refreshing one answers USER_SUSPENDED and deletes it.
-        log.warning("user suspended after too many failed sign-ins", extra={"user": ticket.user})
-        return True
 
     def succeeded_in(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
         """A successful sign-in, in its own transaction: its address starts afresh (in

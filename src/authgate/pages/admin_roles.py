@@ -13,7 +13,7 @@ from authgate.pages import messages
 from authgate.pages.admin_users import choices, remove_access
 from authgate.pages.web import Page, page_handler
 from authgate.query.params import Query
-from authgate.query.variables import is_uuid
+from authgate.uuids import is_uuid
 
 _POLICY_FIELDS = ("id", "name", "description", "admin_access", "app_access", "enforce_tfa")
 

@@ -16,7 +16,7 @@ from authgate.pages import messages
 from authgate.pages.links import verified_landing
 from authgate.pages.web import Page, page_handler
 from authgate.query.params import Query
-from authgate.query.variables import is_uuid
+from authgate.uuids import is_uuid
 
 PER_PAGE = 25
 _LIST_FIELDS = ("id", "email", "first_name", "last_name", "status", "role.name", "tfa_secret")

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from authgate.errors import AuthError, Code
-from authgate.http.validate import Rule, validate
 from authgate.pages import messages, security
 from authgate.pages.web import Page, page_handler
-from authgate.sessions.service import Client
+from authgate.requester import Client
 from authgate.users.registration import Registrant
+from authgate.validate import Rule, validate
 
 _REGISTER = {"email": Rule("email", required=True), "password": Rule(required=True)}
 

@@ -9,14 +9,14 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from authgate.access.authenticate import RequestOrigin
 from authgate.errors import AuthError, Code
-from authgate.http import context
-from authgate.http.responses import clear_cookie, set_cookie
 from authgate.pages import messages, security
 from authgate.pages.web import Page, page_handler
+from authgate.requester import RequestOrigin
 from authgate.sessions.service import IssuedTokens
 from authgate.urls import public_link
+from authgate.web import context
+from authgate.web.responses import clear_cookie, set_cookie
 
 # Drivers whose sign-in is a redirect to another site (a link), not a form on this page.
 _REDIRECT_DRIVERS = ("oauth2", "openid", "saml")

@@ -23,17 +23,34 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from authgate.access.model import Accountability
+from authgate.clock import Clock
+from authgate.config.settings import Settings
+from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
-from authgate.http import context
-from authgate.http.responses import clear_cookie
-from authgate.http.services import Services
+from authgate.items.service import ItemsService
 from authgate.pages import messages, security
+from authgate.passkeys.service import Passkeys
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
-from authgate.sessions.service import Client
+from authgate.project.service import ProjectService
+from authgate.providers.registry import Providers
+from authgate.ratelimit.requests import RequestLimits
+from authgate.requester import Client
+from authgate.sessions.authenticate import Authenticator
+from authgate.sessions.service import SessionService
+from authgate.storage.db import Database
 from authgate.urls import resolve_login_redirect
 from authgate.users import repo as users_repo
+from authgate.users.invites import Invitations
 from authgate.users.model import User
+from authgate.users.notices import SecurityNotices
+from authgate.users.recovery import PasswordRecovery
+from authgate.users.recovery_codes import RecoveryCodes
+from authgate.users.registration import Registration
+from authgate.users.service import UserService
+from authgate.users.tfa import TwoFactor
+from authgate.web import context
+from authgate.web.responses import clear_cookie
 
 log = logging.getLogger("authgate.pages")
 
@@ -69,10 +86,34 @@ class Viewer:
         return self.accountability.admin
 
 
+@dataclass(frozen=True)
+class PageServices:
+    """The services the pages use, and no others (built in ``app.py``)."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    keys: Keys
+    items: ItemsService
+    users: UserService
+    sessions: SessionService
+    tfa: TwoFactor
+    recovery: PasswordRecovery
+    invitations: Invitations
+    registration: Registration
+    project: ProjectService
+    limits: RequestLimits
+    passkeys: Passkeys | None
+    recovery_codes: RecoveryCodes
+    authenticator: Authenticator
+    providers: Providers
+    notices: SecurityNotices | None = None  # a key made on the account page mails its owner
+
+
 @dataclass
 class Page:
     request: Request
-    services: Services
+    services: PageServices
     project: ProjectSettings
     viewer: Viewer | None
     csrf_cookie: str
@@ -190,8 +231,7 @@ def _load(conn: Connection, user_id: str | None) -> tuple[ProjectSettings, User 
     return project_repo.load(conn), users_repo.get(conn, user_id) if user_id else None
 
 
-async def load_page(request: Request) -> Page:
-    services = context.services(request)
+async def load_page(request: Request, services: PageServices) -> Page:
     state = context.state(request)
     accountability = context.accountability(request)
     # Pages count only the session cookie as signing in: a token in the address or a header
@@ -262,10 +302,19 @@ Handler = Callable[[Page], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def page_handler(who: Who = "anyone") -> Callable[[Handler], Endpoint]:
-    def wrap(handler: Handler) -> Endpoint:
+@dataclass(frozen=True)
+class PageEndpoint:
+    """A page handler with the checks of its kind (``who``), given its services by ``bind``
+    when the routes are built (``pages/routes.py``)."""
+
+    handler: Handler
+    who: Who
+
+    def bind(self, services: PageServices) -> Endpoint:
+        handler, who = self.handler, self.who
+
         async def endpoint(request: Request) -> Response:
-            page = await load_page(request)
+            page = await load_page(request, services)
             if request.method == "POST":
                 try:
                     read_form(page)
@@ -298,6 +347,11 @@ def page_handler(who: Who = "anyone") -> Callable[[Handler], Endpoint]:
         endpoint.__name__ = handler.__name__
         endpoint.__doc__ = handler.__doc__
         return endpoint
+
+
+def page_handler(who: Who = "anyone") -> Callable[[Handler], PageEndpoint]:
+    def wrap(handler: Handler) -> PageEndpoint:
+        return PageEndpoint(handler, who)
 
     return wrap
 

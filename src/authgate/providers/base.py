@@ -37,7 +37,7 @@ from authgate.config.settings import ProviderSettings, Settings
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
 from authgate.ratelimit.store import CounterStore
-from authgate.sessions.service import Client
+from authgate.requester import Client
 from authgate.signing.ring import KeyRing
 from authgate.users.model import User
 

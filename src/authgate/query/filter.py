@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from authgate.errors import AuthError, forbidden, invalid_query
 from authgate.query import variables
 from authgate.schema.model import Collection, Field
+from authgate.uuids import is_uuid
 
 _STRING_OPS = frozenset(
     [
@@ -292,7 +293,7 @@ def _cast(field: Field, value: Any) -> Any:
         if kind in ("integer", "bigInteger", "float", "decimal"):
             return _number(kind, value)
         if kind == "uuid":
-            if not isinstance(value, str) or not variables.is_uuid(value):
+            if not isinstance(value, str) or not is_uuid(value):
                 raise ValueError(value)
             return value.lower()
         if kind == "boolean":
@@ -410,7 +411,7 @@ def compile_search(
             except AuthError:
                 continue  # not a number this field can hold: nothing to match
             clauses.append(column == number)
-        elif field.type == "uuid" and variables.is_uuid(term):
+        elif field.type == "uuid" and is_uuid(term):
             clauses.append(column == term.lower())
     return or_(*clauses) if clauses else false()
 

@@ -14,10 +14,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from authgate.query.filter import FilterContext
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_UUID_V4 = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
-)
 _NOW = re.compile(r"^\$NOW(?:\((?P<adj>[^)]*)\))?$")
 _ADJUST = re.compile(r"^\s*(?P<sign>[+-])?\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[a-zA-Z]*)\s*$")
 _UNITS: dict[str, str] = {}
@@ -33,14 +29,6 @@ for _unit, _names in {
 }.items():
     for _name in _names:
         _UNITS[_name] = _unit
-
-
-def is_uuid(text: str) -> bool:
-    return bool(_UUID.match(text))
-
-
-def is_uuid_v4(text: str) -> bool:
-    return bool(_UUID_V4.match(text))
 
 
 def _add_months(moment: datetime, months: int) -> datetime:

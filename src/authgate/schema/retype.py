@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, column, func, select, table
 
 from authgate.errors import invalid_payload, not_null_violation, value_too_long
-from authgate.query.variables import is_uuid
+from authgate.uuids import is_uuid
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _TEXT_KINDS = frozenset({"string", "text", "csv", "hash"})

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from authgate.errors import invalid_payload, not_null_violation, value_too_long
-from authgate.query.variables import is_uuid
 from authgate.schema.model import Collection, Field
+from authgate.uuids import is_uuid
 
 
 def _timestamp(field: Field, value: Any) -> datetime:

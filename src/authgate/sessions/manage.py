@@ -1,9 +1,9 @@
 """Listing and ending one's own sessions (``/users/me/sessions``) and, for administrators,
 anyone's (``/users/:id/sessions``).
 
-Whose sessions a request may manage (``target_user``) is shared with the API keys: the
-caller's own, or any user's for an administrator; a request made with an API key manages
-neither (a key limited to some policies must not make itself a broader one, nor end the
+Whose sessions a request may manage (``access.targets.target_user``) is shared with the API
+keys: the caller's own, or any user's for an administrator; a request made with an API key
+manages neither (a key limited to some policies must not make itself a broader one, nor end the
 sessions of the person it was given by). An unknown or malformed user id is ``FORBIDDEN``,
 as Directus answers an item that may not be read, so nothing tells whether it exists.
 """
@@ -13,25 +13,13 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from authgate.access.model import Accountability
+from authgate.access.targets import target_user
 from authgate.clock import Clock
-from authgate.errors import AuthError, Code, forbidden
-from authgate.query.variables import is_uuid
+from authgate.errors import forbidden
 from authgate.sessions import own
 from authgate.storage.db import Database
 from authgate.storage.tables import users
-
-
-def target_user(accountability: Accountability, key: str | None) -> str:
-    """The user whose sessions or keys the request names (``key`` None: the caller)."""
-    if accountability.api_key is not None:
-        raise forbidden()
-    if key is None:
-        if accountability.user is None:
-            raise AuthError(Code.INVALID_CREDENTIALS)
-        return accountability.user
-    if not accountability.admin or not is_uuid(key):
-        raise forbidden()
-    return key.lower()
+from authgate.uuids import is_uuid
 
 
 def user_exists(conn: Connection, user: str) -> bool:

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import Connection
@@ -29,12 +29,13 @@ from authgate import crypto
 from authgate.access import policy
 from authgate.access.repo import load_access_facts
 from authgate.activity import repo as activity
-from authgate.clock import Clock
+from authgate.clock import Clock, stalled
 from authgate.config.settings import Settings
 from authgate.errors import AuthError, Code
 from authgate.lockout.service import Lockout, Ticket
 from authgate.metrics import events
 from authgate.passwords import PasswordHasher
+from authgate.requester import Client
 from authgate.sessions import own, repo, rotation
 from authgate.sessions.candidate import Candidate, load_candidate
 from authgate.sessions.rotation import Rejected
@@ -59,15 +60,6 @@ PasskeyCheck = Callable[[User, Any, datetime], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
-class Client:
-    """Where a request comes from, as recorded on sessions and activity rows."""
-
-    ip: str | None
-    user_agent: str | None
-    origin: str | None
-
-
-@dataclass(frozen=True)
 class IssuedTokens:
     access_token: str
     refresh_token: str
@@ -79,17 +71,6 @@ def _facts(row: repo.SessionRow) -> rotation.SessionFacts:
     return rotation.SessionFacts(
         user=row.user, expires=row.expires, next_token=row.next_token, oauth_client=row.oauth_client
     )
-
-
-async def stalled(clock: Clock, stall: timedelta, work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` and answer no sooner than ``stall`` after the start, success or failure."""
-    started = clock.monotonic()
-    try:
-        return await work()
-    finally:
-        left = stall.total_seconds() - (clock.monotonic() - started)
-        if left > 0:
-            await asyncio.sleep(left)
 
 
 class SessionService:

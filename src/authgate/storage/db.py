@@ -199,7 +199,11 @@ def _collecting(fn: Callable[..., T], posted: list[AfterCommit]) -> Callable[...
         try:
             return fn(conn, *args)
         finally:
-            conn.info.pop(_AFTER_COMMIT, None)
+            # (A connection the database cut mid-work is invalidated: touching its ``info``
+            # would try to reconnect and raise an error of SQLAlchemy's own, hiding the
+            # outage's 503. It is discarded anyway.)
+            if not conn.invalidated:
+                conn.info.pop(_AFTER_COMMIT, None)
 
     return work
 

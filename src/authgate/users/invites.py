@@ -25,7 +25,7 @@ from authgate.mail.mailer import Mailer
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings, check_password_policy
-from authgate.sessions.service import Client
+from authgate.requester import Client
 from authgate.storage.db import Database
 from authgate.storage.tables import roles
 from authgate.tokens import jwt

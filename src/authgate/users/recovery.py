@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from authgate.activity import repo as activity
-from authgate.clock import Clock
+from authgate.clock import Clock, stalled
 from authgate.config.settings import Settings
 from authgate.crypto import Keys, equal
 from authgate.errors import AuthError, Code, invalid_payload
@@ -27,8 +27,7 @@ from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings, check_password_policy
 from authgate.ratelimit.store import CounterStore
-from authgate.sessions import repo as sessions_repo
-from authgate.sessions.service import Client, stalled
+from authgate.requester import Client
 from authgate.storage.db import Database
 from authgate.tokens import jwt
 from authgate.urls import is_url_allowed, public_link, with_token
@@ -36,6 +35,7 @@ from authgate.users import repo
 from authgate.users.mail_limit import may_mail
 from authgate.users.model import DEFAULT_PROVIDER, User
 from authgate.users.notices import SecurityNotices
+from authgate.users.rules import EndSessions
 
 
 class PasswordRecovery:
@@ -49,6 +49,7 @@ class PasswordRecovery:
         hasher: PasswordHasher,
         mailer: Mailer,
         counters: CounterStore,
+        end_sessions: EndSessions,
         notices: SecurityNotices | None = None,
     ) -> None:
         self.notices = notices
@@ -59,6 +60,7 @@ class PasswordRecovery:
         self.hasher = hasher
         self.mailer = mailer
         self.counters = counters
+        self.end_sessions = end_sessions
 
     async def request(self, email: str, reset_url: str | None) -> None:
         """Always answers the same way, in the same time, whether or not the account exists."""
@@ -143,7 +145,7 @@ class PasswordRecovery:
         # The owner proved they hold the mailbox: every lock of the account ends.
         unlock(conn, user.id)
         repo.set_columns(conn, user.id, {"password": hashed, "status": "active"})
-        sessions_repo.delete_for_user(conn, user.id)
+        self.end_sessions(conn, user.id)
         if self.notices is not None:
             self.notices.password_changed(conn, user.id)
         activity.record(

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from authgate import crypto
 from authgate.activity import repo as activity
-from authgate.clock import Clock
+from authgate.clock import Clock, stalled
 from authgate.config.settings import Settings
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code, invalid_payload
@@ -34,7 +34,7 @@ from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings, check_password_policy
 from authgate.query.evaluate import matches
 from authgate.ratelimit.store import CounterStore
-from authgate.sessions.service import Client, stalled
+from authgate.requester import Client
 from authgate.storage.db import Database
 from authgate.storage.tables import pending_registrations
 from authgate.tokens import jwt

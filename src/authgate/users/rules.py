@@ -14,12 +14,15 @@ administrator rights.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, exists, func, or_, select
 
 from authgate.access.model import Accountability
+from authgate.activity import repo as activity
 from authgate.crypto import Keys
 from authgate.emails import is_valid_email
 from authgate.errors import (
@@ -33,7 +36,6 @@ from authgate.items.scope import CollectionRules, Scope
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
 from authgate.project.model import check_password_policy
-from authgate.sessions import repo as sessions_repo
 from authgate.storage.admin_lock import serialise_admin_changes
 from authgate.storage.db import Database
 from authgate.storage.tables import access, policies, roles, users
@@ -41,12 +43,22 @@ from authgate.users import repo
 from authgate.users.model import Status
 from authgate.users.notices import SecurityNotices
 
+log = logging.getLogger("authgate.lockout")  # the lockout's decisions, logged as before
 _STATUSES = sorted(status.value for status in Status)
 # What a request made with an API key may not change on its own user, whatever its policies
 # grant: a key must not mint a static token (which carries every policy of the user, not only
 # the key's) nor take the account over (README "API keys").
 _CREDENTIALS = frozenset({"token", "password", "email"})
 _OLD_EMAILS = "authgate.old_emails"  # conn.info: from before_write to after_write
+
+
+class EndSessions(Protocol):
+    """Delete a user's sessions, but the rotation chain of ``keep_chain_of`` (the sessions
+    package owns the table: ``sessions.repo.delete_for_user``, wired in ``app.py``)."""
+
+    def __call__(
+        self, conn: Connection, user: str, *, keep_chain_of: str | None = None
+    ) -> None: ...
 
 
 class UsersRules(CollectionRules):
@@ -58,11 +70,13 @@ class UsersRules(CollectionRules):
         db: Database,
         keys: Keys,
         hasher: PasswordHasher,
+        end_sessions: EndSessions,
         notices: SecurityNotices | None = None,
     ) -> None:
         self.db = db
         self.keys = keys
         self.hasher = hasher
+        self.end_sessions = end_sessions
         self.notices = notices  # a password or email change mails the owner
 
     async def prepare(
@@ -164,13 +178,13 @@ class UsersRules(CollectionRules):
         self, conn: Connection, scope: Scope, key: Any, values: Mapping[str, Any]
     ) -> None:
         if "status" in values and values["status"] != Status.ACTIVE:
-            sessions_repo.delete_for_user(conn, key)
+            self.end_sessions(conn, key)
         elif "password" in values or "email" in values:
             caller = scope.accountability
             keep = None
             if caller.user == key and caller.sid:
                 keep = caller.sid
-            sessions_repo.delete_for_user(conn, key, keep_chain_of=keep)
+            self.end_sessions(conn, key, keep_chain_of=keep)
 
 
 def guard_admins(conn: Connection) -> int:
@@ -214,3 +228,30 @@ def ensure_admin_remains(conn: Connection, before: int | None) -> None:
     """Refuse a change that took the last active administrator away (422, as Directus)."""
     if before and count_active_admins(conn) == 0:
         raise unprocessable("Cannot remove the last admin user from the system.")
+
+
+def suspend_after_failures(conn: Connection, user: str, address: str, now: datetime) -> bool:
+    """Suspend the account after too many failed checks (Directus's lockout), unless it is the
+    last active administrator: then False, and the lockout locks it for a while instead
+    (``lockout.service.SuspendUser``)."""
+    found = repo.get(conn, user)
+    if found is None or found.status != Status.ACTIVE:
+        return True
+    before = guard_admins(conn)
+    repo.set_columns(conn, user, {"status": Status.SUSPENDED.value})
+    if before and count_active_admins(conn) == 0:
+        repo.set_columns(conn, user, {"status": Status.ACTIVE.value})
+        log.warning("last active administrator not suspended after failed sign-ins")
+        return False
+    activity.record(
+        conn,
+        action="update",
+        actor=activity.Actor(user, address, None, None),
+        collection="directus_users",
+        item=user,
+        now=now,
+        delta={"status": Status.SUSPENDED.value},
+    )
+    # Its sessions stay, as in Directus: refreshing one answers USER_SUSPENDED and deletes it.
+    log.warning("user suspended after too many failed sign-ins", extra={"user": user})
+    return True

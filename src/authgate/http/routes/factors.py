@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authgate.http import context
-from authgate.http.responses import data
+from authgate.users.recovery_codes import RecoveryCodes
+from authgate.web import context
+from authgate.web.responses import data
 
 
-async def recovery_codes_left(request: Request) -> Response:
-    services = context.services(request)
-    left = await services.recovery_codes.remaining(context.accountability(request))
+@dataclass(frozen=True)
+class FactorsDeps:
+    recovery_codes: RecoveryCodes
+
+
+async def recovery_codes_left(deps: FactorsDeps, request: Request) -> Response:
+    left = await deps.recovery_codes.remaining(context.accountability(request))
     return data({"remaining": left})
 
 
-async def recovery_codes_make(request: Request) -> Response:
+async def recovery_codes_make(deps: FactorsDeps, request: Request) -> Response:
     body = context.body(request)
     body = body if isinstance(body, dict) else {}
-    codes = await context.services(request).recovery_codes.regenerate(
+    codes = await deps.recovery_codes.regenerate(
         context.accountability(request), body.get("password"), body.get("otp")
     )
     return data({"codes": codes})
 
 
-routes = [
-    Route("/users/me/tfa/recovery-codes", recovery_codes_left, methods=["GET"]),
-    Route("/users/me/tfa/recovery-codes", recovery_codes_make, methods=["POST"]),
-]
+def routes(deps: FactorsDeps) -> list[Route]:
+    return [
+        Route("/users/me/tfa/recovery-codes", partial(recovery_codes_left, deps), methods=["GET"]),
+        Route("/users/me/tfa/recovery-codes", partial(recovery_codes_make, deps), methods=["POST"]),
+    ]

@@ -7,12 +7,22 @@ the route does not exist (404, as in Directus).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from authgate import crypto
 from authgate.errors import forbidden, route_not_found
-from authgate.http import context
+from authgate.metrics.registry import Metrics
+from authgate.web import context
+
+
+@dataclass(frozen=True)
+class MetricsDeps:
+    metrics: Metrics | None  # None: METRICS_ENABLED is off
 
 
 def _scraper_token(request: Request, tokens: tuple[str, ...]) -> bool:
@@ -26,9 +36,8 @@ def _scraper_token(request: Request, tokens: tuple[str, ...]) -> bool:
     return matched
 
 
-async def scrape(request: Request) -> Response:
-    services = context.services(request)
-    metrics = services.metrics
+async def scrape(deps: MetricsDeps, request: Request) -> Response:
+    metrics = deps.metrics
     if metrics is None:
         raise route_not_found(request.url.path)
     if not context.accountability(request).admin and not _scraper_token(
@@ -40,3 +49,7 @@ async def scrape(request: Request) -> Response:
     return Response(
         metrics.render(), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-cache"}
     )
+
+
+def routes(deps: MetricsDeps) -> list[Route]:
+    return [Route("/metrics", partial(scrape, deps), methods=["GET"])]

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import Connection, text
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from authgate import __version__
+from authgate.config.settings import Settings
 from authgate.errors import forbidden
-from authgate.http import context
-from authgate.http.responses import data, dumps, no_content
-from authgate.http.routes import metrics, specs
+from authgate.mail.health import MailCheck
+from authgate.project.service import ProjectService
+from authgate.storage.db import Database
+from authgate.web import context
+from authgate.web.responses import data, dumps, no_content
+
+
+@dataclass(frozen=True)
+class ServerDeps:
+    settings: Settings
+    db: Database
+    project: ProjectService
+    query_limit_max: int | None
+    redis: Redis | None  # /server/health's redis checks
+    mail_check: MailCheck | None  # /server/health's email:connection
+
 
 _PUBLIC_PROJECT_FIELDS = (
     "project_name",
@@ -54,16 +71,15 @@ _LICENSE = {
 }
 
 
-async def info(request: Request) -> Response:
+async def info(deps: ServerDeps, request: Request) -> Response:
     """Directus's keys, in its order. Features authgate does not have (the project owner
     onboarding, MCP, AI) are reported off; ``version`` is the Directus release whose API is
     spoken (authgate's own version is ``releaseId`` of ``/server/health``)."""
-    services = context.services(request)
     accountability = context.accountability(request)
-    project = await services.db.read(_public_project)
+    project = await deps.db.read(_public_project)
     payload: dict[str, Any] = {"project": project}
     if accountability.user is not None or accountability.role is not None:
-        settings = services.settings
+        settings = deps.settings
         limit = settings.rate_limit
         payload.update(
             {
@@ -128,32 +144,31 @@ def _public_project(conn: Connection) -> dict[str, Any]:
     return defaults
 
 
-async def health(request: Request) -> Response:
+async def health(deps: ServerDeps, request: Request) -> Response:
     """Directus's checks, per ``HEALTHCHECK_SERVICES``: the database (response time, free and
     used pool connections), Redis when configured, and mail (``EMAIL_VERIFY_SETUP``); there is
     no file storage to check. Administrators get the checks, other users the status only."""
-    services = context.services(request)
     accountability = context.accountability(request)
-    if not services.settings.healthcheck_enabled:
+    if not deps.settings.healthcheck_enabled:
         from authgate.errors import route_not_found
 
         raise route_not_found(request.url.path)
     if accountability.user is None and accountability.role is None:
         raise forbidden()
     # Directus's default; "storage" has nothing to check here (files are not served)
-    enabled = services.settings.healthcheck_services or ("database", "redis", "storage", "email")
+    enabled = deps.settings.healthcheck_services or ("database", "redis", "storage", "email")
     checks: dict[str, list[dict[str, Any]]] = {}
     if "database" in enabled:
-        checks.update(await _database_checks(services))
-    if "redis" in enabled and services.redis is not None:
-        checks.update(await _redis_checks(services.redis))
-    if "email" in enabled and services.mail_check is not None:
-        mail = await services.mail_check.status(time.monotonic())
+        checks.update(await _database_checks(deps))
+    if "redis" in enabled and deps.redis is not None:
+        checks.update(await _redis_checks(deps.redis))
+    if "email" in enabled and deps.mail_check is not None:
+        mail = await deps.mail_check.status(time.monotonic())
         checks["email:connection"] = [{"status": mail, "componentType": "email"}]
     status = _overall(checks)
     body: dict[str, Any] = {"status": status}
     if accountability.admin:
-        body.update(releaseId=__version__, serviceId=services.settings.public_url, checks=checks)
+        body.update(releaseId=__version__, serviceId=deps.settings.public_url, checks=checks)
     return Response(
         dumps(body),
         status_code=503 if status == "error" else 200,
@@ -183,18 +198,18 @@ def _timed(status: str, kind: str, started: float) -> dict[str, Any]:
     }
 
 
-async def _database_checks(services: Any) -> dict[str, list[dict[str, Any]]]:
-    name = "sqlite3" if services.db.dialect == "sqlite" else "pg"
+async def _database_checks(deps: ServerDeps) -> dict[str, list[dict[str, Any]]]:
+    name = "sqlite3" if deps.db.dialect == "sqlite" else "pg"
     started = time.perf_counter()
     try:
-        await services.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
+        await deps.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
         status = "ok"
     except Exception:
         status = "error"
     checks = {f"{name}:responseTime": [_timed(status, "datastore", started)]}
     if status == "error":
         checks[f"{name}:responseTime"][0]["output"] = "Can't connect to the database."
-    pool = services.db.engine.pool
+    pool = deps.db.engine.pool
     free, used = getattr(pool, "checkedin", None), getattr(pool, "checkedout", None)
     if callable(free) and callable(used):
         checks[f"{name}:connectionsAvailable"] = [
@@ -216,26 +231,28 @@ async def _redis_checks(redis: Any) -> dict[str, list[dict[str, Any]]]:
     return {"redis:responseTime": [_timed(status, "cache", started)]}
 
 
-async def read_settings(request: Request) -> Response:
-    services = context.services(request)
+async def read_settings(deps: ServerDeps, request: Request) -> Response:
     return data(
-        await services.project.read(context.accountability(request), context.query(request))
+        await deps.project.read(
+            context.accountability(request), context.read_query(request, deps.query_limit_max)
+        )
     )
 
 
-async def update_settings(request: Request) -> Response:
-    services = context.services(request)
+async def update_settings(deps: ServerDeps, request: Request) -> Response:
     accountability = context.accountability(request)
-    await services.project.update(accountability, context.body(request))
+    await deps.project.update(accountability, context.body(request))
     try:
-        result = await services.project.read(accountability, context.query(request))
+        result = await deps.project.read(
+            accountability, context.read_query(request, deps.query_limit_max)
+        )
     except Exception:
         return no_content()
     return data(result)
 
 
-async def root(request: Request) -> Response:
-    target = context.services(request).settings.root_redirect
+async def root(deps: ServerDeps, request: Request) -> Response:
+    target = deps.settings.root_redirect
     if target is None:
         from authgate.errors import route_not_found
 
@@ -243,12 +260,11 @@ async def root(request: Request) -> Response:
     return RedirectResponse(target, status_code=302)
 
 
-routes = [
-    Route("/", root, methods=["GET"]),
-    Route("/server/info", info, methods=["GET"]),
-    Route("/server/health", health, methods=["GET"]),
-    Route("/settings", read_settings, methods=["GET"]),
-    Route("/settings", update_settings, methods=["PATCH"]),
-    Route("/metrics", metrics.scrape, methods=["GET"]),
-    *specs.routes,
-]
+def routes(deps: ServerDeps) -> list[Route]:
+    return [
+        Route("/", partial(root, deps), methods=["GET"]),
+        Route("/server/info", partial(info, deps), methods=["GET"]),
+        Route("/server/health", partial(health, deps), methods=["GET"]),
+        Route("/settings", partial(read_settings, deps), methods=["GET"]),
+        Route("/settings", partial(update_settings, deps), methods=["PATCH"]),
+    ]

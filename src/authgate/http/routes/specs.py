@@ -3,7 +3,9 @@ caller as Directus serves them: what this caller may read, nothing more."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
 
 from sqlalchemy import Connection
 from starlette.requests import Request
@@ -11,11 +13,24 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate import __version__
+from authgate.clock import Clock
+from authgate.config.settings import Settings
 from authgate.errors import route_not_found
-from authgate.graphql.schema import Scope
-from authgate.http import context
-from authgate.http.responses import json_response
+from authgate.items.service import ItemsService
 from authgate.specs.openapi import RouteInfo, build_document
+from authgate.storage.db import Database
+from authgate.web import context
+from authgate.web.responses import json_response
+from authgate.web.services import GraphQLSdl
+
+
+@dataclass(frozen=True)
+class SpecsDeps:
+    settings: Settings
+    clock: Clock
+    db: Database
+    items: ItemsService
+    graphql_sdl: GraphQLSdl | None
 
 
 def _routes(request: Request) -> list[RouteInfo]:
@@ -28,16 +43,15 @@ def _routes(request: Request) -> list[RouteInfo]:
     return found
 
 
-async def oas(request: Request) -> Response:
-    services = context.services(request)
+async def oas(deps: SpecsDeps, request: Request) -> Response:
     accountability = context.accountability(request)
 
     def load(conn: Connection) -> Any:
-        scope = services.items.scope(conn, accountability)
+        scope = deps.items.scope(conn, accountability)
         return scope.overview, scope.permissions
 
-    overview, permissions = await services.db.read(load)
-    public_url = services.settings.public_url
+    overview, permissions = await deps.db.read(load)
+    public_url = deps.settings.public_url
     server_url = public_url if public_url != "/" else str(request.base_url).rstrip("/")
     document = build_document(
         _routes(request),
@@ -49,15 +63,14 @@ async def oas(request: Request) -> Response:
     return json_response(document)
 
 
-async def graphql_sdl(request: Request) -> Response:
-    services = context.services(request)
-    engine = services.graphql
-    if engine is None:
+async def graphql_sdl(deps: SpecsDeps, request: Request) -> Response:
+    if deps.graphql_sdl is None:
         raise route_not_found(request.url.path)
-    scope: Scope = "system" if request.url.path.rstrip("/").endswith("/system") else "items"
-    sdl = await engine.sdl(services, scope, context.accountability(request))
-    day = services.clock.now().date().isoformat()
-    name = services.settings.project_name or "Directus"
+    system = request.url.path.rstrip("/").endswith("/system")
+    scope: Literal["items", "system"] = "system" if system else "items"
+    sdl = await deps.graphql_sdl(scope, context.accountability(request))
+    day = deps.clock.now().date().isoformat()
+    name = deps.settings.project_name or "Directus"
     return Response(
         sdl,
         media_type="application/octet-stream; charset=utf-8",
@@ -70,9 +83,10 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:64] or "Directus"
 
 
-routes = [
-    Route("/server/specs/oas", oas, methods=["GET"]),
-    Route("/server/specs/graphql", graphql_sdl, methods=["GET"]),
-    Route("/server/specs/graphql/system", graphql_sdl, methods=["GET"]),
-    Route("/server/specs/graphql/items", graphql_sdl, methods=["GET"]),
-]
+def routes(deps: SpecsDeps) -> list[Route]:
+    return [
+        Route("/server/specs/oas", partial(oas, deps), methods=["GET"]),
+        Route("/server/specs/graphql", partial(graphql_sdl, deps), methods=["GET"]),
+        Route("/server/specs/graphql/system", partial(graphql_sdl, deps), methods=["GET"]),
+        Route("/server/specs/graphql/items", partial(graphql_sdl, deps), methods=["GET"]),
+    ]

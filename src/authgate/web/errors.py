@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from authgate.errors import AuthError, Code, ErrorGroup
-from authgate.http.responses import json_response
+from authgate.web.responses import json_response
 
 
 def _entry(error: AuthError) -> dict[str, object]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
+from authgate.access.record_paths import record_path, record_paths
 from authgate.clock import iso_utc
 from authgate.query import variables
 from authgate.schema.model import Collection
@@ -29,8 +30,6 @@ from authgate.schema.overview import SchemaOverview
 if TYPE_CHECKING:
     from authgate.query.filter import FilterContext
 
-# Longest first: "$CURRENT_ROLES" must be tested before "$CURRENT_ROLE".
-_ROOTS = ("$CURRENT_POLICIES", "$CURRENT_ROLES", "$CURRENT_ROLE", "$CURRENT_USER")
 _COLLECTIONS = {
     "$CURRENT_USER": "directus_users",
     "$CURRENT_ROLE": "directus_roles",
@@ -38,38 +37,6 @@ _COLLECTIONS = {
     "$CURRENT_POLICIES": "directus_policies",
 }
 _MAX_STEPS = 10  # a path deeper than any real rule: read no further than this
-
-
-def record_path(value: Any) -> tuple[str, tuple[str, ...]] | None:
-    """``("$CURRENT_USER", ("role", "name"))`` for ``"$CURRENT_USER.role.name"``; ``None``
-    for anything that is not a record path."""
-    if not isinstance(value, str) or not value.startswith("$CURRENT_"):
-        return None
-    for root in _ROOTS:
-        if value.startswith(root + "."):
-            return root, tuple(value[len(root) + 1 :].split("."))
-    return None
-
-
-def _leaves(tree: Any) -> Iterable[Any]:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Mapping):
-            stack.extend(node.values())
-        elif isinstance(node, list | tuple):
-            stack.extend(node)
-        else:
-            yield node
-
-
-def has_variables(tree: Any) -> bool:
-    return any(isinstance(leaf, str) and leaf.startswith("$") for leaf in _leaves(tree))
-
-
-def record_paths(tree: Any) -> frozenset[str]:
-    """Every record path used as a value anywhere in ``tree``."""
-    return frozenset(leaf for leaf in _leaves(tree) if record_path(leaf) is not None)
 
 
 def load_record_values(

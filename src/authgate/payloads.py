@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from authgate.http.validate import Rule
+from authgate.validate import Rule
 
 REGISTER: Mapping[str, Rule] = {
     "email": Rule("email", required=True),

@@ -1,17 +1,20 @@
-"""Everything a request handler needs, built once in the composition root (``app.py``)."""
+"""Every service of the application, built once in the composition root (``app.py``). Only
+the composition sees it: ``http/build.py`` hands each route module the few it declares, the
+pipeline takes what it runs on. (``web.context.services`` still reads it from a request, for
+route modules not yet given their own; see the README's "Development" section.)"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from redis.asyncio import Redis
 
-from authgate.access.authenticate import Authenticator
+from authgate.access.model import Accountability
 from authgate.clock import Clock
 from authgate.config.settings import Settings
 from authgate.crypto import Keys
-from authgate.graphql.engine import GraphQLEngine
-from authgate.http.cors import Cors
 from authgate.items.service import ItemsService
 from authgate.mail.health import MailCheck
 from authgate.mail.outbox import Outbox
@@ -21,9 +24,10 @@ from authgate.passwords import PasswordHasher
 from authgate.project.service import ProjectService
 from authgate.providers.registry import Providers
 from authgate.ratelimit.requests import RequestLimits
-from authgate.schema.service import SchemaService
+from authgate.sessions.authenticate import Authenticator
 from authgate.sessions.service import SessionService
 from authgate.storage.db import Database
+from authgate.system.schema import SchemaService
 from authgate.users.invites import Invitations
 from authgate.users.notices import SecurityNotices
 from authgate.users.recovery import PasswordRecovery
@@ -31,6 +35,11 @@ from authgate.users.recovery_codes import RecoveryCodes
 from authgate.users.registration import Registration
 from authgate.users.service import UserService
 from authgate.users.tfa import TwoFactor
+from authgate.web.cors import Cors
+
+# The caller's GraphQL schema as SDL (``/server/specs/graphql``): the GraphQL engine's, with
+# its services bound (``app.py``).
+GraphQLSdl = Callable[[Literal["items", "system"], Accountability], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,7 @@ class Services:
     cors: Cors
     redis: Redis | None = None
     providers: Providers = field(default_factory=Providers)  # SSO (AUTH_PROVIDERS)
-    graphql: GraphQLEngine | None = None  # /graphql and /graphql/system
+    graphql_sdl: GraphQLSdl | None = None  # /server/specs/graphql
     metrics: Metrics | None = None  # METRICS_ENABLED
     mail_check: MailCheck | None = None  # /server/health's email:connection
     passkeys: Passkeys | None = None  # WebAuthn (/users/me/passkeys, /auth/passkey/*)

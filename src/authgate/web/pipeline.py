@@ -29,14 +29,14 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.access import enforcement
-from authgate.access.authenticate import RequestOrigin
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
-from authgate.http import body
-from authgate.http.errors import render_error, render_unexpected
-from authgate.http.observe import ERROR_CODE, RequestObserver
-from authgate.http.responses import clear_cookie
-from authgate.http.services import Services
 from authgate.netaddr import client_ip
+from authgate.requester import RequestOrigin
+from authgate.web import body
+from authgate.web.errors import render_error, render_unexpected
+from authgate.web.observe import ERROR_CODE, RequestObserver
+from authgate.web.responses import clear_cookie
+from authgate.web.services import Services
 
 log = logging.getLogger("authgate.http")
 
@@ -340,7 +340,7 @@ class Pipeline:
         self, method: str, receive: Receive, headers: Headers
     ) -> tuple[bytes, Any]:
         """The raw body and the parsed one. A JSON body is read on every method, as Directus
-        does (``http/body.py``); any other body only where a route may read it."""
+        does (``web/body.py``); any other body only where a route may read it."""
         limit = self.settings.max_payload_size
         if body.is_json(headers):
             if method not in _BODY_METHODS and not body.has_body(headers):

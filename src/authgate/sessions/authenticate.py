@@ -9,7 +9,7 @@ token's user, the role tree and grants).
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from authgate.apikeys.service import touch as touch_key
 from authgate.clock import Clock
 from authgate.crypto import Keys
 from authgate.errors import AuthError, Code
+from authgate.requester import RequestOrigin
 from authgate.signing.ring import KeyRing
 from authgate.storage.db import Database
 from authgate.tokens import jwt
@@ -32,13 +33,6 @@ from authgate.users.factors import has_second_factor
 from authgate.users.model import Status
 
 _ANY_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class RequestOrigin:
-    ip: str | None
-    user_agent: str | None
-    origin: str | None
 
 
 class Authenticator:

@@ -1,6 +1,9 @@
 """``/graphql`` (the project's collections) and ``/graphql/system`` (authentication and the
 system collections): the transport around ``graphql/engine.py``. ``POST`` takes
-``{query, variables, operationName}``; ``GET`` the same as query parameters (queries only)."""
+``{query, variables, operationName}``; ``GET`` the same as query parameters (queries only).
+
+It joins the web plumbing (``web/``) and the GraphQL engine, which know nothing of each other;
+``app.py`` mounts these routes beside those of ``http/`` and ``pages/``."""
 
 from __future__ import annotations
 
@@ -14,11 +17,11 @@ from starlette.routing import Route
 from authgate import jsvalues
 from authgate.errors import AuthError, Code, invalid_payload, invalid_query, route_not_found
 from authgate.graphql import enforcement
-from authgate.graphql.context import CookieKind
-from authgate.graphql.engine import GraphQLRequest
+from authgate.graphql.context import CookieKind, ServiceBundle
+from authgate.graphql.engine import GraphQLEngine, GraphQLRequest
 from authgate.graphql.schema import Scope
-from authgate.http import context
-from authgate.http.responses import clear_cookie, json_response, set_cookie
+from authgate.web import context
+from authgate.web.responses import clear_cookie, json_response, set_cookie
 
 # Every method reaches the route, which answers Directus's 405 for all but GET and POST.
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "SEARCH", "OPTIONS"]
@@ -75,9 +78,9 @@ def _received(request: Request) -> GraphQLRequest:
     )
 
 
-async def _serve(scope: Scope, request: Request) -> Response:
-    services = context.services(request)
-    engine = services.graphql
+async def _serve(
+    engine: GraphQLEngine | None, services: ServiceBundle, scope: Scope, request: Request
+) -> Response:
     if engine is None:
         raise route_not_found(request.url.path)
     received = _received(request)
@@ -107,15 +110,14 @@ async def _serve(scope: Scope, request: Request) -> Response:
     return response
 
 
-async def items_endpoint(request: Request) -> Response:
-    return await _serve("items", request)
+def routes(engine: GraphQLEngine | None, services: ServiceBundle) -> list[Route]:
+    async def items_endpoint(request: Request) -> Response:
+        return await _serve(engine, services, "items", request)
 
+    async def system_endpoint(request: Request) -> Response:
+        return await _serve(engine, services, "system", request)
 
-async def system_endpoint(request: Request) -> Response:
-    return await _serve("system", request)
-
-
-routes = [
-    Route("/graphql", items_endpoint, methods=_METHODS),
-    Route("/graphql/system", system_endpoint, methods=_METHODS),
-]
+    return [
+        Route("/graphql", items_endpoint, methods=_METHODS),
+        Route("/graphql/system", system_endpoint, methods=_METHODS),
+    ]

@@ -1,0 +1,1 @@
+"""The JSON API's route modules, mounted by ``http/build.py``."""
