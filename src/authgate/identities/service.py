@@ -33,6 +33,7 @@ from authgate.users.notices import SecurityNotices
 log = logging.getLogger("authgate.identities")
 
 LAST_WAY = "The last way to sign in can't be removed"
+SID_MAX = 255  # authgate_sso_sessions.sid
 
 
 def _id_token_context(provider: str, user: str) -> str:
@@ -59,6 +60,12 @@ class Identities:
             if id_token
             else None
         )
+
+        if sid is not None and len(sid) > SID_MAX:
+            # Longer than the column: dropped, not a failed sign-in (a logout token still
+            # ends the session by its ``sub``).
+            log.warning("%s: the ID token's sid is too long to keep; it is dropped", provider)
+            sid = None
 
         def bind(conn: Connection, token: str) -> None:
             repo.bind_session(
