@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -29,13 +28,12 @@ from authgate.identities import repo
 from authgate.identities.model import LinkedIdentity, may_unlink, sign_in_ways
 from authgate.sessions import repo as sessions_repo
 from authgate.storage.db import Database
-
-if TYPE_CHECKING:
-    from authgate.users.notices import SecurityNotices
+from authgate.users.notices import SecurityNotices
 
 log = logging.getLogger("authgate.identities")
 
 LAST_WAY = "The last way to sign in can't be removed"
+SID_MAX = 255  # authgate_sso_sessions.sid
 
 
 def _id_token_context(provider: str, user: str) -> str:
@@ -46,10 +44,10 @@ class Identities:
     def __init__(
         self, *, db: Database, keys: Keys, clock: Clock, notices: SecurityNotices | None = None
     ) -> None:
-        self.notices = notices  # mails the owner when an identity is linked or unlinked
         self.db = db
         self.keys = keys
         self.clock = clock
+        self.notices = notices  # mails the owner when an identity is linked or unlinked
 
     # -------------------------------------------------------------------- sso sessions
 
@@ -62,6 +60,12 @@ class Identities:
             if id_token
             else None
         )
+
+        if sid is not None and len(sid) > SID_MAX:
+            # Longer than the column: dropped, not a failed sign-in (a logout token still
+            # ends the session by its ``sub``).
+            log.warning("%s: the ID token's sid is too long to keep; it is dropped", provider)
+            sid = None
 
         def bind(conn: Connection, token: str) -> None:
             repo.bind_session(

@@ -22,7 +22,11 @@ def _sessions(request: Request) -> OwnSessions:
 def _keys(request: Request) -> ApiKeys:
     services = context.services(request)
     return ApiKeys(
-        db=services.db, clock=services.clock, keys=services.keys, random_token=crypto.random_token
+        db=services.db,
+        clock=services.clock,
+        keys=services.keys,
+        random_token=crypto.random_token,
+        notices=services.notices,
     )
 
 
@@ -58,7 +62,9 @@ async def create_key(request: Request) -> Response:
     record, secret = await _keys(request).create(
         context.accountability(request), _user(request), context.body(request)
     )
-    return data({**record.as_dict(), "token": secret})
+    response = data({**record.as_dict(), "token": secret})
+    response.headers["Cache-Control"] = "no-store"  # the secret, shown this once
+    return response
 
 
 async def revoke_key(request: Request) -> Response:

@@ -45,9 +45,9 @@ _BAD_LOGOUT_TOKEN = "The logout token can't be accepted"
 
 def _identities(request: Request) -> Identities:
     services = context.services(request)
-    # (the security notices the rest of the account's changes mail through)
-    notices = services.tfa.notices
-    return Identities(db=services.db, keys=services.keys, clock=services.clock, notices=notices)
+    return Identities(
+        db=services.db, keys=services.keys, clock=services.clock, notices=services.notices
+    )
 
 
 def _flow_provider(request: Request) -> OAuthFlow:
@@ -172,11 +172,20 @@ def _form(request: Request) -> dict[str, str]:
 # -------------------------------------------------------------------------------- link
 
 
+# A browser names where a navigation comes from; a link starts only from this origin or from an
+# address the person typed (a client that sends no such header is not a browser's navigation).
+_LINK_STARTS_FROM = frozenset({"same-origin", "none"})
+
+
 async def link(request: Request) -> Response:
     provider = _flow_provider(request)
     accountability = context.accountability(request)
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site.lower() not in _LINK_STARTS_FROM:
+        log.info("%s: link refused: started from another site (%s)", provider.name, fetch_site)
+        raise forbidden()  # link CSRF: another site must not start a link in the victim's browser
     keys = _session_keys(request)
-    if accountability.user is None or not keys:
+    if accountability.user is None or accountability.api_key is not None or not keys:
         raise forbidden()
     host = request.headers.get("host", "")
     outcome = await provider.begin(
@@ -219,10 +228,12 @@ async def link_identity(request: Request, provider: str, outcome: LinkIdentity) 
 
 
 def _me(request: Request) -> str:
-    user = context.accountability(request).user
-    if user is None:
+    accountability = context.accountability(request)
+    if accountability.user is None:
         raise AuthError(Code.INVALID_CREDENTIALS)
-    return user
+    if accountability.api_key is not None:  # as for sessions and keys (sessions/manage.py)
+        raise forbidden()
+    return accountability.user
 
 
 async def list_identities(request: Request) -> Response:
