@@ -35,6 +35,5 @@ SUBJECTS = {
     "security-api-key-added": "An API key was added to your account",
     "security-identity-linked": "A sign-in provider was linked to your account",
     "security-passkey-removed": "A passkey was removed from your account",
-    "security-identity-linked": "A sign-in provider was linked to your account",
     "security-identity-unlinked": "A sign-in provider was unlinked from your account",
 }
