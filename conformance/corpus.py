@@ -3,6 +3,7 @@ mutations.py). Every read is asked by every actor in every token transport."""
 
 from __future__ import annotations
 
+from conformance import empty_lists
 from conformance.cases import ACTORS, TRANSPORTS, Case
 
 # Reads: (label, path). Lists are sorted so that both servers answer in one order.
@@ -283,4 +284,4 @@ def write_cases() -> list[Case]:
 
 
 def cases() -> list[Case]:
-    return read_cases() + write_cases()
+    return read_cases() + write_cases() + empty_lists.cases()

@@ -43,6 +43,9 @@ ARTICLES: dict[str, Any] = {
 }
 
 Steps = list[tuple[str, Response]]
+# A role-less user holding an app-access policy of its own: the app's minimal rules apply to
+# it with an empty $CURRENT_ROLES (directus_roles read: {"id": {"_in": "$CURRENT_ROLES"}}).
+ROLELESS_APP = "conformance-roleless-app@example.com"
 
 
 def _data(response: Response) -> Any:
@@ -107,6 +110,7 @@ def seed(world: World) -> Steps:
         user |= {"last_name": "Conformance", "role": v[f"role_{role}"] if role else None}
         v[f"user_{actor}"] = _id(post("/users", user, actor), f"user {actor}")
         v[f"email_{actor}"] = email
+    seed_roleless_app(world, post)
     items = [
         {"title": "First", "status": "published", "author": v["user_api"]},
         {"title": "Second"},
@@ -123,6 +127,7 @@ def seed(world: World) -> Steps:
     steps.append(("PATCH /settings registration", answer))
     for actor in ("app", "api", "roleless"):
         sign_in(world, actor, USERS[actor][0], PASSWORD, steps)
+    sign_in(world, "roleless_app", ROLELESS_APP, PASSWORD, steps)
     public = _data(
         call(
             world,
@@ -141,6 +146,21 @@ def seed(world: World) -> Steps:
         elif key.startswith(("token_", "refresh_", "session_", "jwt_")):
             world.labels[value] = f"<{key}>"
     return steps
+
+
+def seed_roleless_app(world: World, post: Any) -> None:
+    v = world.values
+    policy: dict[str, Any] = {"name": "conformance roleless app", "icon": "badge"}
+    policy["description"] = None
+    policy |= {"admin_access": False, "app_access": True, "enforce_tfa": False}
+    v["policy_roleless_app"] = _id(post("/policies", policy, "roleless app"), "policy")
+    user: dict[str, Any] = {"email": ROLELESS_APP, "password": PASSWORD}
+    user["first_name"] = "roleless_app"
+    user |= {"last_name": "Conformance", "role": None}
+    v["user_roleless_app"] = _id(post("/users", user, "roleless_app"), "user roleless_app")
+    v["email_roleless_app"] = ROLELESS_APP
+    access = {"user": v["user_roleless_app"], "policy": v["policy_roleless_app"]}
+    post("/access", access, "roleless app")
 
 
 def _b64(raw: bytes) -> str:

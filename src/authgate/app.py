@@ -295,6 +295,7 @@ def create_app(
         mail_check=MailCheck(settings.email) if settings.email.verify_setup else None,
         providers=providers,
         passkeys=passkeys,
+        notices=notices,
     )
     # GraphQL's resolvers receive the services they use, bound here.
     graphql_services = ServiceBundle(
@@ -376,6 +377,7 @@ def create_app(
                 recovery_codes=services.recovery_codes,
                 authenticator=services.authenticator,
                 providers=services.providers,
+                notices=notices,
             )
         ),
         page_area=pages.area,

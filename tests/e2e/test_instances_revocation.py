@@ -126,7 +126,7 @@ def _me_status(client: httpx.Client, headers: dict[str, str]) -> Callable[[], in
     return check
 
 
-@pytest.mark.parametrize("mode", ["json", "session"])
+@pytest.mark.parametrize("mode", ["json", "cookie", "session"])
 def test_a_session_ended_on_one_instance_stops_its_token_on_the_others_within_a_second(
     instances: list[Server], mode: str
 ) -> None:

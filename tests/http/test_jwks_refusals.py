@@ -225,3 +225,36 @@ def test_the_stored_private_key_is_sealed_under_secret(signer: Harness) -> None:
         unseal("another-secret-that-is-long-enough-0123456789", kid, sealed)
     with pytest.raises(SealError):
         unseal(signer.settings.secret.reveal(), "another-kid", sealed)  # not movable to a row
+
+
+@pytest.mark.parametrize("where", ["jwk", "jku", "x5u", "x5c"])
+def test_a_key_the_token_brings_along_is_never_used(
+    signer: Harness, issued: str, where: str
+) -> None:
+    """``jwk``/``jku``/``x5u``/``x5c`` in the header name a key the attacker holds: ignored,
+    only the published key of the header's ``kid`` verifies."""
+    stranger = generate_private_key(_algorithm(signer))
+    jwk = {**public_jwk(stranger.public_key()), "alg": _algorithm(signer), "use": "sig"}
+    carried: dict[str, Any] = {
+        "jwk": jwk,
+        "jku": "https://attacker.example/jwks.json",
+        "x5u": "https://attacker.example/cert.pem",
+        "x5c": ["MIIBattacker"],
+    }
+    for kid in (header_of(issued)["kid"], thumbprint(public_jwk(stranger.public_key()))):
+        token = pyjwt.encode(
+            _claims(issued),
+            stranger,
+            algorithm=_algorithm(signer),
+            headers={"kid": kid, where: carried[where]},
+        )
+        assert _refused(signer, token) == "INVALID_TOKEN"
+
+
+@pytest.mark.parametrize("kid", ["../../../etc/passwd", "k" * 6000, "a\x00b", "*"])
+def test_a_made_up_kid_is_only_an_unknown_kid(signer: Harness, issued: str, kid: str) -> None:
+    header = {**header_of(issued), "kid": kid}
+    token = ".".join([segment(header), *issued.split(".")[1:]])
+
+    assert _refused(signer, token) == "INVALID_TOKEN"
+    assert me(signer.client, issued).status_code == 200

@@ -164,3 +164,42 @@ def test_a_lock_mails_once_however_many_addresses_are_locked_out(
     assert len(locks) == 2
     assert locks[0].subject == "Sign-in to your account was locked"
     _no_secret_and_no_sign_in_link(locks[0], "Wrong-Passw0rd!")
+
+
+def test_graphql_and_batch_changes_mail_each_owner(harness: Harness, user: dict[str, Any]) -> None:
+    """The other ways to write a user: GraphQL's ``update_users_me`` and ``update_users_item``,
+    and an administrator's ``PATCH /users`` over several keys."""
+    headers = harness.bearer(user["email"])
+    own = harness.client.post(
+        "/graphql/system",
+        json={
+            "query": "mutation($p: Hash!) { update_users_me(data: {password: $p}) { id } }",
+            "variables": {"p": NEW},
+        },
+        headers=headers,
+    )
+    other = harness.create_user(email_notifications=False)
+    moved = other["email"].replace("@", "+moved@")
+    item = harness.client.post(
+        "/graphql/system",
+        json={
+            "query": "mutation($id: ID!, $e: String!) { update_users_item(id: $id, data: "
+            "{email: $e}) { id } }",
+            "variables": {"id": other["id"], "e": moved},
+        },
+        headers=harness.admin,
+    )
+    third = harness.create_user(email_notifications=False)
+    batch = harness.client.patch(
+        "/users",
+        json={"keys": [user["id"], third["id"]], "data": {"password": PASSWORD}},
+        headers=harness.admin,
+    )
+
+    assert "errors" not in own.json(), own.text
+    assert "errors" not in item.json(), item.text
+    assert batch.status_code == 200, batch.text
+    assert len(_notices(harness, user["email"], "security-password-changed")) == 2
+    assert len(_notices(harness, other["email"], "security-email-changed")) == 1
+    assert _notices(harness, moved) == []
+    assert len(_notices(harness, third["email"], "security-password-changed")) == 1

@@ -136,3 +136,36 @@ def test_graphql_sdl_per_caller(harness: Harness) -> None:
     assert "ops_sdl_things" not in anonymous.text
     assert "users_me" in system.text
     assert "ops_sdl_things" not in system.text
+
+
+def test_passkeys_recovery_codes_and_the_key_set_are_described(harness: Harness) -> None:
+    document = _oas(harness)
+    validate(document)
+    paths = document["paths"]
+
+    def body(path: str, method: str) -> dict[str, Any]:
+        schema: dict[str, Any] = paths[path][method]["requestBody"]["content"]["application/json"][
+            "schema"
+        ]
+        return schema
+
+    assert set(paths["/users/me/passkeys"]) == {"get", "post"}
+    assert body("/users/me/passkeys/options", "post")["required"] == ["password"]
+    assert body("/users/me/passkeys", "post")["required"] == ["credential", "name"]
+    assert set(body("/users/me/passkeys/{key}", "delete")["properties"]) == {
+        "password",
+        "otp",
+        "passkey",
+    }
+    assert paths["/users/me/passkeys/{key}"]["delete"]["responses"]["204"]
+    assert set(body("/auth/passkey/options", "post")["properties"]) == {"email"}
+    login = body("/auth/passkey/login", "post")
+    assert login["required"] == ["credential"]
+    assert login["properties"]["mode"]["enum"] == ["json", "cookie", "session"]
+    assert "passkey" in body("/auth/login", "post")["properties"]
+    assert set(paths["/users/me/tfa/recovery-codes"]) == {"get", "post"}
+    assert body("/users/me/tfa/recovery-codes", "post")["required"] == ["otp"]
+    jwks = paths["/.well-known/jwks.json"]["get"]
+    assert jwks["tags"] == ["Authentication"]
+    schema = jwks["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["keys"]

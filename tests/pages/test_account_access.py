@@ -133,6 +133,11 @@ def test_a_key_is_made_shown_once_and_revoked(
     assert created.headers["cache-control"] == "no-store"
     found = _KEY.search(created.text)
     assert found is not None
+    notices = [m for m in harness.outbox.sent if m.to == member["email"]]
+    assert [(m.template, m.data["name"]) for m in notices] == [
+        ("security-api-key-added", "Nightly export")
+    ]
+    assert found.group(1) not in notices[0].html + notices[0].text
     key = {"Authorization": f"Bearer {found.group(1)}"}
     harness.client.cookies.clear()
     assert harness.client.get("/users/me", headers=key).json()["data"]["id"] == member["id"]

@@ -308,3 +308,68 @@ def test_a_replayed_link_callback_is_reported_not_restarted_as_a_sign_in(
     assert replay.location == f"{ACCOUNT}?reason=INVALID_TOKEN"
     assert len(identities(browser)) == 1
     assert me(browser)["id"] == user  # still the same session, no sign-in happened
+
+
+@pytest.mark.parametrize("fetch_site", ["cross-site", "same-site"])
+def test_a_link_another_site_starts_is_refused(
+    op: OpServer, browser_factory: Any, fetch_site: str
+) -> None:
+    """Link CSRF: another site sends the signed-in victim to ``/auth/link/op``; were the
+    provider's session in that browser the attacker's (a login CSRF at the provider), the
+    attacker's identity would become a way into the victim's account. A browser says where a
+    navigation comes from (``Sec-Fetch-Site``): only the account's own origin, or the person
+    typing the address, starts a link."""
+    browser, _ = local_browser(op, browser_factory)
+
+    refused = browser.app.get(
+        "/auth/link/op", params={"redirect": ACCOUNT}, headers={"Sec-Fetch-Site": fetch_site}
+    )
+    typed = browser.app.get(
+        "/auth/link/op", params={"redirect": ACCOUNT}, headers={"Sec-Fetch-Site": "none"}
+    )
+    own = browser.app.get(
+        "/auth/link/op", params={"redirect": ACCOUNT}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "set-cookie" not in refused.headers
+    assert "location" not in refused.headers
+    for started in (typed, own):
+        assert started.status_code == 302, started.text
+        assert started.headers["location"].startswith(op.peer.issuer), started.headers["location"]
+
+
+def test_an_api_key_does_not_start_a_link(op: OpServer) -> None:
+    _user, email = op.local_user()
+    with httpx.Client(base_url=op.url, timeout=10) as client:
+        tokens = op.password_login(client, email, "json")
+        made = client.post(
+            "/users/me/keys",
+            json={"name": "k"},
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        )
+        key = made.json()["data"]["token"]
+        client.cookies.clear()
+        response = client.get("/auth/link/op", params={"redirect": ACCOUNT, "access_token": key})
+
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_linked_identity_of_a_suspended_user_signs_nobody_in(
+    op: OpServer, browser_factory: Any
+) -> None:
+    browser, user = local_browser(op, browser_factory)
+    login = op.account()
+    assert link(browser, login) == ACCOUNT
+    with httpx.Client(base_url=op.url, timeout=10) as admin:
+        suspended = admin.patch(
+            f"/users/{user}", json={"status": "suspended"}, headers=op.server.admin
+        )
+    assert suspended.status_code == 200, suspended.text
+
+    location, other = provider_login(op, browser_factory, login)
+
+    assert location.startswith("/app?reason="), location
+    assert other.app.get("/users/me").status_code == 401

@@ -373,3 +373,25 @@ def _login_of(op: OpServer, browser: Browser) -> str:
         )
     identifier: str = found.json()["data"]["external_identifier"]
     return identifier
+
+
+# ---------------------------------------------------------------------- own sessions
+
+
+def test_a_session_the_provider_opened_is_listed_and_ended_like_any_other(
+    op: OpServer, browser_factory: Any
+) -> None:
+    """``/users/me/sessions`` knows SSO sessions; ending one stops its session cookie."""
+    browser, _ = signed_in(op, browser_factory)
+    cookie = browser.app.cookies[SESSION_COOKIE]
+    listed = browser.app.get("/users/me/sessions")
+    assert listed.status_code == 200, listed.text
+    [session] = listed.json()["data"]
+    assert (session["current"], session["mode"]) == (True, "session")
+    user = browser.app.get("/users/me", params={"fields": "id"}).json()["data"]["id"]
+
+    with httpx.Client(base_url=op.url, timeout=10) as admin:
+        ended = admin.delete(f"/users/{user}/sessions/{session['id']}", headers=op.server.admin)
+
+    assert ended.status_code == 204, ended.text
+    assert me(browser.app, cookie) == 401

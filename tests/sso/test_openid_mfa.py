@@ -117,3 +117,76 @@ def test_a_provider_not_trusted_for_mfa_is_held_back_whatever_it_asserts(
 
     assert answer.status_code == 403
     assert answer.json()["errors"][0]["extensions"]["code"] == "TFA_SETUP_REQUIRED"
+
+
+def _linked_passkey_user(app: SsoApp, login: str, provider: str) -> str:
+    """A local user under the enforcing role whose second factor is a passkey and who has
+    ``login``'s identity of ``provider`` linked (rows written directly: the rule under test is
+    the sign-in's, not the linking's or the enrolment's)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from authgate.identities import repo as identities_repo
+    from authgate.storage.tables import passkeys
+
+    made = app.client.post(
+        "/users",
+        json={
+            "email": f"local-{login}@example.com",
+            "password": "L0cal-pass",
+            "role": ENFORCED_ROLE,
+        },
+        headers=app.admin,
+    )
+    assert made.status_code == 200, made.text
+    user = str(made.json()["data"]["id"])
+    now = datetime.now(UTC)
+
+    def work(conn: Any) -> None:
+        identities_repo.insert_identity(
+            conn, id=str(uuid.uuid4()), user=user, provider=provider, subject=login, now=now
+        )
+        conn.execute(
+            passkeys.insert().values(
+                id=str(uuid.uuid4()),
+                user=user,
+                credential_id=uuid.uuid4().hex,
+                public_key="pQECAyYgASFYIA",
+                user_handle=uuid.uuid4().hex,
+                name="Phone",
+                created=now,
+            )
+        )
+
+    app.db.write_sync(work)
+    return user
+
+
+@pytest.mark.parametrize(("provider", "amr"), [("wary", ["mfa"]), ("trusting", ["pwd"])])
+def test_a_linked_identity_does_not_skip_an_enforced_users_passkey(
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: Any, provider: str, amr: list[str]
+) -> None:
+    """The passkey counts as the user's second factor for the enforcement, so a sign-in must
+    give it: an SSO sign-in cannot carry an assertion, and is refused (``INVALID_OTP``) unless
+    a trusted provider asserts multi-factor."""
+    login = _account(oidc_peer, amr=amr)
+    _linked_passkey_user(app, login, provider)
+    app.client.cookies.clear()
+
+    flow = browser_factory(app.client).login(
+        f"/auth/login/{provider}", login=login, password=PASSWORD
+    )
+
+    assert app.settings.session_cookie.name not in flow.cookies()
+    assert "INVALID_OTP" in flow.last.text + flow.location
+
+
+def test_a_trusted_multi_factor_sign_in_of_a_linked_passkey_user_is_let_through(
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: Any
+) -> None:
+    login = _account(oidc_peer, amr=["mfa"])
+    _linked_passkey_user(app, login, "trusting")
+
+    answer = _roles_me(app, _signed_in(app, browser_factory, "trusting", login))
+
+    assert answer.status_code == 200, answer.text

@@ -9,7 +9,7 @@ key's reach at once, and a limited key never reaches more than its user.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from authgate.access.model import AccessFacts, PolicyGrant
@@ -71,7 +71,10 @@ def _parse_time(value: Any) -> datetime | None:
         raise invalid_payload('"expires" must be a valid date') from None
     if parsed.tzinfo is None:
         raise invalid_payload('"expires" must be a valid date with a time zone')
-    return parsed
+    try:
+        return parsed.astimezone(UTC)  # answered as it is stored and listed
+    except OverflowError:  # past year 9999 in UTC
+        raise invalid_payload('"expires" must be a valid date') from None
 
 
 def read_new_key(body: Any, *, now: datetime, is_uuid: Any) -> NewKey:

@@ -24,6 +24,7 @@ from authgate.crypto import Keys
 from authgate.errors import forbidden, invalid_payload
 from authgate.storage.db import Database
 from authgate.users import repo as users_repo
+from authgate.users.notices import SecurityNotices
 from authgate.uuids import is_uuid
 
 
@@ -59,12 +60,19 @@ def touch(conn: Connection, key: str, now: datetime) -> None:
 
 class ApiKeys:
     def __init__(
-        self, *, db: Database, clock: Clock, keys: Keys, random_token: Callable[[], str]
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        keys: Keys,
+        random_token: Callable[[], str],
+        notices: SecurityNotices | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.keys = keys
         self.random_token = random_token
+        self.notices = notices  # a new key mails its user (whoever made it)
 
     async def listed(
         self, accountability: Accountability, key: str | None
@@ -121,6 +129,8 @@ class ApiKeys:
             expires=record.expires,
             policies=record.policies,
         )
+        if self.notices is not None:
+            self.notices.api_key_added(conn, user, record.name)
 
     async def revoke(self, accountability: Accountability, key: str | None, key_id: str) -> None:
         user = target_user(accountability, key)

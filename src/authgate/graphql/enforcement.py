@@ -43,7 +43,51 @@ def open_before_enrolment(scope: str, query: Any, operation_name: Any) -> bool:
     if len(chosen) != 1:
         return False
     names = _root_fields(chosen[0].selection_set, fragments, set())
-    return names is not None and names <= OPEN_GRAPHQL_SYSTEM
+    if names is None or not names <= OPEN_GRAPHQL_SYSTEM:
+        return False
+    # Below the root only scalars: ``users_me { role { users { email } } }`` would read other
+    # rows with the caller's permissions, which enrolment does not need.
+    return _leaves_below_root(chosen[0].selection_set, fragments, set())
+
+
+def _leaves_below_root(
+    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
+) -> bool:
+    for node in selections.selections:
+        if isinstance(node, FieldNode):
+            if node.selection_set is not None and not _all_scalar(
+                node.selection_set, fragments, seen
+            ):
+                return False
+        elif isinstance(node, InlineFragmentNode):
+            if not _leaves_below_root(node.selection_set, fragments, seen):
+                return False
+        elif isinstance(node, FragmentSpreadNode):
+            name = node.name.value
+            if name in seen or name not in fragments:
+                return False
+            if not _leaves_below_root(fragments[name].selection_set, fragments, seen | {name}):
+                return False
+    return True
+
+
+def _all_scalar(
+    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
+) -> bool:
+    for node in selections.selections:
+        if isinstance(node, FieldNode):
+            if node.selection_set is not None or node.arguments:
+                return False
+        elif isinstance(node, InlineFragmentNode):
+            if not _all_scalar(node.selection_set, fragments, seen):
+                return False
+        elif isinstance(node, FragmentSpreadNode):
+            name = node.name.value
+            if name in seen or name not in fragments:
+                return False
+            if not _all_scalar(fragments[name].selection_set, fragments, seen | {name}):
+                return False
+    return True
 
 
 def _root_fields(

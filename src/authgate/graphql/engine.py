@@ -187,7 +187,8 @@ class GraphQLEngine:
         if result.data is None and result.errors and not any(e.path for e in result.errors):
             # Nothing ran: the variables did not fit the operation (a request error).
             raise validation_error(result.errors)
-        body: dict[str, Any] = {"data": result.data}
+        # Directus leaves "data" out when it is null (an error nulled the whole result).
+        body: dict[str, Any] = {} if result.data is None else {"data": result.data}
         if result.errors:
             body["errors"] = [format_error(error) for error in result.errors]
         return Outcome(body, context)

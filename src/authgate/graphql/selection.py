@@ -27,6 +27,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_directive_values
 
+from authgate.graphql.literals import with_literal_filter
 from authgate.query.params import Query, parse_query
 
 _READ_ARGS = ("filter", "sort", "limit", "offset", "page", "search")
@@ -112,7 +113,7 @@ def _walk(
             paths.fields.append(path)
         if selection.arguments and definition is not None:
             args = get_argument_values(definition, selection, info.variable_values)
-            nested = _nested_arguments(args, default_limit)
+            nested = _nested_arguments(with_literal_filter(args, selection), default_limit)
             if nested:
                 paths.deep_at(path).update(nested)
 
@@ -140,6 +141,7 @@ def read_query(
     """The Query of a read: the root's arguments checked as REST checks query parameters,
     the selection as fields; ``fallback`` (the primary key) when nothing but ``__typename``
     was asked for."""
+    args = with_literal_filter(args, info.field_nodes[0])
     params = {name: args[name] for name in _READ_ARGS if args.get(name) is not None}
     query = parse_query(params, limit_max=limit_max)
     paths = selected_paths(info, default_limit)
@@ -181,6 +183,7 @@ def aggregate_query(
 ) -> Query:
     """``{ articles_aggregated(groupBy: ["status"]) { count { id } avg { rating } } }`` as the
     REST ``aggregate[count]=id&aggregate[avg]=rating&groupBy=status``."""
+    args = with_literal_filter(args, info.field_nodes[0])
     params = {name: args[name] for name in _READ_ARGS if args.get(name) is not None}
     if args.get("groupBy"):
         params["groupBy"] = [g for g in args["groupBy"] if g]

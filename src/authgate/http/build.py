@@ -63,6 +63,7 @@ def build_asgi(
         keys=services.keys,
         sessions=services.sessions,
         providers=services.providers,
+        notices=services.notices,
     )
     router = Router(
         routes=[
@@ -114,7 +115,14 @@ def build_asgi(
             *sso.routes(sso_deps),
             *factors.routes(factors.FactorsDeps(recovery_codes=services.recovery_codes)),
             # before /users/{key}: /users/me/sessions is not a user id
-            *own.routes(own.OwnDeps(db=services.db, clock=services.clock, keys=services.keys)),
+            *own.routes(
+                own.OwnDeps(
+                    db=services.db,
+                    clock=services.clock,
+                    keys=services.keys,
+                    notices=services.notices,
+                )
+            ),
             *users.routes(
                 users.UsersDeps(
                     users=services.users,

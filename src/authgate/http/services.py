@@ -28,6 +28,7 @@ from authgate.sessions.service import SessionService
 from authgate.storage.db import Database
 from authgate.system.schema import SchemaService
 from authgate.users.invites import Invitations
+from authgate.users.notices import SecurityNotices
 from authgate.users.recovery import PasswordRecovery
 from authgate.users.recovery_codes import RecoveryCodes
 from authgate.users.registration import Registration
@@ -67,3 +68,4 @@ class Services:
     metrics: Metrics | None = None  # METRICS_ENABLED
     mail_check: MailCheck | None = None  # /server/health's email:connection
     passkeys: Passkeys | None = None  # WebAuthn (/users/me/passkeys, /auth/passkey/*)
+    notices: SecurityNotices | None = None  # mails about keys and linked identities

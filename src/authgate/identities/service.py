@@ -28,10 +28,12 @@ from authgate.identities import repo
 from authgate.identities.model import LinkedIdentity, may_unlink, sign_in_ways
 from authgate.sessions import repo as sessions_repo
 from authgate.storage.db import Database
+from authgate.users.notices import SecurityNotices
 
 log = logging.getLogger("authgate.identities")
 
 LAST_WAY = "The last way to sign in can't be removed"
+SID_MAX = 255  # authgate_sso_sessions.sid
 
 
 def _id_token_context(provider: str, user: str) -> str:
@@ -39,10 +41,13 @@ def _id_token_context(provider: str, user: str) -> str:
 
 
 class Identities:
-    def __init__(self, *, db: Database, keys: Keys, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, keys: Keys, clock: Clock, notices: SecurityNotices | None = None
+    ) -> None:
         self.db = db
         self.keys = keys
         self.clock = clock
+        self.notices = notices  # mails the owner when an identity is linked or unlinked
 
     # -------------------------------------------------------------------- sso sessions
 
@@ -55,6 +60,12 @@ class Identities:
             if id_token
             else None
         )
+
+        if sid is not None and len(sid) > SID_MAX:
+            # Longer than the column: dropped, not a failed sign-in (a logout token still
+            # ends the session by its ``sub``).
+            log.warning("%s: the ID token's sid is too long to keep; it is dropped", provider)
+            sid = None
 
         def bind(conn: Connection, token: str) -> None:
             repo.bind_session(
@@ -140,6 +151,8 @@ class Identities:
         repo.insert_identity(
             conn, id=str(uuid.uuid4()), user=user, provider=provider, subject=subject, now=now
         )
+        if self.notices is not None:
+            self.notices.identity_linked(conn, user, provider)
 
     async def list(self, user: str) -> list[LinkedIdentity]:
         return await self.db.read(repo.list_for_user, user)
@@ -167,3 +180,6 @@ class Identities:
         if not may_unlink(ways):
             raise invalid_payload(LAST_WAY)
         repo.delete_identity(conn, user=user, identity=identity)
+        if self.notices is not None:
+            gone = next(found for found in linked if found.id == identity)
+            self.notices.identity_unlinked(conn, user, gone.provider)

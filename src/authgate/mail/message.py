@@ -32,5 +32,8 @@ SUBJECTS = {
     "security-recovery-code-used": "A recovery code was used",
     "security-account-locked": "Sign-in to your account was locked",
     "security-passkey-added": "A passkey was added to your account",
+    "security-api-key-added": "An API key was added to your account",
+    "security-identity-linked": "A sign-in provider was linked to your account",
     "security-passkey-removed": "A passkey was removed from your account",
+    "security-identity-unlinked": "A sign-in provider was unlinked from your account",
 }

@@ -27,7 +27,11 @@ def _sessions(page: Page) -> OwnSessions:
 def _keys(page: Page) -> ApiKeys:
     services = page.services
     return ApiKeys(
-        db=services.db, clock=services.clock, keys=services.keys, random_token=crypto.random_token
+        db=services.db,
+        clock=services.clock,
+        keys=services.keys,
+        random_token=crypto.random_token,
+        notices=services.notices,
     )
 
 

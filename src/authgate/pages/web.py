@@ -43,6 +43,7 @@ from authgate.urls import resolve_login_redirect
 from authgate.users import repo as users_repo
 from authgate.users.invites import Invitations
 from authgate.users.model import User
+from authgate.users.notices import SecurityNotices
 from authgate.users.recovery import PasswordRecovery
 from authgate.users.recovery_codes import RecoveryCodes
 from authgate.users.registration import Registration
@@ -106,6 +107,7 @@ class PageServices:
     recovery_codes: RecoveryCodes
     authenticator: Authenticator
     providers: Providers
+    notices: SecurityNotices | None = None  # a key made on the account page mails its owner
 
 
 @dataclass

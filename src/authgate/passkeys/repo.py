@@ -83,3 +83,22 @@ def remove(conn: Connection, user: str, passkey_id: str) -> bool:
         delete(passkeys).where(passkeys.c.id == passkey_id, passkeys.c.user == user)
     )
     return result.rowcount == 1
+
+
+def shape_near(conn: Connection, point: str) -> list[int]:
+    """The id lengths (bytes) of the passkeys of the first owner at or after ``point`` (a
+    UUID), wrapping round; empty when no one has a passkey (``passkeys/decoy.py``)."""
+    owner = conn.execute(
+        select(passkeys.c.user).where(passkeys.c.user >= point).order_by(passkeys.c.user).limit(1)
+    ).scalar()
+    if owner is None:
+        first = select(passkeys.c.user).order_by(passkeys.c.user).limit(1)  # no min(uuid) on PG
+        owner = conn.execute(first).scalar()
+    if owner is None:
+        return []
+    rows = conn.execute(
+        select(passkeys.c.credential_id)
+        .where(passkeys.c.user == owner)
+        .order_by(passkeys.c.created, passkeys.c.id)
+    ).scalars()
+    return [len(text) * 3 // 4 for text in rows]  # unpadded base64url

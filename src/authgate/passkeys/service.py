@@ -8,7 +8,6 @@ a sign-in's (``lockout/``); the sign-in's own checks are counted by ``SessionSer
 from __future__ import annotations
 
 import contextlib
-import hmac
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,7 +24,7 @@ from authgate.config.webauthn import WebAuthnSettings
 from authgate.crypto import derive_key, equal
 from authgate.errors import AuthError, Code, forbidden, invalid_payload
 from authgate.lockout.service import Lockout
-from authgate.passkeys import ceremony, repo
+from authgate.passkeys import ceremony, decoy, repo
 from authgate.passkeys.model import (
     HANDLE_BYTES,
     NONCE_BYTES,
@@ -44,7 +43,7 @@ from authgate.users.notices import SecurityNotices
 from authgate.users.otp import OtpChecker
 
 NOT_VERIFIED = "The passkey could not be verified"
-_DECOY_BYTES = 32
+_NO_ONE = "00000000-0000-0000-0000-000000000000"  # no user has this id
 
 
 def listed(passkey: Passkey) -> dict[str, Any]:
@@ -286,12 +285,19 @@ class Passkeys:
             raise invalid_payload('"email" must be a string')
         allow: list[tuple[str, list[str] | None]] = []
         if email:
-            user = await self.db.read(users_repo.find_by_email, email)
-            if user is not None and user.is_active and user.provider == DEFAULT_PROVIDER:
-                allow = [(p.credential_id, None) for p in await self.db.read(repo.of_user, user.id)]
+            point = decoy.point(self.decoy_key, email)
+
+            def load(conn: Connection) -> tuple[list[Passkey], list[int]]:
+                # The same statements whether the account exists or not (one read each).
+                user = users_repo.find_by_email(conn, email)
+                known = user is not None and user.is_active and user.provider == DEFAULT_PROVIDER
+                owned = repo.of_user(conn, user.id if known and user is not None else _NO_ONE)
+                return owned, repo.shape_near(conn, point)
+
+            owned, lengths = await self.db.read(load)
+            allow = [(p.credential_id, None) for p in owned]
             if not allow:
-                decoy = hmac.digest(self.decoy_key, email.strip().lower().encode(), "sha256")
-                allow = [(bytes_to_base64url(decoy[:_DECOY_BYTES]), None)]
+                allow = [(i, None) for i in decoy.ids(self.decoy_key, email, lengths)]
         return ceremony.authentication_options(
             self.settings, challenge=self._challenge("login", ""), allow=allow
         )

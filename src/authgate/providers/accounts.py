@@ -61,8 +61,9 @@ class Identity:
     refresh_token: str | None = None  # the upstream's, kept (encrypted) for session refresh
     # The provider asserted a multi-factor sign-in and is trusted to (``TRUST_MFA``).
     mfa: bool = False
-    # The provider's subject (OpenID ``sub``; OAuth2: the identifier): what a linked identity
-    # is, and what a back-channel logout token names. ``identifier`` when not set.
+    # The provider's subject (OpenID ``sub``; OAuth2: the ``IDENTIFIER_KEY`` value, never the
+    # email fallback): what a linked identity is (a link needs one), and what a back-channel
+    # logout token names. A sign-in looks links up by ``identifier`` when it is not set.
     subject: str | None = None
     session_id: str | None = None  # OpenID ``sid`` of the ID token
     id_token: str | None = None  # the raw ID token (the hint of RP-initiated logout)

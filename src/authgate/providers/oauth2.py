@@ -50,8 +50,12 @@ class OAuth2Provider(OAuthFlow):
         profile = await self.upstream.get_json(self.profile_url, bearer=str(tokens["access_token"]))
         claims = flatten(profile)
         email = text_claim(claims, self.email_key)
+        kept = text_claim(claims, self.identifier_key)
         return Identity(
-            identifier=text_claim(claims, self.identifier_key) or email,
+            # Only IDENTIFIER_KEY's value is a subject (what a link binds): the email fallback
+            # identifies as Directus does, but is no subject to link (README "Linked identities").
+            subject=kept,
+            identifier=kept or email,
             email=email,
             first_name=text_claim(claims, self.first_name_key),
             last_name=text_claim(claims, self.last_name_key),

@@ -222,10 +222,15 @@ class OAuthFlow(RedirectProvider):
         try:
             identity = await self._complete(request.query, state)
             if state.link_user is not None and state.link_session is not None:
+                if not identity.subject:
+                    # (An OAuth2 profile read without IDENTIFIER_KEY: an email address is no
+                    # subject a link may bind, many providers let a person change it.)
+                    log.info("%s: link refused: the provider names no subject", self.name)
+                    raise AuthError(Code.INVALID_PROVIDER)
                 return LinkIdentity(
                     user=state.link_user,
                     session=state.link_session,
-                    subject=identity.provider_subject or "",
+                    subject=identity.subject,
                     identifier=identity.identifier,
                     redirect=state.redirect,
                     clear_cookies=clear,

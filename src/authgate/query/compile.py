@@ -97,7 +97,9 @@ class Compiler:
                 continue
             if key.startswith("_"):
                 raise invalid_query(f'"{key}" is not a valid filter operator here')
-            clauses.append(self._field_condition(key, value, collection, table, grant, path))
+            clauses.append(
+                self._field_condition(key, value, collection, table, grant, path, checked)
+            )
         if not clauses:
             return true()
         return clauses[0] if len(clauses) == 1 else and_(*clauses)
@@ -110,6 +112,7 @@ class Compiler:
         table: FromClause,
         grant: Grant | None,
         path: str | None,
+        checked: bool = True,
     ) -> ColumnElement[bool]:
         described = collection.field(name)
         if described is None or (grant is not None and not grant.allows_field(name)):
@@ -121,13 +124,12 @@ class Compiler:
             if related is None:
                 raise fields_forbidden([name], collection.name, path)
             return self._relational_condition(
-                name, value, collection, table, related, relation, kind, path, grant
+                name, value, collection, table, related, relation, kind, path, grant, checked
             )
         if described.is_alias:
             raise fields_forbidden([name], collection.name, path)
-        return scalar.column_condition(
-            described, self.guarded(collection, table, grant, name), value, self.context
-        )
+        column = self.guarded(collection, table, grant, name)
+        return scalar.column_condition(described, column, value, self.context, rule=not checked)
 
     def _relational_condition(
         self,
@@ -140,9 +142,10 @@ class Compiler:
         kind: str,
         path: str | None,
         grant: Grant | None,
+        checked: bool,
     ) -> ColumnElement[bool]:
-        """``grant``: the caller's on ``collection`` (None: unchecked, for permission rules)."""
-        checked = grant is not None
+        """``grant``: the caller's on ``collection`` (None: unchecked, for permission rules,
+        or an administrator's); ``checked``: the caller's own filter."""
         child_path = f"{path}.{name}" if path else name
         inner = self.alias(related.name)
         if kind == "m2o":

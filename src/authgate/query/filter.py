@@ -187,9 +187,12 @@ def _field_clause(
 
 
 def column_condition(
-    field: Field, column: Any, value: Any, context: FilterContext
+    field: Field, column: Any, value: Any, context: FilterContext, *, rule: bool = False
 ) -> ColumnElement[bool]:
-    """One field's part of a filter: ``{"_eq": 3}``, several operators, or a bare value."""
+    """One field's part of a filter: ``{"_eq": 3}``, several operators, or a bare value.
+    ``rule``: a permission rule's, where a list variable that is empty for this caller
+    (``$CURRENT_ROLES`` of a role-less user) matches nothing in ``_in`` and everything in
+    ``_nin``, as in Directus; in the caller's own filter it is refused (INVALID_QUERY)."""
     if not isinstance(value, Mapping):
         value = {"_eq": value}
     clauses: list[ColumnElement[bool]] = []
@@ -197,13 +200,13 @@ def column_condition(
         if operator in ("_and", "_or"):
             if not isinstance(operand, list):
                 raise invalid_query(f'"{operator}" has to be an array')
-            nested = [column_condition(field, column, item, context) for item in operand]
+            nested = [column_condition(field, column, item, context, rule=rule) for item in operand]
             if not nested or (operator == "_or" and any(_is_empty_object(i) for i in operand)):
                 clauses.append(true())  # an empty group (or an empty member of _or) matches all
             else:
                 clauses.append(and_(*nested) if operator == "_and" else or_(*nested))
             continue
-        clauses.append(_operator_clause(field, column, operator, operand, context))
+        clauses.append(_operator_clause(field, column, operator, operand, context, rule))
     if not clauses:
         return true()
     return and_(*clauses) if len(clauses) != 1 else clauses[0]
@@ -216,7 +219,7 @@ def _allowed_operators(field: Field) -> frozenset[str]:
 
 
 def _operator_clause(
-    field: Field, column: Any, operator: str, operand: Any, context: FilterContext
+    field: Field, column: Any, operator: str, operand: Any, context: FilterContext, rule: bool
 ) -> Any:
     if operator not in _allowed_operators(field):
         raise invalid_query(
@@ -232,14 +235,15 @@ def _operator_clause(
         if operator in _VALUE_BUILDERS and not parameter.expanding:
             return _VALUE_BUILDERS[operator](column, parameter)
     if operator in _LIST_OPS:
-        values = _list_operand(operand, operator, context)
+        values = _list_operand(operand, operator, context, rule)
+        if operator in ("_in", "_nin"):
+            return _membership(field, column, operator, values)
         cast = [_cast(field, v) for v in values]
         if operator in ("_between", "_nbetween"):
             if len(cast) != 2:
                 return true()
             between = column.between(cast[0], cast[1])
             return between if operator == "_between" else not_(between)
-        return column.in_(cast) if operator == "_in" else not_(column.in_(cast))
     value = variables.resolve(operand, context)
     if value is not operand:
         context.inlined.append(operand)
@@ -261,7 +265,19 @@ def _boolean(operand: Any, operator: str) -> bool:
     raise invalid_query(f'"{operator}" has to be a boolean')
 
 
-def _list_operand(operand: Any, operator: str, context: FilterContext) -> list[Any]:
+def _membership(field: Field, column: Any, operator: str, values: list[Any]) -> Any:
+    """``_in``/``_nin``. An empty string is no value of a non-text field: it matches no row
+    (Directus compares it and finds none: ``_in: ""`` is ``[""]``) rather than being refused."""
+    textual = field.type in ("string", "text", "csv")
+    cast = [_cast(field, v) for v in values if textual or v != ""]
+    if not cast:  # an empty list variable of a rule, or only empty strings
+        if operator == "_in":
+            return false()
+        return true() if not values else column.is_not(None)
+    return column.in_(cast) if operator == "_in" else not_(column.in_(cast))
+
+
+def _list_operand(operand: Any, operator: str, context: FilterContext, rule: bool) -> list[Any]:
     if isinstance(operand, str):
         resolved = variables.resolve(operand, context)
         if resolved is not operand:
@@ -278,7 +294,7 @@ def _list_operand(operand: Any, operator: str, context: FilterContext) -> list[A
         items = list(operand.values())
     else:
         items = [operand]
-    if not items:
+    if not items and not (rule and operator in ("_in", "_nin") and operand is not None):
         raise invalid_query(f'"{operator}" has to be an array of values')
     return items
 

@@ -126,6 +126,9 @@ def _check_depth(name: str, value: Any) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
+_LIST_OPERATORS = frozenset({"_in", "_nin", "_between", "_nbetween"})
+
+
 def check_filter_size(spec: Mapping[str, Any]) -> None:
     """Refuses a filter with more than ``MAX_FILTER_CONDITIONS`` field conditions or more than
     ``MAX_FILTER_VALUES`` values in its lists."""
@@ -147,6 +150,20 @@ def check_filter_size(spec: Mapping[str, Any]) -> None:
         raise invalid_query(f'"filter" has more than {MAX_FILTER_CONDITIONS} conditions')
     if values > MAX_FILTER_VALUES:
         raise invalid_query(f'"filter" holds more than {MAX_FILTER_VALUES} values')
+
+
+def check_filter_lists(spec: Mapping[str, Any] | list[Any]) -> None:
+    """Directus checks the caller's filter before anything else (its fields, permissions):
+    ``_in``, ``_nin``, ``_between``, ``_nbetween`` written with an empty list (or an object)
+    are refused wherever they stand. A string (``"a,b"``, a variable) is checked once split
+    or substituted, when the filter is compiled."""
+    children = spec if isinstance(spec, list) else list(spec.items())
+    for child in children:  # in the order written (the depth is bounded by _check_depth)
+        key, value = child if isinstance(spec, dict) else (None, child)
+        if key in _LIST_OPERATORS and (value == [] or isinstance(value, dict)):
+            raise invalid_query(f'"{key}" has to be an array of values')
+        if isinstance(value, dict | list):
+            check_filter_lists(value)
 
 
 def _check_deep(deep: Mapping[str, Any] | None) -> None:
@@ -273,6 +290,7 @@ def parse_query(params: Mapping[str, Any], *, limit_max: int | None = None) -> Q
     spec = _as_object("filter", params.get("filter"))
     if spec is not None:
         check_filter_size(spec)
+        check_filter_lists(spec)
     deep = _as_object("deep", params.get("deep"))
     _check_deep(deep)
     aggregate = _as_object("aggregate", params.get("aggregate"))

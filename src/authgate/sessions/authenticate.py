@@ -52,6 +52,10 @@ class Authenticator:
         # token -> (claims, when the key that signed it retires)
         self._verified: OrderedDict[str, tuple[dict[str, Any], datetime | None]] = OrderedDict()
         self._generation = signing.generation
+        # API key id -> when this process last wrote its ``last_used``: of the requests in
+        # flight when a key's ``last_used`` turns stale, one writes it, not each (the update's
+        # own condition still decides between instances). Bounded as ``_verified`` is.
+        self._touched: OrderedDict[str, datetime] = OrderedDict()
 
     async def _claims(self, token: str, now: datetime) -> dict[str, Any]:
         if self._generation != self.signing.generation:
@@ -70,6 +74,17 @@ class Authenticator:
             del self._verified[token]
             raise AuthError(Code.TOKEN_EXPIRED)
         return claims
+
+    def _claim_touch(self, key: str, now: datetime) -> bool:
+        """True when this request is the one (in this process) to record the key's use."""
+        last = self._touched.get(key)
+        if last is not None and last <= now < last + api_keys.TOUCH_EVERY:
+            return False
+        self._touched[key] = now
+        self._touched.move_to_end(key)
+        if len(self._touched) > self._VERIFIED_SIZE:
+            self._touched.popitem(last=False)
+        return True
 
     def anonymous(self, source: RequestOrigin) -> Accountability:
         return Accountability(ip=source.ip, user_agent=source.user_agent, origin=source.origin)
@@ -98,7 +113,7 @@ class Authenticator:
             if key is not None:
                 access, required = key
                 user, role, facts, api_key = access.user, access.role, access.facts, access.key
-                if access.stale:
+                if access.stale and self._claim_touch(access.key, now):
                     await self.db.write(touch_key, access.key, now)
             else:
                 found = await self.db.read(self._static_facts, token_hash)

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from authgate.access import policy
+from authgate.access import enforcement, policy
 from authgate.access.repo import load_access_facts
 from authgate.project import repo as project_repo
 from authgate.project.model import ProjectSettings
 from authgate.users import repo as users_repo
+from authgate.users.factors import has_passkey
 from authgate.users.model import User
 
 
@@ -23,6 +24,9 @@ class Candidate:
     admin: bool = False
     app: bool = False
     enforce_tfa: bool = False
+    # A policy enforces two-factor and the user's second factor is a passkey (no TOTP): a
+    # sign-in with the password must then carry a passkey assertion, as a TOTP user's an OTP.
+    passkey_required: bool = False
 
 
 def load_candidate(
@@ -36,5 +40,9 @@ def load_candidate(
         return Candidate(user, settings)
     facts = load_access_facts(conn, user=user.id, role=user.role)
     admin, app = policy.global_flags(facts, ip)
-    enforce = user.tfa_secret is None and policy.own_role_enforces_tfa(facts, user.role)
-    return Candidate(user, settings, admin, app, enforce)
+    own_role = user.tfa_secret is None and policy.own_role_enforces_tfa(facts, user.role)
+    enforced = user.tfa_secret is None and (own_role or enforcement.enforced(facts))
+    passkey = enforced and has_passkey(conn, user.id)
+    # The token's ``enforce_tfa`` claim (Directus's: set up two-factor first) is not made for
+    # a user whose second factor is a passkey.
+    return Candidate(user, settings, admin, app, own_role and not passkey, passkey)

@@ -198,9 +198,10 @@ class SessionService:
                 await self.lockout.failed(ticket, now)
                 raise AuthError(Code.INVALID_CREDENTIALS)
             code = None  # a recovery code typed as ``otp``, used with the session's write
+            needs_factor = user.tfa_secret or (candidate.passkey_required and not mfa)
             if (
                 factor is None
-                and user.tfa_secret
+                and needs_factor
                 and not await self._second_factor(user, otp, passkey, now)
             ):
                 if otp and self.codes is not None:
@@ -293,7 +294,7 @@ class SessionService:
                 raise AuthError(Code.INVALID_CREDENTIALS)
             now = self.clock.now()
             ticket = Ticket(user.id, "")  # nothing of ours is checked without two-factor
-            if user.tfa_secret:
+            if user.tfa_secret or (candidate.passkey_required and not mfa):
                 limit = candidate.settings.auth_login_attempts
                 reserved = await self.lockout.reserve(user.id, client.ip, now, limit)
                 if reserved is None:

@@ -59,6 +59,7 @@ _TAGS = {
     "relations": "Relations",
     "settings": "Settings",
     "items": "Items",
+    ".well-known": "Authentication",
 }
 _NO_CONTENT = re.compile(
     r"^(/auth/(logout|password/request|password/reset)|/users/(register|invite|invite/accept"
@@ -85,6 +86,16 @@ _ERRORS = {
     "503": "ServiceUnavailableError",
 }
 _STRING = {"type": "string"}
+_JWKS = "/.well-known/jwks.json"
+_JWK_SET = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["keys"],
+            "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+        }
+    }
+}
 _LIST_PARAMETERS = ("Fields", "Filter", "Search", "Sort", "Limit", "Offset", "Page", "Meta")
 _ONE_PARAMETERS = ("Fields",)
 
@@ -97,8 +108,25 @@ _LOGIN = {
         "password": {"type": "string", "format": "password"},
         "mode": {"type": "string", "enum": ["json", "cookie", "session"], "default": "json"},
         "otp": {"type": "string", "description": "The one-time password, when TFA is on."},
+        "passkey": {
+            "type": "object",
+            "description": "A passkey assertion in place of the one-time password.",
+        },
     },
 }
+_CREDENTIAL = {
+    "type": "object",
+    "description": "The browser's PublicKeyCredential, as its toJSON() gives it.",
+    "required": ["id", "rawId", "type", "response"],
+    "properties": {
+        "id": _STRING,
+        "rawId": _STRING,
+        "type": {"type": "string", "const": "public-key"},
+        "response": {"type": "object"},
+    },
+}
+_MODE = {"type": "string", "enum": ["json", "cookie", "session"], "default": "json"}
+_PASSWORD = {"type": "string", "format": "password"}
 _BODIES: dict[str, dict[str, Any]] = {
     "/auth/login": _LOGIN,
     "/users/me/keys": _NEW_KEY,
@@ -175,6 +203,30 @@ _BODIES: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["otp"],
         "properties": {"otp": _STRING},
+    },
+    "/users/me/passkeys/options": {
+        "type": "object",
+        "required": ["password"],
+        "properties": {"password": _PASSWORD},
+    },
+    "/users/me/passkeys": {
+        "type": "object",
+        "required": ["credential", "name"],
+        "properties": {"credential": _CREDENTIAL, "name": {"type": "string", "maxLength": 255}},
+    },
+    "/users/me/passkeys/{key}": {
+        "type": "object",
+        "description": "One proof: the password, a one-time password, or a passkey assertion.",
+        "properties": {"password": _PASSWORD, "otp": _STRING, "passkey": _CREDENTIAL},
+    },
+    "/auth/passkey/options": {
+        "type": "object",
+        "properties": {"email": {"type": "string", "format": "email"}},
+    },
+    "/auth/passkey/login": {
+        "type": "object",
+        "required": ["credential"],
+        "properties": {"credential": _CREDENTIAL, "mode": _MODE},
     },
     "/users/me/tfa/recovery-codes": {
         "type": "object",
@@ -323,6 +375,8 @@ def _operation(
     responses: dict[str, Any]
     if path == "/server/ping":
         responses = {"200": {"description": "pong", "content": {"text/html": {"schema": _STRING}}}}
+    elif path == _JWKS:
+        responses = {"200": {"description": "The public keys (RFC 7517)", "content": _JWK_SET}}
     elif _REDIRECTS.match(path) and method == "GET":
         responses = {
             "302": {"description": "Redirect", "headers": {"Location": {"schema": _STRING}}}

@@ -18,3 +18,10 @@ def has_second_factor(conn: Connection, user: str) -> bool:
     totp = exists(select(users.c.id).where(users.c.id == user, users.c.tfa_secret.is_not(None)))
     passkey = exists(select(passkeys.c.id).where(passkeys.c.user == user))
     return bool(conn.execute(select(or_(totp, passkey))).scalar())
+
+
+def has_passkey(conn: Connection, user: str) -> bool:
+    return (
+        conn.execute(select(passkeys.c.id).where(passkeys.c.user == user).limit(1)).first()
+        is not None
+    )

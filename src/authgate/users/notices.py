@@ -1,5 +1,6 @@
 """Security notices: mails that tell the owner of an account about a change to how it signs
-in (password, email address, two-factor, recovery codes, passkeys) and about a lock.
+in (password, email address, two-factor, recovery codes, passkeys, API keys, linked
+identities) and about a lock.
 
 Decisions:
 
@@ -77,6 +78,16 @@ class SecurityNotices:
 
     def passkey_removed(self, conn: Connection, user: str, name: str | None = None) -> None:
         self._notify(conn, "security-passkey-removed", user, name=name or "")
+
+    def api_key_added(self, conn: Connection, user: str, name: str) -> None:
+        self._notify(conn, "security-api-key-added", user, name=name)
+
+    def identity_linked(self, conn: Connection, user: str, provider: str) -> None:
+        """Another provider's identity now signs this account in (``identities/``)."""
+        self._notify(conn, "security-identity-linked", user, provider=provider)
+
+    def identity_unlinked(self, conn: Connection, user: str, provider: str) -> None:
+        self._notify(conn, "security-identity-unlinked", user, provider=provider)
 
     def account_locked(self, conn: Connection, user: str) -> None:
         """Once per lock (the lockout calls it when a threshold is reached), and at most once

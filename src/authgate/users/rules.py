@@ -25,7 +25,13 @@ from authgate.access.model import Accountability
 from authgate.activity import repo as activity
 from authgate.crypto import Keys
 from authgate.emails import is_valid_email
-from authgate.errors import failed_validation, invalid_payload, record_not_unique, unprocessable
+from authgate.errors import (
+    failed_validation,
+    forbidden,
+    invalid_payload,
+    record_not_unique,
+    unprocessable,
+)
 from authgate.items.scope import CollectionRules, Scope
 from authgate.passwords import PasswordHasher
 from authgate.project import repo as project_repo
@@ -39,6 +45,10 @@ from authgate.users.notices import SecurityNotices
 
 log = logging.getLogger("authgate.lockout")  # the lockout's decisions, logged as before
 _STATUSES = sorted(status.value for status in Status)
+# What a request made with an API key may not change on its own user, whatever its policies
+# grant: a key must not mint a static token (which carries every policy of the user, not only
+# the key's) nor take the account over (README "API keys").
+_CREDENTIALS = frozenset({"token", "password", "email"})
 _OLD_EMAILS = "authgate.old_emails"  # conn.info: from before_write to after_write
 
 
@@ -109,6 +119,9 @@ class UsersRules(CollectionRules):
     def check(
         self, conn: Connection, scope: Scope, key: Any, values: dict[str, Any], *, creating: bool
     ) -> None:
+        caller = scope.accountability
+        if caller.api_key is not None and str(key) == caller.user and _CREDENTIALS & values.keys():
+            raise forbidden()
         email = values.get("email")
         if email and repo.email_taken(conn, email, except_id=None if creating else key):
             raise record_not_unique("directus_users", "email", f"[{email.lower()}]")

@@ -113,6 +113,7 @@ class TwoFactor:
             raise invalid_payload("User must have a valid email to enable TFA")
         project = await self.db.read(project_repo.load)
         secret = totp.generate_secret()
+        await self.otp.issue(user.id, secret, now=self.clock.now())
         account = user.email or user.external_identifier or f"user_{user.id}"
         return {
             "secret": secret,
@@ -134,11 +135,15 @@ class TwoFactor:
         if not totp.is_valid_secret(secret):
             raise invalid_payload('"otp" is invalid')
         now = self.clock.now()
-        if not await self._counted(
-            accountability,
-            user,
-            lambda: self.otp.accept_for_secret(user.id, secret.upper(), code, now=now),
-        ):
+
+        async def check() -> bool:
+            # Only a secret ``generate`` gave this user (who proved the password there).
+            issued = await self.otp.was_issued(user.id, secret, now=now)
+            return issued and await self.otp.accept_for_secret(
+                user.id, secret.upper(), code, now=now
+            )
+
+        if not await self._counted(accountability, user, check):
             raise invalid_payload('"otp" is invalid')
         await self.db.write(
             self._store, accountability, user.id, self.otp.seal(user.id, secret.upper())

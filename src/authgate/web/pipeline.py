@@ -284,7 +284,8 @@ class Pipeline:
             return True
         if self.pages is not None and self.pages.owns(path):
             return True
-        return enforcement.rest_is_open(scope["method"], raw_path(scope))
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        return enforcement.rest_is_open(scope["method"], raw_path(scope), query)
 
     async def _refresh_judges(self, cookie: str, error: AuthError) -> bool:
         """A session cookie that no longer authenticates, sent to ``/auth/refresh``. Answered

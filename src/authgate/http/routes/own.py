@@ -16,6 +16,7 @@ from authgate.clock import Clock
 from authgate.crypto import Keys
 from authgate.sessions.manage import OwnSessions
 from authgate.storage.db import Database
+from authgate.users.notices import SecurityNotices
 from authgate.web import context
 from authgate.web.responses import data, no_content
 
@@ -25,6 +26,7 @@ class OwnDeps:
     db: Database
     clock: Clock
     keys: Keys
+    notices: SecurityNotices | None  # a new key mails its user
 
 
 def _sessions(deps: OwnDeps) -> OwnSessions:
@@ -32,7 +34,13 @@ def _sessions(deps: OwnDeps) -> OwnSessions:
 
 
 def _keys(deps: OwnDeps) -> ApiKeys:
-    return ApiKeys(db=deps.db, clock=deps.clock, keys=deps.keys, random_token=crypto.random_token)
+    return ApiKeys(
+        db=deps.db,
+        clock=deps.clock,
+        keys=deps.keys,
+        random_token=crypto.random_token,
+        notices=deps.notices,
+    )
 
 
 def _user(request: Request) -> str | None:
@@ -67,7 +75,9 @@ async def create_key(deps: OwnDeps, request: Request) -> Response:
     record, secret = await _keys(deps).create(
         context.accountability(request), _user(request), context.body(request)
     )
-    return data({**record.as_dict(), "token": secret})
+    response = data({**record.as_dict(), "token": secret})
+    response.headers["Cache-Control"] = "no-store"  # the secret, shown this once
+    return response
 
 
 async def revoke_key(deps: OwnDeps, request: Request) -> Response:

@@ -41,6 +41,7 @@ from authgate.providers.registry import Providers
 from authgate.sessions.delivery import presented_refresh_token
 from authgate.sessions.service import Mode, SessionService
 from authgate.storage.db import Database
+from authgate.users.notices import SecurityNotices
 from authgate.web import context
 from authgate.web.responses import clear_cookie, data, no_content
 
@@ -61,10 +62,11 @@ class SsoDeps:
     keys: Keys
     sessions: SessionService
     providers: Providers
+    notices: SecurityNotices | None  # mails about linked identities
 
 
 def _identities(deps: SsoDeps) -> Identities:
-    return Identities(db=deps.db, keys=deps.keys, clock=deps.clock)
+    return Identities(db=deps.db, keys=deps.keys, clock=deps.clock, notices=deps.notices)
 
 
 def _flow_provider(deps: SsoDeps, request: Request) -> OAuthFlow:
@@ -186,11 +188,20 @@ def _form(request: Request) -> dict[str, str]:
 # -------------------------------------------------------------------------------- link
 
 
+# A browser names where a navigation comes from; a link starts only from this origin or from an
+# address the person typed (a client that sends no such header is not a browser's navigation).
+_LINK_STARTS_FROM = frozenset({"same-origin", "none"})
+
+
 async def link(deps: SsoDeps, request: Request) -> Response:
     provider = _flow_provider(deps, request)
     accountability = context.accountability(request)
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site.lower() not in _LINK_STARTS_FROM:
+        log.info("%s: link refused: started from another site (%s)", provider.name, fetch_site)
+        raise forbidden()  # link CSRF: another site must not start a link in the victim's browser
     keys = _session_keys(deps, request)
-    if accountability.user is None or not keys:
+    if accountability.user is None or accountability.api_key is not None or not keys:
         raise forbidden()
     host = request.headers.get("host", "")
     outcome = await provider.begin(
@@ -235,10 +246,12 @@ async def link_identity(
 
 
 def _me(request: Request) -> str:
-    user = context.accountability(request).user
-    if user is None:
+    accountability = context.accountability(request)
+    if accountability.user is None:
         raise AuthError(Code.INVALID_CREDENTIALS)
-    return user
+    if accountability.api_key is not None:  # as for sessions and keys (sessions/manage.py)
+        raise forbidden()
+    return accountability.user
 
 
 async def list_identities(deps: SsoDeps, request: Request) -> Response:
