@@ -70,9 +70,7 @@ def test_a_credential_change_ends_the_sessions_but_not_the_keys(
     )
     harness.client.cookies.clear()
     after_session = harness.client.get("/users/me", headers=session)
-    after_key = harness.client.get(
-        "/users/me", headers={"Authorization": f"Bearer {key['token']}"}
-    )
+    after_key = harness.client.get("/users/me", headers={"Authorization": f"Bearer {key['token']}"})
 
     assert changed.status_code == 200, changed.text
     assert after_session.status_code == 401
