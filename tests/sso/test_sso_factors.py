@@ -1,7 +1,8 @@
 """Second factors of a user of an OpenID provider (README "Recovery codes", "Adding a factor
 needs the password"): such a user has no password, so recovery codes ask only for the session
 and a current code; a recovery code stands in for the code of the SSO sign-in (``?otp=``),
-once; the user cannot add a passkey (its options need a password). Against the real
+once; ``tfa/generate`` asks no password of them either; the user cannot add a passkey (its
+options need a password). Against the real
 ``oidc-provider`` peer."""
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ def app(
         yield running
 
 
+def _code(app: SsoApp, secret: str) -> str:
+    return totp.code_at(secret, totp.step_at(app.app.services.clock.now()))
+
+
 def test_recovery_codes_of_an_sso_user_need_no_password_and_stand_in_for_the_code(
     app: SsoApp, oidc_peer: OidcPeer, browser_factory: BrowserFactory
 ) -> None:
@@ -44,18 +49,23 @@ def test_recovery_codes_of_an_sso_user_need_no_password_and_stand_in_for_the_cod
     first = browser_factory(app.client).login("/auth/login/op", login=login, password=PASSWORD)
     user = app.me(first.cookies())
     assert user["password"] is None
-    secret = totp.generate_secret()
-    app.set_user(user["id"], tfa_secret=secret)
     name = app.settings.session_cookie.name
     session = {"Cookie": f"{name}={first.cookies()[name]}"}
     app.client.cookies.clear()
+
+    generated = app.client.post("/users/me/tfa/generate", json={}, headers=session)
+    assert generated.status_code == 200, generated.text
+    assert generated.json()["data"]["secret"]
+    # (Enabling needs update permission on tfa_secret, which this role-less user lacks.)
+    secret = totp.generate_secret()
+    app.set_user(user["id"], tfa_secret=secret)
 
     passkey_options = app.client.post(
         "/users/me/passkeys/options", json={"password": "anything"}, headers=session
     )
     made = app.client.post(
         "/users/me/tfa/recovery-codes",
-        json={"otp": totp.code_at(secret, totp.step_at(app.app.services.clock.now()))},
+        json={"otp": _code(app, secret)},
         headers=session,
     )
     assert made.status_code == 200, made.text
