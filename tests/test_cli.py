@@ -152,3 +152,13 @@ def test_a_password_set_on_the_command_line_mails_nothing(tmp_path: Path) -> Non
     assert "password changed for bo@example.com" in changed.stdout
     outbox = tmp_path / "data" / "mail"
     assert not outbox.exists() or list(outbox.iterdir()) == []
+
+
+def test_the_first_run_says_where_the_generated_secret_is_kept(tmp_path: Path) -> None:
+    """README: the first run's output (the log line before the listening address)."""
+    first = run(tmp_path, "bootstrap", LOG_LEVEL="info")
+    second = run(tmp_path, "bootstrap", LOG_LEVEL="info")
+
+    line = f"SECRET is not set; generated one and kept it in {tmp_path / 'data' / 'secret'}"
+    assert line in first.stderr
+    assert "SECRET is not set" not in second.stderr
