@@ -34,7 +34,19 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["serve"], ["bootstrap"], ["db", "migrate"], ["users", "create"], ["users", "passwd"]],
+    [
+        [],
+        ["serve"],
+        ["bootstrap"],
+        ["db", "migrate"],
+        ["users", "create"],
+        ["users", "passwd"],
+        ["users", "unlock"],
+        ["users", "activate"],
+        ["keys"],
+        ["keys", "rotate"],
+        ["keys", "list"],
+    ],
 )
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     result = run(tmp_path, *command, "--help")
@@ -122,3 +134,31 @@ def test_commands_on_an_uninitialised_database_say_what_to_do(tmp_path: Path) ->
 
     assert result.returncode == 1
     assert "run `authgate bootstrap` first" in result.stderr
+
+
+def test_a_password_set_on_the_command_line_mails_nothing(tmp_path: Path) -> None:
+    """README "Security notices": changes made with the command line mail nothing."""
+    mail = {"EMAIL_TRANSPORT": "file"}
+    assert run(tmp_path, "bootstrap", **mail).returncode == 0
+    created = run(
+        tmp_path, "users", "create", "--email", "bo@example.com", "--password", "Pw-1", **mail
+    )
+    changed = run(
+        tmp_path, "users", "passwd", "--email", "bo@example.com", "--password", "Pw-2", **mail
+    )
+
+    assert created.returncode == 0, created.stderr
+    assert changed.returncode == 0, changed.stderr
+    assert "password changed for bo@example.com" in changed.stdout
+    outbox = tmp_path / "data" / "mail"
+    assert not outbox.exists() or list(outbox.iterdir()) == []
+
+
+def test_the_first_run_says_where_the_generated_secret_is_kept(tmp_path: Path) -> None:
+    """README: the first run's output (the log line before the listening address)."""
+    first = run(tmp_path, "bootstrap", LOG_LEVEL="info")
+    second = run(tmp_path, "bootstrap", LOG_LEVEL="info")
+
+    line = f"SECRET is not set; generated one and kept it in {tmp_path / 'data' / 'secret'}"
+    assert line in first.stderr
+    assert "SECRET is not set" not in second.stderr

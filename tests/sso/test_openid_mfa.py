@@ -16,7 +16,7 @@ from tests.support.backends import BACKENDS
 
 ENFORCED_ROLE = "0b1f3f2e-6f55-4a3e-9d0e-2c7f1a1d0101"
 PASSWORD = "peer-Passw0rd"
-PROVIDERS = ("trusting", "wary")
+PROVIDERS = ("trusting", "wary", "gold")
 PAPE_MULTI_FACTOR = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
 
 
@@ -38,6 +38,8 @@ def app(
             prefix + "MODE": "session",
         }
     env["AUTH_TRUSTING_TRUST_MFA"] = "true"
+    env["AUTH_GOLD_TRUST_MFA"] = "true"
+    env["AUTH_GOLD_TRUST_MFA_ACR"] = "urn:example:gold, urn:example:platinum"
     tmp = tmp_path_factory.mktemp(f"openid-mfa-{request.param}")
     with sso_app(env, request.param, tmp) as running:
         running.create_role(ENFORCED_ROLE, "Enforced", enforce_tfa=True)
@@ -117,6 +119,20 @@ def test_a_provider_not_trusted_for_mfa_is_held_back_whatever_it_asserts(
 
     assert answer.status_code == 403
     assert answer.json()["errors"][0]["extensions"]["code"] == "TFA_SETUP_REQUIRED"
+
+
+@pytest.mark.parametrize(
+    ("acr", "exempt"),
+    [("urn:example:platinum", True), (PAPE_MULTI_FACTOR, False), ("urn:example:silver", False)],
+)
+def test_trust_mfa_acr_names_the_acr_values_that_mean_multi_factor(
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: Any, acr: str, exempt: bool
+) -> None:
+    login = _account(oidc_peer, acr=acr)
+
+    answer = _roles_me(app, _signed_in(app, browser_factory, "gold", login))
+
+    assert (answer.status_code == 200) is exempt, answer.text
 
 
 def _linked_passkey_user(app: SsoApp, login: str, provider: str) -> str:

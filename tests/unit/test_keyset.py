@@ -106,7 +106,15 @@ def test_sealing_round_trips_and_binds_secret_and_kid() -> None:
 
 @pytest.mark.parametrize(
     ("delay", "seconds"),
-    [(timedelta(minutes=5), 60), (timedelta(seconds=50), 20), (timedelta(0), 0)],
+    [
+        (timedelta(minutes=5), 60),
+        (timedelta(seconds=90), 60),
+        (timedelta(seconds=89), 59),
+        (timedelta(seconds=50), 20),
+        (timedelta(seconds=31), 1),
+        (timedelta(seconds=30), 0),
+        (timedelta(0), 0),
+    ],
 )
 def test_the_key_set_is_cached_no_longer_than_the_publish_delay_allows(
     delay: timedelta, seconds: int
