@@ -116,3 +116,8 @@ def limit_facts(facts: AccessFacts, allowed: frozenset[str]) -> AccessFacts:
     public grants a role-less user has anyway, which anonymous callers have too)."""
     kept = tuple(g for g in facts.grants if g.policy in allowed or _is_public(g))
     return replace(facts, grants=kept)
+
+
+def too_many_keys(cap: int) -> str:
+    """The refusal's reason when a user has ``cap`` live keys already."""
+    return f"A user can have at most {cap} API keys: revoke one first"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from authgate.apikeys.model import KeyRecord
 from authgate.storage.tables import api_key_policies, api_keys, users
@@ -126,3 +126,17 @@ def list_for(conn: Connection, user: str) -> list[KeyRecord]:
 def delete_key(conn: Connection, user: str, key: str) -> bool:
     gone = conn.execute(delete(api_keys).where(api_keys.c.user == user, api_keys.c.id == key))
     return bool(gone.rowcount)
+
+
+def count_live(conn: Connection, user: str, now: datetime) -> int:
+    """The user's keys that still work: not expired (revoked keys are deleted)."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(api_keys)
+            .where(
+                api_keys.c.user == user,
+                or_(api_keys.c.expires.is_(None), api_keys.c.expires > now),
+            )
+        ).scalar_one()
+    )

@@ -24,6 +24,7 @@ from authgate.crypto import Keys
 from authgate.errors import forbidden, invalid_payload
 from authgate.storage.db import Database
 from authgate.users import repo as users_repo
+from authgate.users.lock import lock_user
 from authgate.users.notices import SecurityNotices
 from authgate.uuids import is_uuid
 
@@ -66,9 +67,11 @@ class ApiKeys:
         clock: Clock,
         keys: Keys,
         random_token: Callable[[], str],
+        max_keys: int,
         notices: SecurityNotices | None = None,
     ) -> None:
         self.db = db
+        self.max_keys = max_keys  # AUTH_API_KEYS_MAX: live keys per user
         self.clock = clock
         self.keys = keys
         self.random_token = random_token
@@ -111,10 +114,15 @@ class ApiKeys:
         record: model.KeyRecord,
         token_hash: str,
     ) -> None:
-        """One transaction: the key and its policy rows."""
+        """One transaction: the key and its policy rows, counted against the cap under a lock
+        on the user's row (concurrent creations queue: none goes past the cap)."""
+        if not lock_user(conn, user):
+            raise forbidden()
         owner = users_repo.get(conn, user)
         if owner is None:
             raise forbidden()
+        if repo.count_live(conn, user, record.created) >= self.max_keys:
+            raise invalid_payload(model.too_many_keys(self.max_keys))
         if record.policies is not None:
             facts = load_access_facts(conn, user=owner.id, role=owner.role)
             if not set(record.policies) <= model.owned_policies(facts):

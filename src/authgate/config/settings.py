@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from authgate.config.apikeys import API_KEYS_MAX, api_keys_max
 from authgate.config.cors import CorsSettings, cors_settings
 from authgate.config.env import ConfigError, Reader, cast_provider_option
 from authgate.config.graphql import GraphQLSettings, graphql_settings
@@ -187,6 +188,7 @@ class Settings:
     user_register_url_allow_list: tuple[str, ...] = ()
     providers: tuple[ProviderSettings, ...] = ()
     auth_disable_default: bool = False
+    api_keys_max: int = API_KEYS_MAX  # live API keys per user
     auth_allowed_public_urls: tuple[str, ...] = ()
     ip_trust_proxy: bool | int | tuple[str, ...] = False
     ip_custom_header: str | None = None
@@ -288,6 +290,7 @@ def load_settings(values: Mapping[str, str], *, cwd: Path | None = None) -> Sett
         user_register_url_allow_list=_url_list(env, "USER_REGISTER_URL_ALLOW_LIST"),
         providers=_providers(env),
         auth_disable_default=env.boolean("AUTH_DISABLE_DEFAULT", False),
+        api_keys_max=api_keys_max(env),
         auth_allowed_public_urls=_url_list(env, "AUTH_ALLOWED_PUBLIC_URLS"),
         ip_trust_proxy=_trust_proxy(env),
         ip_custom_header=_custom_header(env),

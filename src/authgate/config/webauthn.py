@@ -22,6 +22,7 @@ class WebAuthnSettings:
     rp_name: str = "authgate"
     origins: tuple[str, ...] = ("http://localhost:8055",)
     challenge_ttl: timedelta = timedelta(minutes=5)
+    max_passkeys: int = 20  # per user (AUTH_WEBAUTHN_MAX_PASSKEYS)
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -61,4 +62,5 @@ def webauthn_settings(
         or "authgate",
         origins=tuple(origins),
         challenge_ttl=ttl,
+        max_passkeys=env.integer("AUTH_WEBAUTHN_MAX_PASSKEYS", 20, minimum=1),
     )

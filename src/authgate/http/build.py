@@ -121,6 +121,7 @@ def build_asgi(
                     clock=services.clock,
                     keys=services.keys,
                     notices=services.notices,
+                    max_keys=services.settings.api_keys_max,
                 )
             ),
             *users.routes(

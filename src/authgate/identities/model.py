@@ -42,16 +42,23 @@ def subject_hint(subject: str) -> str:
 
 
 def may_unlink(ways: SignInWays) -> bool:
-    """An identity may go while another way to sign in remains (passkeys will count too)."""
+    """An identity may go while another way to sign in remains."""
     return ways.password or ways.primary_provider or ways.linked > 1
 
 
 def sign_in_ways(
-    *, provider: str, password: str | None, external_identifier: str | None, linked: int
+    *,
+    provider: str,
+    password: str | None,
+    external_identifier: str | None,
+    linked: int,
+    local_sign_in: bool = True,
 ) -> SignInWays:
+    """``local_sign_in`` is False with ``AUTH_DISABLE_DEFAULT``: a password (or a passkey,
+    whose sign-in is off then too) is no way in, whatever is stored."""
     local = provider == DEFAULT_PROVIDER
     return SignInWays(
-        password=local and bool(password),
+        password=local_sign_in and local and bool(password),
         primary_provider=not local and bool(external_identifier),
         linked=linked,
     )

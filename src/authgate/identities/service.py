@@ -42,9 +42,16 @@ def _id_token_context(provider: str, user: str) -> str:
 
 class Identities:
     def __init__(
-        self, *, db: Database, keys: Keys, clock: Clock, notices: SecurityNotices | None = None
+        self,
+        *,
+        db: Database,
+        keys: Keys,
+        clock: Clock,
+        notices: SecurityNotices | None = None,
+        local_sign_in: bool = True,
     ) -> None:
         self.db = db
+        self.local_sign_in = local_sign_in  # False with AUTH_DISABLE_DEFAULT: no password way in
         self.keys = keys
         self.clock = clock
         self.notices = notices  # mails the owner when an identity is linked or unlinked
@@ -175,7 +182,11 @@ class Identities:
             raise forbidden()
         provider, password, external = facts
         ways = sign_in_ways(
-            provider=provider, password=password, external_identifier=external, linked=len(linked)
+            provider=provider,
+            password=password,
+            external_identifier=external,
+            linked=len(linked),
+            local_sign_in=self.local_sign_in,
         )
         if not may_unlink(ways):
             raise invalid_payload(LAST_WAY)

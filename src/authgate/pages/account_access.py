@@ -31,6 +31,7 @@ def _keys(page: Page) -> ApiKeys:
         clock=services.clock,
         keys=services.keys,
         random_token=crypto.random_token,
+        max_keys=services.settings.api_keys_max,
         notices=services.notices,
     )
 

@@ -32,7 +32,12 @@ _REASONS = {
 
 def _identities(page: Page) -> Identities:
     services = page.services
-    return Identities(db=services.db, keys=services.keys, clock=services.clock)
+    return Identities(
+        db=services.db,
+        keys=services.keys,
+        clock=services.clock,
+        local_sign_in=not services.settings.auth_disable_default,
+    )
 
 
 async def identities_card(page: Page) -> dict[str, Any]:

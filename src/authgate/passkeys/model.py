@@ -94,3 +94,8 @@ def open_challenge(
         return None
     handle = body[_HEAD + NONCE_BYTES :]
     return Challenge(raw, purpose, expires, handle)
+
+
+def too_many_passkeys(cap: int) -> str:
+    """The refusal's reason when a user has ``cap`` passkeys already."""
+    return f"A user can have at most {cap} passkeys: remove one first"

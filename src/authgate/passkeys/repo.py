@@ -102,3 +102,11 @@ def shape_near(conn: Connection, point: str) -> list[int]:
         .order_by(passkeys.c.created, passkeys.c.id)
     ).scalars()
     return [len(text) * 3 // 4 for text in rows]  # unpadded base64url
+
+
+def count_of_user(conn: Connection, user: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).select_from(passkeys).where(passkeys.c.user == user)
+        ).scalar_one()
+    )

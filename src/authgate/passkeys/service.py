@@ -33,11 +33,13 @@ from authgate.passkeys.model import (
     Purpose,
     issue_challenge,
     open_challenge,
+    too_many_passkeys,
 )
 from authgate.passwords import PasswordHasher
 from authgate.ratelimit.store import CounterStore
 from authgate.storage.db import Database
 from authgate.users import repo as users_repo
+from authgate.users.lock import lock_user
 from authgate.users.model import DEFAULT_PROVIDER, User
 from authgate.users.notices import SecurityNotices
 from authgate.users.otp import OtpChecker
@@ -162,6 +164,8 @@ class Passkeys:
         ):
             raise AuthError(Code.INVALID_CREDENTIALS)
         existing = await self.db.read(repo.of_user, user.id)
+        if len(existing) >= self.settings.max_passkeys:
+            raise invalid_payload(too_many_passkeys(self.settings.max_passkeys))
         handle = (
             base64url_to_bytes(existing[0].user_handle)
             if existing
@@ -214,6 +218,11 @@ class Passkeys:
         )
 
         def store(conn: Connection) -> bool:
+            # Counted under a lock on the user's row: concurrent registrations queue.
+            if not lock_user(conn, user.id):
+                raise AuthError(Code.INVALID_CREDENTIALS)
+            if repo.count_of_user(conn, user.id) >= self.settings.max_passkeys:
+                raise invalid_payload(too_many_passkeys(self.settings.max_passkeys))
             stored = repo.insert(conn, {**vars(passkey), "aaguid": registered.aaguid})
             if stored and self.notices is not None:
                 self.notices.passkey_added(conn, user.id, passkey.name)

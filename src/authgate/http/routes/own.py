@@ -27,6 +27,7 @@ class OwnDeps:
     clock: Clock
     keys: Keys
     notices: SecurityNotices | None  # a new key mails its user
+    max_keys: int  # AUTH_API_KEYS_MAX
 
 
 def _sessions(deps: OwnDeps) -> OwnSessions:
@@ -39,6 +40,7 @@ def _keys(deps: OwnDeps) -> ApiKeys:
         clock=deps.clock,
         keys=deps.keys,
         random_token=crypto.random_token,
+        max_keys=deps.max_keys,
         notices=deps.notices,
     )
 

@@ -66,7 +66,13 @@ class SsoDeps:
 
 
 def _identities(deps: SsoDeps) -> Identities:
-    return Identities(db=deps.db, keys=deps.keys, clock=deps.clock, notices=deps.notices)
+    return Identities(
+        db=deps.db,
+        keys=deps.keys,
+        clock=deps.clock,
+        notices=deps.notices,
+        local_sign_in=not deps.settings.auth_disable_default,
+    )
 
 
 def _flow_provider(deps: SsoDeps, request: Request) -> OAuthFlow:
