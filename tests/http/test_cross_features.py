@@ -321,3 +321,83 @@ def test_users_are_separate(harness: Harness, role: str) -> None:
 
     assert (refused.status_code, _code(refused)) == (403, "FORBIDDEN")
     assert signed.call(harness, "GET", "/users/me").status_code == 200
+
+
+def test_static_tokens_and_keys_of_a_held_back_user_are_released_by_one_enrolment(
+    harness: Harness, enforced: str
+) -> None:
+    person = Person(harness, enforced)
+    static = harness.client.patch(
+        f"/users/{person.user['id']}", json={"token": "cross-static-token"}, headers=harness.admin
+    )
+    assert static.status_code == 200, static.text
+    made = harness.client.post(
+        f"/users/{person.user['id']}/keys", json={"name": "by admin"}, headers=harness.admin
+    )
+    assert made.status_code == 200, made.text
+    credentials = [
+        Signed("json", "cross-static-token"),
+        Signed("json", made.json()["data"]["token"]),
+    ]
+
+    held = [c.call(harness, "GET", "/users", params={"fields": "id"}) for c in credentials]
+    person.enrol()
+    released = [c.call(harness, "GET", "/users", params={"fields": "id"}) for c in credentials]
+
+    assert all(_held_back(r) for r in held), [r.text for r in held]
+    assert [r.status_code for r in released] == [200, 200], [r.text for r in released]
+    assert [r.json()["data"] for r in released] == [[{"id": person.user["id"]}]] * 2
+
+
+@pytest.mark.parametrize("mode", ["json", "cookie", "session"])
+def test_a_refreshed_passkey_session_keeps_its_id_and_stays_current(
+    harness: Harness, role: str, mode: str
+) -> None:
+    person = Person(harness, role)
+    person.enrol()
+    harness.client.cookies.clear()
+    credential = person.authenticator.get(sign_in_options(harness))
+    response = passkey_login(harness, credential, mode=mode)
+    assert response.status_code == 200, response.text
+    jar = dict(harness.client.cookies)
+    signed = _signed(harness, response, mode)
+    session = _current(harness, signed)["id"]
+    harness.clock.advance(120)
+
+    if mode == "json":
+        body: dict[str, Any] = {
+            "mode": mode,
+            "refresh_token": response.json()["data"]["refresh_token"],
+        }
+        headers: dict[str, str] = {}
+    elif mode == "cookie":
+        body, headers = (
+            {"mode": mode},
+            {"Cookie": f"directus_refresh_token={jar['directus_refresh_token']}"},
+        )
+    else:
+        body, headers = {"mode": mode}, signed.headers
+    refreshed = harness.client.post("/auth/refresh", json=body, headers=headers)
+    again = _signed(harness, refreshed, mode)
+
+    assert _current(harness, again)["id"] == session
+    assert _current(harness, again)["mode"] == mode
+
+
+def test_turning_two_factor_off_with_a_recovery_code_mails_each_change_once(
+    harness: Harness, role: str
+) -> None:
+    person = Person(harness, role)
+    person.enrol()
+    person.with_totp()
+    codes = make_codes(harness, person.as_enrolled())
+    before = len(_notices(harness, person.email))
+
+    disabled = harness.client.post(
+        "/users/me/tfa/disable", json={"otp": codes[0]}, headers=person.headers
+    )
+    signed = _passkey(harness, person)
+
+    assert disabled.status_code == 204, disabled.text
+    assert _notices(harness, person.email)[before:] == ["security-tfa-disabled"]
+    assert _current(harness, signed)["mode"] == "json"

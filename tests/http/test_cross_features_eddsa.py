@@ -12,11 +12,13 @@ from tests.http.test_cross_features import (
     enforced,
     role,
     test_a_passkey_sign_in_of_an_enforced_user_is_not_held_back,
+    test_a_refreshed_passkey_session_keeps_its_id_and_stays_current,
     test_a_session_ends_itself,
     test_api_keys_list_no_current_session_and_may_not_end_them,
     test_every_sign_in_is_a_listed_current_session_that_ends_at_once,
     test_one_enrolment_releases_every_session_of_a_held_back_user,
     test_sign_out_everywhere_else_keeps_the_caller_and_the_keys,
+    test_static_tokens_and_keys_of_a_held_back_user_are_released_by_one_enrolment,
 )
 
 ENV = {"AUTH_JWT_ALGORITHM": "EdDSA"}
@@ -25,11 +27,13 @@ __all__ = [
     "enforced",
     "role",
     "test_a_passkey_sign_in_of_an_enforced_user_is_not_held_back",
+    "test_a_refreshed_passkey_session_keeps_its_id_and_stays_current",
     "test_a_session_ends_itself",
     "test_api_keys_list_no_current_session_and_may_not_end_them",
     "test_every_sign_in_is_a_listed_current_session_that_ends_at_once",
     "test_one_enrolment_releases_every_session_of_a_held_back_user",
     "test_sign_out_everywhere_else_keeps_the_caller_and_the_keys",
+    "test_static_tokens_and_keys_of_a_held_back_user_are_released_by_one_enrolment",
 ]
 
 
