@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
+import jwt as pyjwt
 import pytest
 
 from authgate.mail.outbox import MemoryOutbox
@@ -37,9 +38,11 @@ EVENT = "http://schemas.openid.net/event/backchannel-logout"
 CLIENT_IDS: dict[str, str] = {}
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def app(
-    request: pytest.FixtureRequest, oidc_peer: OidcPeer, tmp_path_factory: pytest.TempPathFactory
+def _running(
+    request: pytest.FixtureRequest,
+    oidc_peer: OidcPeer,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra: dict[str, str],
 ) -> Iterator[SsoApp]:
     client = oidc_peer.register_client(
         callbacks("op"),
@@ -55,11 +58,26 @@ def app(
         "AUTH_OP_CLIENT_SECRET": client["client_secret"],
         "AUTH_OP_ALLOW_PUBLIC_REGISTRATION": "true",
         "AUTH_OP_REDIRECT_ALLOW_LIST": ALLOWED,
+        **extra,
     }
     folder = tmp_path_factory.mktemp(f"cross-sso-{request.param}")
     with sso_app(env, request.param, folder) as running:
         CLIENT_IDS[running.backend] = str(client["client_id"])
         yield running
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(
+    request: pytest.FixtureRequest, oidc_peer: OidcPeer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SsoApp]:
+    yield from _running(request, oidc_peer, tmp_path_factory, {})
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def eddsa(
+    request: pytest.FixtureRequest, oidc_peer: OidcPeer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SsoApp]:
+    yield from _running(request, oidc_peer, tmp_path_factory, {"AUTH_JWT_ALGORITHM": "EdDSA"})
 
 
 def _cookie(value: str) -> dict[str, str]:
@@ -302,3 +320,49 @@ def test_linking_then_signing_in_with_the_identity_mails_once(
     _provider_sign_in(app, browser_factory, login)
 
     assert _notices(app, email) == ["security-identity-linked"]
+
+
+def test_unlinking_mails_once_and_leaves_the_sessions_it_opened_listed(
+    app: SsoApp, oidc_peer: OidcPeer, browser_factory: BrowserFactory
+) -> None:
+    _, email, login = _linked(app, oidc_peer, browser_factory)
+    by_password = _password(app, email)
+    by_link = _provider_sign_in(app, browser_factory, login)
+    [identity] = _call(app, "GET", "/users/me/identities", by_password).json()["data"]
+
+    gone = _call(app, "DELETE", f"/users/me/identities/{identity['id']}", by_password)
+
+    assert gone.status_code == 204, gone.text
+    assert _notices(app, email) == ["security-identity-linked", "security-identity-unlinked"]
+    # As the README says: sessions it opened stand until they end.
+    assert _current(app, by_link)["id"] in [s["id"] for s in _sessions(app, by_password)]
+
+
+# ---------------------------------------------------------------------------------- EdDSA
+
+
+def test_with_eddsa_provider_and_linked_sessions_are_listed_and_ended(
+    eddsa: SsoApp, oidc_peer: OidcPeer, browser_factory: BrowserFactory
+) -> None:
+    _, email, login = _linked(eddsa, oidc_peer, browser_factory)
+    by_password = _password(eddsa, email)
+    token = by_password["Authorization"].removeprefix("Bearer ")
+    assert pyjwt.get_unverified_header(token)["alg"] == "EdDSA"
+    by_link = _provider_sign_in(eddsa, browser_factory, login)
+    eddsa.client.cookies.clear()
+    made = eddsa.client.post("/users/me/keys", json={"name": "ci"}, headers=by_password)
+    assert made.status_code == 200, made.text
+    key = {"Authorization": f"Bearer {made.json()['data']['token']}"}
+
+    mine = _current(eddsa, by_link)
+    ended = _call(eddsa, "DELETE", f"/users/me/sessions/{mine['id']}", by_password)
+    logged_out = _back_channel(eddsa, _logout_token(oidc_peer, eddsa, login))
+
+    assert mine["mode"] == "session"
+    assert ended.status_code == 204, ended.text
+    assert _call(eddsa, "GET", "/users/me", by_link).status_code == 401
+    assert logged_out.status_code == 200, logged_out.text
+    listed = _sessions(eddsa, by_password)
+    assert mine["id"] not in [s["id"] for s in listed]
+    assert [s["mode"] for s in listed if s["current"]] == ["json"]
+    assert _call(eddsa, "GET", "/users/me", key).status_code == 200
