@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,8 @@ from tests.sso.conftest import (
     new_login,
     sso_app,
 )
+from tests.sso.sso_servers import PEER_PASSWORD, OpServer, start_op_server
+from tests.sso.test_openid_logout import confirm_logout_at_provider
 from tests.support.backends import BACKENDS
 
 PASSWORD = "peer-Passw0rd"
@@ -366,3 +369,46 @@ def test_with_eddsa_provider_and_linked_sessions_are_listed_and_ended(
     assert mine["id"] not in [s["id"] for s in listed]
     assert [s["mode"] for s in listed if s["current"]] == ["json"]
     assert _call(eddsa, "GET", "/users/me", key).status_code == 200
+
+
+# ------------------------------------------------- the provider's own back-channel (a server)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, oidc_peer: OidcPeer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OpServer]:
+    with ExitStack() as stack:
+        tmp = tmp_path_factory.mktemp(f"cross-op-{request.param}")
+        yield start_op_server(stack, tmp, request.param, oidc_peer)
+
+
+def test_signing_out_at_the_provider_ends_a_linked_identitys_session_here(
+    server: OpServer, browser_factory: BrowserFactory
+) -> None:
+    """The provider's own logout token (``sid`` and ``sub``, the linked identity's subject)."""
+    _, email = server.local_user()
+    login = server.account()
+    linking = browser_factory(server.client(), server.url)
+    server.password_login(linking.app, email, "session")
+    flow = linking.login(
+        "/auth/link/op?redirect=/admin/account", login=login, password=PEER_PASSWORD
+    )
+    assert flow.location == "/admin/account", flow.location
+    password = server.client()
+    tokens = server.password_login(password, email, "json")
+    by_password = {"Authorization": f"Bearer {tokens['access_token']}"}
+    browser = browser_factory(server.client(), server.url)
+    flow = browser.login("/auth/login/op?redirect=/app", login=login, password=PEER_PASSWORD)
+    assert flow.location == "/app", flow.location
+    mine = [s for s in browser.app.get("/users/me/sessions").json()["data"] if s["current"]]
+    assert len(mine) == 1
+
+    answer = confirm_logout_at_provider(browser, server.peer.url("/session/end"))
+
+    assert answer.status_code == 303
+    assert f"back-channel logout to {server.client_id} delivered" in server.peer.log()
+    assert browser.app.get("/users/me").status_code == 401
+    listed = password.get("/users/me/sessions", headers=by_password)
+    assert listed.status_code == 200, listed.text
+    assert mine[0]["id"] not in [s["id"] for s in listed.json()["data"]]
