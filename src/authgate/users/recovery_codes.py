@@ -93,13 +93,14 @@ class RecoveryCodes:
                 found = digest
         return found
 
-    def use_in(self, conn: Connection, user: str, digest: str) -> bool:
+    def use_in(self, conn: Connection, user: str, digest: str, *, notify: bool = True) -> bool:
         """Use the code inside the caller's transaction: False when another request used it
-        first. The owner is mailed once the transaction commits."""
+        first. The owner is mailed once the transaction commits (``notify``; False when the
+        caller's own notice tells of it: turning two-factor off deletes every code)."""
         gone = conn.execute(delete(table).where(table.c.user == user, table.c.digest == digest))
         if (gone.rowcount or 0) != 1:
             return False
-        if self.notices is not None:
+        if notify and self.notices is not None:
             self.notices.recovery_code_used(conn, user, remaining_in(conn, user))
         return True
 

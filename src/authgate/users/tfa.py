@@ -186,7 +186,11 @@ class TwoFactor:
     def _turn_off(self, conn: Connection, user_id: str, code: str | None, by_admin: bool) -> None:
         """Two-factor off, its recovery codes gone; ``code``: the recovery code that was
         typed, used here (a concurrent use of it wins: the wrong-code answer)."""
-        if code is not None and (self.codes is None or not self.codes.use_in(conn, user_id, code)):
+        # One notice for one change: "two-factor off" (a "code used, n left" would be wrong,
+        # every code goes with it).
+        if code is not None and (
+            self.codes is None or not self.codes.use_in(conn, user_id, code, notify=False)
+        ):
             raise invalid_payload('"otp" is invalid')
         had = repo.get(conn, user_id)
         repo.set_columns(conn, user_id, {"tfa_secret": None})
