@@ -15,7 +15,7 @@ token names a key it does not know, so a provider's key rotation needs no restar
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -81,6 +81,57 @@ class KeySet:
         return found
 
 
+async def decode_signed(
+    token: str,
+    *,
+    keys: KeySet,
+    algorithms: Sequence[str],
+    client_id: str,
+    client_secret: str,
+    issuer: str,
+    required: Sequence[str],
+    refuse: Callable[[str], Exception],
+) -> dict[str, Any]:
+    """A provider-signed JWT's claims, its signature checked: an algorithm the provider
+    advertises (HMAC with the client secret, else the key of its JWKS the ``kid`` names),
+    the audience and issuer, the ``required`` claims present. Times are the caller's to check
+    (each token kind has its own rules). ``refuse(why)`` makes the error raised."""
+    try:
+        header = pyjwt.get_unverified_header(token)
+    except pyjwt.PyJWTError:
+        raise refuse("malformed") from None
+    algorithm = header.get("alg")
+    if not isinstance(algorithm, str) or algorithm not in algorithms:
+        raise refuse(f"algorithm {algorithm!r} is not one the provider advertises")
+    key: Any
+    if algorithm.startswith("HS"):
+        if not client_secret:
+            raise refuse("an HMAC-signed token needs a client secret")
+        key = client_secret.encode()
+    else:
+        kid = header.get("kid")
+        key = await keys.key(kid if isinstance(kid, str) else None, algorithm)
+        if key is None:
+            raise refuse("no key of the provider's JWKS matches")
+    try:
+        claims: dict[str, Any] = pyjwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=client_id,
+            issuer=issuer,
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "require": list(required),
+            },
+        )
+    except pyjwt.PyJWTError as exc:
+        raise refuse(exc.__class__.__name__) from None
+    return claims
+
+
 async def verify_id_token(
     token: object,
     *,
@@ -101,39 +152,16 @@ async def verify_id_token(
     """
     if not isinstance(token, str) or not token:
         raise _refuse(provider, "the token response has no id_token")
-    try:
-        header = pyjwt.get_unverified_header(token)
-    except pyjwt.PyJWTError:
-        raise _refuse(provider, "malformed") from None
-    algorithm = header.get("alg")
-    if not isinstance(algorithm, str) or algorithm not in algorithms:
-        raise _refuse(provider, f"algorithm {algorithm!r} is not one the provider advertises")
-    key: Any
-    if algorithm.startswith("HS"):
-        if not client_secret:
-            raise _refuse(provider, "an HMAC-signed token needs a client secret")
-        key = client_secret.encode()
-    else:
-        kid = header.get("kid")
-        key = await keys.key(kid if isinstance(kid, str) else None, algorithm)
-        if key is None:
-            raise _refuse(provider, "no key of the provider's JWKS matches")
-    try:
-        claims: dict[str, Any] = pyjwt.decode(
-            token,
-            key,
-            algorithms=[algorithm],
-            audience=client_id,
-            issuer=issuer,
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "require": ["iss", "sub", "aud", "exp", "iat"],
-            },
-        )
-    except pyjwt.PyJWTError as exc:
-        raise _refuse(provider, exc.__class__.__name__) from None
+    claims = await decode_signed(
+        token,
+        keys=keys,
+        algorithms=algorithms,
+        client_id=client_id,
+        client_secret=client_secret,
+        issuer=issuer,
+        required=("iss", "sub", "aud", "exp", "iat"),
+        refuse=lambda why: _refuse(provider, why),
+    )
     check_claims(claims, provider=provider, client_id=client_id, nonce=nonce, now=now)
     return claims
 
