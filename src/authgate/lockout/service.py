@@ -16,8 +16,9 @@ suspend the account, except the last active administrator, who is locked for a w
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -177,6 +178,28 @@ class Lockout:
     async def release(self, ticket: Ticket, now: datetime) -> None:
         if ticket.thresholds:
             await self._write(self.release_in, ticket, now)
+
+    async def counted(
+        self, user: str, address: str | None, now: datetime, check: Callable[[], Awaitable[bool]]
+    ) -> bool:
+        """A check outside a sign-in (a password to enrol a factor, a code to remove one) run
+        under the lockout as a sign-in's: a failure counts toward the same lock, and while the
+        lock holds nothing is checked (False). An outage or a cancelled request gives the
+        reservation back."""
+        ticket = await self.reserve(user, address, now, await self.limit())
+        if ticket is None:
+            return False
+        settled = False
+        try:
+            if not await check():
+                settled = True
+                await self.failed(ticket, now)
+                return False
+        finally:
+            if not settled:
+                with contextlib.suppress(Exception):
+                    await self.release(ticket, now)
+        return True
 
     def release_in(self, conn: Connection, ticket: Ticket, now: datetime) -> None:
         rows = repo.lock_rows(conn, ticket.user, list(ticket.thresholds))

@@ -7,7 +7,6 @@ a sign-in's (``lockout/``); the sign-in's own checks are counted by ``SessionSer
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -106,23 +105,7 @@ class Passkeys:
     async def _counted(
         self, ip: str | None, user: User, check: Callable[[], Awaitable[bool]]
     ) -> bool:
-        """A check under the lockout, as a sign-in's: a failure counts toward the same lock,
-        and while the lock holds nothing is checked (False)."""
-        now = self.clock.now()
-        ticket = await self.lockout.reserve(user.id, ip, now, await self.lockout.limit())
-        if ticket is None:
-            return False
-        settled = False
-        try:
-            if not await check():
-                settled = True
-                await self.lockout.failed(ticket, now)
-                return False
-        finally:
-            if not settled:
-                with contextlib.suppress(Exception):
-                    await self.lockout.release(ticket, now)
-        return True
+        return await self.lockout.counted(user.id, ip, self.clock.now(), check)
 
     def _challenge(self, purpose: Purpose, binding: str, handle: bytes = b"") -> bytes:
         return issue_challenge(

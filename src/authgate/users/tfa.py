@@ -6,7 +6,6 @@ code checked here counts toward the lockout like a sign-in's (``lockout/``).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -73,24 +72,8 @@ class TwoFactor:
     async def _counted(
         self, accountability: Accountability, user: User, check: Callable[[], Awaitable[bool]]
     ) -> bool:
-        """Run a password or code check under the lockout, as a sign-in's: a failure counts
-        toward the same lock, and while the lock holds nothing is checked (False)."""
-        now = self.clock.now()
-        limit = await self.lockout.limit()
-        ticket = await self.lockout.reserve(user.id, accountability.ip, now, limit)
-        if ticket is None:
-            return False
-        settled = False
-        try:
-            if not await check():
-                settled = True
-                await self.lockout.failed(ticket, now)
-                return False
-        finally:
-            if not settled:
-                with contextlib.suppress(Exception):
-                    await self.lockout.release(ticket, now)
-        return True
+        """A password or code check under the lockout, as a sign-in's (``Lockout.counted``)."""
+        return await self.lockout.counted(user.id, accountability.ip, self.clock.now(), check)
 
     async def generate(
         self,
