@@ -9,6 +9,7 @@ nothing would have run anyway.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -53,39 +54,42 @@ def open_before_enrolment(scope: str, query: Any, operation_name: Any) -> bool:
 def _leaves_below_root(
     selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
 ) -> bool:
-    for node in selections.selections:
-        if isinstance(node, FieldNode):
-            if node.selection_set is not None and not _all_scalar(
-                node.selection_set, fragments, seen
-            ):
-                return False
-        elif isinstance(node, InlineFragmentNode):
-            if not _leaves_below_root(node.selection_set, fragments, seen):
-                return False
-        elif isinstance(node, FragmentSpreadNode):
-            name = node.name.value
-            if name in seen or name not in fragments:
-                return False
-            if not _leaves_below_root(fragments[name].selection_set, fragments, seen | {name}):
-                return False
-    return True
+    """Each root field selects only scalars (without arguments) below it."""
+    return _every_field(
+        selections,
+        fragments,
+        seen,
+        lambda field: (
+            field.selection_set is None
+            or _every_field(field.selection_set, fragments, set(), _is_plain_scalar)
+        ),
+    )
 
 
-def _all_scalar(
-    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
+def _is_plain_scalar(field: FieldNode) -> bool:
+    return field.selection_set is None and not field.arguments
+
+
+def _every_field(
+    selections: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: set[str],
+    ok: Callable[[FieldNode], bool],
 ) -> bool:
+    """``ok`` holds for every field of this level, through inline fragments and fragment
+    spreads (an unknown or recursive spread fails)."""
     for node in selections.selections:
         if isinstance(node, FieldNode):
-            if node.selection_set is not None or node.arguments:
+            if not ok(node):
                 return False
         elif isinstance(node, InlineFragmentNode):
-            if not _all_scalar(node.selection_set, fragments, seen):
+            if not _every_field(node.selection_set, fragments, seen, ok):
                 return False
         elif isinstance(node, FragmentSpreadNode):
             name = node.name.value
             if name in seen or name not in fragments:
                 return False
-            if not _all_scalar(fragments[name].selection_set, fragments, seen | {name}):
+            if not _every_field(fragments[name].selection_set, fragments, seen | {name}, ok):
                 return False
     return True
 
