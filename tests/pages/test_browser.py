@@ -119,10 +119,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield start_server("sqlite", stack, tmp_path_factory.mktemp("pages-e2e"), box)
 
 
-@pytest.fixture(scope="session")
-def member_role(site: Server) -> str:
+def create_member_role(url: str, admin: dict[str, str]) -> str:
     """A role whose users may read and change their own record (set up through the API)."""
-    with httpx.Client(base_url=site.url, headers=site.admin, timeout=15.0) as api:
+    with httpx.Client(base_url=url, headers=admin, timeout=15.0) as api:
         role = api.post("/roles", json={"name": "Members"}).json()["data"]["id"]
         policy = api.post("/policies", json={"name": "Members", "app_access": True})
         policy_id = policy.json()["data"]["id"]
@@ -140,6 +139,11 @@ def member_role(site: Server) -> str:
             )
             assert created.status_code == 200, created.text
     return str(role)
+
+
+@pytest.fixture(scope="session")
+def member_role(site: Server) -> str:
+    return create_member_role(site.url, site.admin)
 
 
 @pytest.fixture

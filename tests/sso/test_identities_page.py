@@ -11,8 +11,14 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.pages.conftest import SELF_SERVICE_FIELDS
-from tests.pages.test_browser import CHROMIUM_RUN, TIMEOUT_MS, Chromium, shot, sign_in
+from tests.pages.test_browser import (
+    CHROMIUM_RUN,
+    TIMEOUT_MS,
+    Chromium,
+    create_member_role,
+    shot,
+    sign_in,
+)
 from tests.sso.conftest import OidcPeer
 from tests.sso.sso_servers import LOCAL_PASSWORD, PEER_PASSWORD, OpServer, start_op_server
 
@@ -40,24 +46,7 @@ def op(oidc_peer: OidcPeer, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 @pytest.fixture(scope="module")
 def member_role(op: OpServer) -> str:
     """A role whose users may read and change their own record."""
-    with httpx.Client(base_url=op.url, headers=op.server.admin, timeout=15.0) as api:
-        role = api.post("/roles", json={"name": "Members"}).json()["data"]["id"]
-        policy = api.post("/policies", json={"name": "Members", "app_access": True})
-        policy_id = policy.json()["data"]["id"]
-        assert api.post("/access", json={"role": role, "policy": policy_id}).status_code == 200
-        for action, fields in (("read", "*"), ("update", SELF_SERVICE_FIELDS)):
-            created = api.post(
-                "/permissions",
-                json={
-                    "policy": policy_id,
-                    "collection": "directus_users",
-                    "action": action,
-                    "fields": fields,
-                    "permissions": {"id": {"_eq": "$CURRENT_USER"}},
-                },
-            )
-            assert created.status_code == 200, created.text
-    return str(role)
+    return create_member_role(op.url, op.server.admin)
 
 
 def through_the_provider(tab: Any, login: str) -> None:
